@@ -1,0 +1,37 @@
+/**
+ * What a command may touch of the outside world, injected so tests can run commands in-process.
+ */
+
+export interface Io {
+  readonly stdout: { write(s: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(s: string): unknown; isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** One exit-code contract for every command. */
+export const ExitCode = {
+  ok: 0,
+  problems: 1,
+  usage: 2,
+  internal: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A mistake in how flux was called or in the input it was given: printed without a stack, exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The process's own I/O. */
+export function processIo(): Io {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** True when output should be coloured: a TTY, and neither NO_COLOR nor --no-color. */
+export function useColor(io: Io, stream: 'stdout' | 'stderr', flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return io[stream].isTTY === true;
+}

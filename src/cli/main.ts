@@ -1,0 +1,76 @@
+/**
+ * The flux command line. `main(argv, io)` parses arguments, loads the one command asked for
+ * (lazily, so `flux --version` stays as fast as bare node) and returns the exit code.
+ * Only this layer prints.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, processIo, UsageError, type Io } from './io.js';
+
+/** The package version, read once from package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs flux with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const debug = argv.includes('--debug');
+  let code: number = ExitCode.ok;
+  const program = new Command('flux')
+    .description('Run business workflows written as YAML: lint them, run them, measure them.')
+    .version(version(), '-V, --version', 'print the flux version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'flux: ')),
+    });
+  program.addOption(new Option('--debug', 'print stack traces for internal errors').hideHelp());
+
+  program
+    .command('lint')
+    .description('check workflow files against the schema and the lint rules')
+    .argument('[paths...]', 'files, directories (searched for *.yaml, *.yml) or globs; default: workflows/')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['stylish', 'json', 'github', 'sarif']).default('stylish'))
+    .option('--max-warnings <n>', 'fail when there are more than n warnings', parseCount)
+    .option('--no-color', 'never colour the output')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (paths: string[], options: { format: string; maxWarnings?: number; color?: boolean }) => {
+      const { lintCommand } = await import('./lint.js');
+      code = await lintCommand(paths, { format: options.format as 'stylish', maxWarnings: options.maxWarnings, color: options.color }, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the workflow JSON Schema')
+    .action(async () => {
+      const { workflowSchemaText } = await import('../workflow/schema.js');
+      io.stdout.write(workflowSchemaText());
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`flux: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    io.stderr.write(`flux: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    else io.stderr.write('flux: run again with --debug for a stack trace, and report it as a bug\n');
+    return ExitCode.internal;
+  }
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--max-warnings takes a whole number, not \`${value}\``);
+  return Number(value);
+}

@@ -1,0 +1,91 @@
+/**
+ * The connector registry: every connector flux knows, by name.
+ */
+import { httpSpec } from './http.js';
+import type { ConnectorSpec, OperationSpec } from './spec.js';
+
+export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
+  http: httpSpec,
+};
+
+export type ResolvedOperation =
+  | { readonly ok: true; readonly connector: ConnectorSpec; readonly operation: OperationSpec; readonly name: string; readonly connection?: string }
+  | { readonly ok: false; readonly message: string; readonly target: 'connector' | 'operation' };
+
+/**
+ * Resolves a step's `uses` against the connectors and the workflow's connections:
+ * `http` is a standalone connector, `crm.request` an operation on connection `crm`.
+ */
+export function resolveUses(uses: string, connections: Readonly<Record<string, { type?: string }>>): ResolvedOperation {
+  const dot = uses.indexOf('.');
+  if (dot === -1) {
+    const connector = connectorSpecs[uses];
+    if (connector?.standalone) return { ok: true, connector, operation: connector.standalone, name: uses };
+    if (connections[uses]) {
+      const ops = Object.keys(connectorSpecs[connections[uses]!.type ?? 'http']?.operations ?? {});
+      return { ok: false, target: 'connector', message: `\`${uses}\` is a connection; name an operation, e.g. \`${uses}.${ops[0] ?? 'request'}\`` };
+    }
+    return { ok: false, target: 'connector', message: `unknown connector \`${uses}\`${suggest(uses, [...standaloneNames(), ...Object.keys(connections)])}` };
+  }
+  const connectionName = uses.slice(0, dot);
+  const operationName = uses.slice(dot + 1);
+  const connection = connections[connectionName];
+  if (!connection) {
+    const declared = Object.keys(connections);
+    const hint = declared.length === 0
+      ? '; declare it under `connections:` with a base_url'
+      : suggest(connectionName, declared) || `; declared connections: ${declared.map((c) => `\`${c}\``).join(', ')}`;
+    return { ok: false, target: 'connector', message: `unknown connection \`${connectionName}\`${hint}` };
+  }
+  const type = connection.type ?? 'http';
+  const connector = connectorSpecs[type];
+  if (!connector) return { ok: false, target: 'connector', message: `connection \`${connectionName}\` has unknown type \`${type}\`${suggest(type, Object.keys(connectorSpecs))}` };
+  const operation = connector.operations[operationName];
+  if (!operation) {
+    const ops = Object.keys(connector.operations);
+    return {
+      ok: false, target: 'operation',
+      message: `unknown operation \`${operationName}\` for connection \`${connectionName}\` (${type})${suggest(operationName, ops) || `; available: ${ops.map((o) => `\`${o}\``).join(', ')}`}`,
+    };
+  }
+  return { ok: true, connector, operation, name: `${type}.${operationName}`, connection: connectionName };
+}
+
+function standaloneNames(): string[] {
+  return Object.values(connectorSpecs).filter((c) => c.standalone).map((c) => c.name);
+}
+
+/** "; did you mean `x`?" when a close candidate exists, else "". */
+export function suggest(word: string, candidates: readonly string[]): string {
+  const best = closest(word, candidates);
+  return best === undefined ? '' : `; did you mean \`${best}\`?`;
+}
+
+/** The candidate within a small edit distance of `word`, if any. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const limit = Math.max(1, Math.floor(word.length / 3));
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance && d <= limit) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

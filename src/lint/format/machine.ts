@@ -1,0 +1,91 @@
+/**
+ * Formats for machines: JSON, GitHub Actions annotations, and SARIF 2.1.0 for code scanning.
+ */
+import type { Diagnostic } from '../diagnostic.js';
+
+export interface RuleInfo {
+  readonly id: string;
+  readonly description: string;
+  readonly severity: 'error' | 'warning';
+}
+
+/** A JSON array of `{file, line, column, endLine, endColumn, severity, ruleId, message}`. */
+export function formatJson(diagnostics: readonly Diagnostic[]): string {
+  return `${JSON.stringify(diagnostics.map((d) => ({
+    file: d.file, line: d.line, column: d.column, endLine: d.endLine ?? d.line, endColumn: d.endColumn ?? d.column,
+    severity: d.severity, ruleId: d.ruleId, message: d.message,
+  })), null, 2)}\n`;
+}
+
+/** GitHub Actions workflow commands, one `::error` or `::warning` line per problem. */
+export function formatGithub(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics.map((d) => {
+    const props = [`file=${prop(d.file)}`, `line=${d.line}`, `col=${d.column}`];
+    if (d.endLine !== undefined) props.push(`endLine=${d.endLine}`);
+    if (d.endColumn !== undefined && d.endLine === d.line) props.push(`endColumn=${d.endColumn}`);
+    props.push(`title=${prop(`flux lint (${d.ruleId})`)}`);
+    return `::${d.severity} ${props.join(',')}::${data(d.message)}\n`;
+  }).join('');
+}
+
+function data(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function prop(s: string): string {
+  return data(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** A SARIF 2.1.0 log with one run, its rules, and one result per problem. */
+export function formatSarif(diagnostics: readonly Diagnostic[], rules: readonly RuleInfo[], version: string): string {
+  const known = new Map(rules.map((r) => [r.id, r]));
+  const used = [...new Set(diagnostics.map((d) => d.ruleId))].sort();
+  const ruleIndex = new Map(used.map((id, i) => [id, i]));
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'flux',
+          informationUri: 'https://github.com/flux-automation/flux',
+          version,
+          rules: used.map((id) => ({
+            id,
+            shortDescription: { text: known.get(id)?.description ?? builtinDescription(id) },
+            defaultConfiguration: { level: known.get(id)?.severity ?? 'error' },
+          })),
+        },
+      },
+      results: diagnostics.map((d) => ({
+        ruleId: d.ruleId,
+        ruleIndex: ruleIndex.get(d.ruleId),
+        level: d.severity,
+        message: { text: d.message },
+        locations: [{
+          physicalLocation: {
+            artifactLocation: { uri: d.file.split('\\').join('/') },
+            region: {
+              startLine: d.line, startColumn: d.column,
+              ...(d.endLine !== undefined ? { endLine: d.endLine } : {}),
+              ...(d.endColumn !== undefined ? { endColumn: d.endColumn } : {}),
+            },
+          },
+        }],
+      })),
+    }],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}
+
+function builtinDescription(id: string): string {
+  const texts: Record<string, string> = {
+    schema: 'The workflow must match schemas/workflow.schema.json.',
+    yaml: 'The file must be well-formed YAML.',
+    io: 'The file must be readable.',
+    encoding: 'The file must be UTF-8 text.',
+    'file-size': 'The file must not exceed the size limit.',
+    'empty-file': 'The file must hold a workflow.',
+  };
+  return texts[id] ?? id;
+}

@@ -1,0 +1,93 @@
+/**
+ * connector: `uses` names a known connector operation, and its `with` parameters match the
+ * operation's spec: no unknown parameter, every required one present, literal values of the
+ * right type and from the allowed values. Values written as expressions are checked at run time.
+ */
+import { closest, resolveUses } from '../../connectors/index.js';
+import type { FieldSpec, FieldType } from '../../connectors/spec.js';
+import { hasExpression } from '../../expr/template.js';
+import { asRecord, triggerOf } from '../../workflow/model.js';
+import type { Path } from '../../workflow/source.js';
+import type { Analysis } from '../analysis.js';
+import type { FileRule, Report } from '../rule.js';
+
+export const connector: FileRule = {
+  id: 'connector',
+  description: "`uses` must name a known connector operation and `with` must match that operation's parameters.",
+  severity: 'error',
+  scope: 'file',
+  check(a, report) {
+    for (const s of a.steps) {
+      if (typeof s.step.uses === 'string') checkUse(a, s.path, s.step, report);
+    }
+    const trigger = triggerOf(a.workflow);
+    if (trigger?.kind === 'poll' && typeof trigger.body.uses === 'string') checkUse(a, ['trigger', 'poll'], trigger.body, report);
+    const escalate = asRecord(asRecord(a.workflow.on_error)?.escalate);
+    if (escalate && typeof escalate.uses === 'string') checkUse(a, ['on_error', 'escalate'], escalate, report);
+  },
+};
+
+function checkUse(a: Analysis, path: Path, holder: Readonly<Record<string, unknown>>, report: (r: Report) => void): void {
+  const uses = holder.uses as string;
+  const resolved = resolveUses(uses, a.connections);
+  if (!resolved.ok) {
+    report({ at: a.source.locate([...path, 'uses']), message: resolved.message });
+    return;
+  }
+  const params = asRecord(holder.with) ?? {};
+  const fields = resolved.operation.fields;
+  const names = Object.keys(fields);
+  for (const [key, value] of Object.entries(params)) {
+    const spec = fields[key];
+    if (!spec) {
+      const guess = closest(key, names);
+      report({
+        at: a.source.locate([...path, 'with', key], { key: true }),
+        message: `unknown parameter \`${key}\` for \`${uses}\`${guess ? `; did you mean \`${guess}\`?` : `; expected one of ${names.map((n) => `\`${n}\``).join(', ')}`}`,
+      });
+      continue;
+    }
+    const problem = checkValue(value, spec);
+    if (problem) report({ at: a.source.locate([...path, 'with', key]), message: `parameter \`${key}\` of \`${uses}\` ${problem}` });
+  }
+  for (const [key, spec] of Object.entries(fields)) {
+    if (spec.required && !(key in params)) {
+      const at = holder.with === undefined ? a.source.locate([...path, 'uses']) : a.source.locate([...path, 'with'], { key: true });
+      report({ at, message: `\`${uses}\` needs parameter \`${key}\` (${spec.description.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase())})` });
+    }
+  }
+  for (const group of resolved.operation.exclusive ?? []) {
+    const given = group.filter((k) => k in params);
+    if (given.length > 1) {
+      report({ at: a.source.locate([...path, 'with', given[1]!], { key: true }), message: `give only one of ${given.map((g) => `\`${g}\``).join(', ')} for \`${uses}\`` });
+    }
+  }
+}
+
+function checkValue(value: unknown, spec: FieldSpec): string | undefined {
+  if (typeof value === 'string' && hasExpression(value)) return undefined;
+  const types: readonly FieldType[] = Array.isArray(spec.type) ? spec.type : [spec.type as FieldType];
+  if (!types.some((t) => matches(value, t))) return `must be ${types.join(' or ')}, not ${describe(value)}`;
+  if (spec.enum && typeof value === 'string' && !spec.enum.includes(value)) {
+    const guess = closest(value, spec.enum);
+    return `must be one of ${spec.enum.map((e) => `\`${e}\``).join(', ')}, not \`${value}\`${guess ? `; did you mean \`${guess}\`?` : ''}`;
+  }
+  return undefined;
+}
+
+function matches(value: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'any': return true;
+    case 'array': return Array.isArray(value);
+    case 'object': return asRecord(value) !== undefined;
+    case 'integer': return Number.isInteger(value);
+    default: return typeof value === type;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} \`${String(value)}\``;
+}

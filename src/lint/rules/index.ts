@@ -1,0 +1,37 @@
+/**
+ * The registry of lint rules, sorted by id. Each rule lives in its own file.
+ */
+import type { Rule } from '../rule.js';
+import { connector } from './connector.js';
+import { cron, cronDayFields, timezone } from './cron.js';
+import { duplicateStepId } from './duplicate-step-id.js';
+import { duration } from './duration.js';
+import { eventCycle, unconsumedEvent, webhookPath } from './events.js';
+import { expressionSyntax } from './expression-syntax.js';
+import { expressionType } from './expression-type.js';
+import { inputsSchema } from './inputs-schema.js';
+import { owner } from './owner.js';
+import { secretReference } from './secret-reference.js';
+import { stepReference } from './step-reference.js';
+import { unknownContext } from './unknown-context.js';
+import { unreachableStep } from './unreachable-step.js';
+
+export const rules: readonly Rule[] = [
+  connector,
+  cron,
+  cronDayFields,
+  duplicateStepId,
+  duration,
+  eventCycle,
+  expressionSyntax,
+  expressionType,
+  inputsSchema,
+  owner,
+  secretReference,
+  stepReference,
+  timezone,
+  unconsumedEvent,
+  unknownContext,
+  unreachableStep,
+  webhookPath,
+];

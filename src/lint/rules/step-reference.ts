@@ -1,0 +1,54 @@
+/**
+ * step-reference: `steps.<id>` must name a step that has finished by the time the expression is
+ * evaluated: not an unknown id, not a later step, not the step itself or one containing it,
+ * and not a step in another branch of the same `parallel`.
+ */
+import { suggest } from '../../connectors/index.js';
+import { contains } from '../../workflow/model.js';
+import type { FileRule } from '../rule.js';
+
+export const stepReference: FileRule = {
+  id: 'step-reference',
+  description: 'Expressions may read only steps that have already run.',
+  severity: 'error',
+  scope: 'file',
+  check(a, report) {
+    for (const site of a.expressions) {
+      for (const ref of site.checked.references) {
+        if (ref.context !== 'steps') continue;
+        const at = site.at(ref.start, ref.end);
+        const targets = a.stepsById.get(ref.name);
+        if (!targets || targets.length === 0) {
+          report({ at, message: `unknown step \`${ref.name}\`${suggest(ref.name, [...a.stepsById.keys()])}` });
+          continue;
+        }
+        const target = targets[0]!;
+        const from = site.step;
+        const where = a.source.locate([...target.path, 'id']);
+        if (!from) {
+          if (site.path[0] !== 'on_error') report({ at, message: `step \`${ref.name}\` is not available here: no step has run yet when this is evaluated` });
+          continue;
+        }
+        if (from.recovery && !target.recovery) continue; // recovery steps may read any main step
+        if (contains(target, from)) {
+          const self = target === from;
+          report({ at, message: self ? `step \`${ref.name}\` refers to its own output, which does not exist until it finishes` : `step \`${ref.name}\` contains this step and has not finished when it runs` });
+        } else if (target.order > from.order) {
+          report({ at, message: `step \`${ref.name}\` runs later (defined at ${where.line}:${where.column})` });
+        } else if (inOtherBranch(target.branches, from.branches)) {
+          report({ at, message: `step \`${ref.name}\` runs in another parallel branch and may not have finished (defined at ${where.line}:${where.column})` });
+        }
+      }
+    }
+  },
+};
+
+function inOtherBranch(target: readonly string[], from: readonly string[]): boolean {
+  for (let i = 0; i < target.length; i++) {
+    const t = target[i]!;
+    const f = from[i];
+    if (f === undefined) return false;
+    if (t !== f) return t.split('/')[0] === f.split('/')[0];
+  }
+  return false;
+}

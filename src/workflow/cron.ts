@@ -1,0 +1,67 @@
+/**
+ * Cron expressions and time zones, checked the way the daemon's scheduler (node-cron) will read them.
+ */
+import cron from 'node-cron';
+
+export interface CronCheck {
+  readonly valid: boolean;
+  readonly message?: string;
+  /** Both day-of-month and day-of-week are restricted: node-cron requires both to match (classic cron: either). */
+  readonly domAndDow: boolean;
+}
+
+const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+
+/** Checks a cron expression of five fields (or six, seconds first). */
+export function checkCron(expression: string): CronCheck {
+  const text = expression.trim();
+  if (MACROS.has(text)) return { valid: cron.validate(text), domAndDow: false };
+  const fields = text.split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return { valid: false, domAndDow: false, message: `cron \`${expression}\` has ${fields.length} field${fields.length === 1 ? '' : 's'}; write five (minute hour day-of-month month day-of-week) or six with seconds first` };
+  }
+  if (!cron.validate(text)) {
+    return { valid: false, domAndDow: false, message: `invalid cron \`${expression}\`: ${explainCron(fields)}` };
+  }
+  const offset = fields.length === 6 ? 1 : 0;
+  const dom = fields[offset + 2]!;
+  const dow = fields[offset + 4]!;
+  return { valid: true, domAndDow: !isWildcard(dom) && !isWildcard(dow) };
+}
+
+function isWildcard(field: string): boolean {
+  return field === '*' || field === '?';
+}
+
+const FIELD_NAMES = ['minute', 'hour', 'day-of-month', 'month', 'day-of-week'];
+const RANGES: ReadonlyArray<readonly [number, number]> = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+
+function explainCron(fields: string[]): string {
+  const offset = fields.length === 6 ? 1 : 0;
+  if (offset === 1 && !fieldFits(fields[0]!, 0, 59)) return `seconds field \`${fields[0]}\` must be 0-59`;
+  for (let i = 0; i < 5; i++) {
+    const f = fields[i + offset]!;
+    const [lo, hi] = RANGES[i]!;
+    if (!fieldFits(f, lo, hi) && !(i >= 3 && /^[A-Za-z]{3}/.test(f))) return `${FIELD_NAMES[i]} field \`${f}\` must be within ${lo}-${hi}`;
+  }
+  return 'a field has a value the scheduler does not accept';
+}
+
+function fieldFits(field: string, lo: number, hi: number): boolean {
+  return field.split(',').every((part) => {
+    const m = /^(\*|\?|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+    if (!m) return false;
+    const nums = [m[2], m[3]].filter((n): n is string => n !== undefined).map(Number);
+    return nums.every((n) => n >= lo && n <= hi) && (m[4] === undefined || Number(m[4]) > 0);
+  });
+}
+
+/** True when `zone` is an IANA time zone this Node runtime knows. */
+export function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Loading a workflow file: reading it safely (size, encoding, binary), parsing the YAML once
+ * while keeping every node's position, and answering "where in the file is this value?".
+ * Everything downstream (schema errors, lint rules, `flux run`) asks this module for positions.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic, Position } from '../lint/diagnostic.js';
+
+/** Largest workflow file flux reads; real workflows are a few kilobytes. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Aliases allowed when a document is expanded; keeps "billion laughs" documents from exhausting memory. */
+export const MAX_ALIAS_COUNT = 100;
+
+export type PathSegment = string | number;
+export type Path = readonly PathSegment[];
+
+/** A parsed workflow file: its text, its YAML document with positions, and its plain value. */
+export interface SourceFile {
+  readonly file: string;
+  readonly text: string;
+  readonly doc: Document.Parsed;
+  readonly value: Record<string, unknown>;
+  /** 1-based line and column of a 0-based character offset. */
+  position(offset: number): { line: number; column: number };
+  /** The span of the value at `path` (or of its key, when `key` is set), falling back to the nearest ancestor. */
+  locate(path: Path, options?: { key?: boolean }): Position;
+  /** The YAML node at `path`, if there is one. */
+  node(path: Path): Node | undefined;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly source: SourceFile }
+  | { readonly ok: false; readonly diagnostics: Diagnostic[] };
+
+/** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
+export async function loadFile(file: string): Promise<LoadResult> {
+  let bytes: Buffer;
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return fail(file, 'io', 'is a directory, not a workflow file');
+    if (info.size > MAX_FILE_BYTES) {
+      return fail(file, 'file-size', `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`);
+    }
+    bytes = await readFile(file);
+  } catch (error) {
+    return fail(file, 'io', `cannot read file: ${describeIoError(error)}`);
+  }
+  return parseSource(file, bytes);
+}
+
+/** Parses workflow text (or raw bytes) that is already in memory. */
+export function parseSource(file: string, input: string | Uint8Array): LoadResult {
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+  } else {
+    if (input.length > MAX_FILE_BYTES) {
+      return fail(file, 'file-size', `file is ${input.length} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`);
+    }
+    const nul = input.indexOf(0);
+    if (nul !== -1) return fail(file, 'encoding', `file looks binary (a NUL byte at offset ${nul}); workflow files are UTF-8 YAML text`);
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+    } catch {
+      const at = firstInvalidUtf8(input);
+      const before = Buffer.from(input.subarray(0, at)).toString('utf8');
+      const line = before.split('\n').length;
+      const column = before.length - before.lastIndexOf('\n');
+      return fail(file, 'encoding', `file is not valid UTF-8 (invalid byte 0x${(input[at] ?? 0).toString(16)} at offset ${at})`, line, column);
+    }
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.trim() === '') return fail(file, 'empty-file', 'file is empty; a workflow needs at least name, owner, trigger and steps');
+
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const position = (offset: number) => {
+    const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line: p.line, column: p.col };
+  };
+  if (!Array.isArray(docs)) return fail(file, 'empty-file', 'file holds no YAML document');
+  if (docs.length === 0) return fail(file, 'empty-file', 'file holds only comments; a workflow needs at least name, owner, trigger and steps');
+  const diagnostics: Diagnostic[] = [];
+  if (docs.length > 1) {
+    const second = docs[1]!;
+    const at = position(second.range[0]);
+    diagnostics.push({ file, ...at, severity: 'error', ruleId: 'yaml', message: 'file holds more than one YAML document; put each workflow in its own file' });
+  }
+  const doc = docs[0]!;
+  for (const error of doc.errors) {
+    const start = position(error.pos[0]);
+    const end = position(error.pos[1]);
+    diagnostics.push({
+      file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml',
+      message: yamlMessage(error.code, error.message),
+    });
+  }
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    const message = error instanceof Error && /alias/i.test(error.message)
+      ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); the document looks like an alias bomb`
+      : `cannot read YAML: ${error instanceof Error ? error.message : String(error)}`;
+    return fail(file, 'yaml', message);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const kind = value === null ? 'empty' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+    const at = doc.contents?.range ? position(doc.contents.range[0]) : { line: 1, column: 1 };
+    return fail(file, 'yaml', `the top level is ${kind}; a workflow file must be a mapping with name, owner, trigger and steps`, at.line, at.column);
+  }
+
+  const node = (path: Path): Node | undefined => nodeAt(doc.contents as Node | null, path);
+  const locate = (path: Path, options: { key?: boolean } = {}): Position => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const sub = path.slice(0, depth);
+      const useKey = options.key === true && depth === path.length;
+      const target = useKey ? keyNodeAt(doc.contents as Node | null, sub) : nodeAt(doc.contents as Node | null, sub);
+      if (target?.range) {
+        const start = position(target.range[0]);
+        const end = position(target.range[1]);
+        return { ...start, endLine: end.line, endColumn: end.column };
+      }
+    }
+    return { line: 1, column: 1 };
+  };
+  return { ok: true, source: { file, text, doc, value: value as Record<string, unknown>, position, locate, node } };
+}
+
+function nodeAt(root: Node | null, path: Path): Node | undefined {
+  let current: unknown = root;
+  for (const segment of path) {
+    if (isMap(current)) {
+      const pair = findPair(current.items as Pair[], segment);
+      current = pair?.value ?? undefined;
+    } else if (isSeq(current) && typeof segment === 'number') {
+      current = current.items[segment];
+    } else {
+      return undefined;
+    }
+    if (current === undefined || current === null) return undefined;
+  }
+  return current as Node;
+}
+
+function keyNodeAt(root: Node | null, path: Path): Node | undefined {
+  if (path.length === 0) return undefined;
+  const parent = nodeAt(root, path.slice(0, -1));
+  if (!isMap(parent)) return nodeAt(root, path);
+  const pair = findPair(parent.items as Pair[], path[path.length - 1]!);
+  return (pair?.key as Node | undefined) ?? undefined;
+}
+
+function findPair(items: Pair[], segment: PathSegment): Pair | undefined {
+  for (const item of items) {
+    if (!isPair(item)) continue;
+    const key = isScalar(item.key) ? item.key.value : item.key;
+    if (key === segment || String(key) === String(segment)) return item;
+  }
+  return undefined;
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  const cleaned = first.replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'DUPLICATE_KEY') return `duplicate key: ${cleaned.replace(/^Map keys must be unique.*$/, 'each key may appear once in a mapping')}`;
+  return `invalid YAML: ${cleaned.charAt(0).toLowerCase()}${cleaned.slice(1)}`;
+}
+
+function fail(file: string, ruleId: string, message: string, line = 1, column = 1): LoadResult {
+  return { ok: false, diagnostics: [{ file, line, column, severity: 'error', ruleId, message }] };
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // Decode growing prefixes by lead byte; good enough to point at the first bad sequence.
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >> 5 === 6 ? 2 : b >> 4 === 14 ? 3 : b >> 3 === 30 ? 4 : 0;
+    if (len === 0) return i;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return 0;
+}
+
+/** Turns a Node fs error into words without a stack. */
+export function describeIoError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return error instanceof Error ? error.message : String(error);
+}

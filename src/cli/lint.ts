@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { countBySeverity, type Diagnostic } from '../lint/diagnostic.js';
+import { countBySeverity } from '../lint/diagnostic.js';
 import { expandPaths } from '../lint/files.js';
 import { formatStylish, plain, type Paint } from '../lint/format/stylish.js';
 import { formatGithub, formatJson, formatSarif } from '../lint/format/machine.js';
@@ -33,8 +33,8 @@ export async function lintCommand(paths: readonly string[], options: LintOptions
     throw new UsageError(`${expanded.missing.map((m) => `\`${display(m, io.cwd)}\``).join(', ')}: no such file, directory, or glob match`);
   }
   if (expanded.files.length === 0) throw new UsageError(`no *.yaml or *.yml files found in ${args.map((a) => `\`${a}\``).join(', ')}`);
-  const result = await lintFiles(expanded.files);
-  const diagnostics = result.diagnostics.map((d): Diagnostic => ({ ...d, file: display(d.file, io.cwd) }));
+  const result = await lintFiles(expanded.files.map((path) => ({ path, name: display(path, io.cwd) })));
+  const diagnostics = result.diagnostics;
 
   switch (options.format) {
     case 'json':
@@ -47,9 +47,9 @@ export async function lintCommand(paths: readonly string[], options: LintOptions
       io.stdout.write(formatSarif(diagnostics, rules, version()));
       break;
     default: {
-      const sources = new Map(result.analyses.map((a) => [display(a.source.file, io.cwd), a.source.text]));
+      const sources = new Map(result.analyses.map((a) => [a.source.file, a.source.text]));
       const paint = useColor(io, 'stdout', options.color) ? await colors() : plain;
-      io.stdout.write(formatStylish(diagnostics, sources, paint));
+      io.stdout.write(formatStylish(diagnostics, sources, paint, expanded.files.length));
     }
   }
   if (result.unreadable > 0) return ExitCode.usage;

@@ -17,12 +17,15 @@ export interface LintResult {
   readonly unreadable: number;
 }
 
+/** A file to lint: where it is, and the name to report it under (default: the path). */
+export type LintInput = string | { readonly path: string; readonly name: string };
+
 /** Lints files on disk. */
-export async function lintFiles(files: readonly string[], rules: readonly Rule[] = allRules): Promise<LintResult> {
+export async function lintFiles(files: readonly LintInput[], rules: readonly Rule[] = allRules): Promise<LintResult> {
   const diagnostics: Diagnostic[] = [];
   const sources: SourceFile[] = [];
   let unreadable = 0;
-  const loaded = await Promise.all(files.map((f) => loadFile(f)));
+  const loaded = await Promise.all(files.map((f) => (typeof f === 'string' ? loadFile(f) : loadFile(f.path, f.name))));
   for (const result of loaded) {
     if (result.ok) sources.push(result.source);
     else {

@@ -25,7 +25,10 @@ export function compileInputs(schema: Record<string, unknown>): InputsCompile {
   const instance = inputsAjv();
   if (!instance.validateSchema(schema)) {
     const e = instance.errors?.[0];
-    return { ok: false, pointer: e?.instancePath ?? '', message: `${e?.instancePath ? `${e.instancePath.slice(1).replace(/\//g, '.')} ` : ''}${e?.message ?? 'is invalid'}` };
+    const where = e?.instancePath ? `\`${e.instancePath.slice(1).replace(/\//g, '.')}\` ` : '';
+    const allowed = (e?.params as { allowedValues?: unknown[] } | undefined)?.allowedValues;
+    const detail = allowed ? `must be one of ${allowed.map((v) => `\`${String(v)}\``).join(', ')}` : (e?.message ?? 'is invalid');
+    return { ok: false, pointer: e?.instancePath ?? '', message: `${where}${detail}` };
   }
   try {
     return { ok: true, validate: instance.compile(schema) };

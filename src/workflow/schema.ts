@@ -14,7 +14,7 @@ let cached: { schema: Record<string, unknown>; ajv: Ajv2020; validate: ValidateF
 export function workflowSchema(): { schema: Record<string, unknown>; ajv: Ajv2020; validate: ValidateFunction } {
   if (!cached) {
     const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
     cached = { schema, ajv, validate: ajv.compile(schema) };
   }
   return cached;

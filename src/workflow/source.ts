@@ -34,15 +34,15 @@ export type LoadResult =
   | { readonly ok: false; readonly diagnostics: Diagnostic[] };
 
 /** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
-export async function loadFile(file: string): Promise<LoadResult> {
+export async function loadFile(path: string, file: string = path): Promise<LoadResult> {
   let bytes: Buffer;
   try {
-    const info = await stat(file);
+    const info = await stat(path);
     if (info.isDirectory()) return fail(file, 'io', 'is a directory, not a workflow file');
     if (info.size > MAX_FILE_BYTES) {
       return fail(file, 'file-size', `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`);
     }
-    bytes = await readFile(file);
+    bytes = await readFile(path);
   } catch (error) {
     return fail(file, 'io', `cannot read file: ${describeIoError(error)}`);
   }
@@ -88,12 +88,20 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
     diagnostics.push({ file, ...at, severity: 'error', ruleId: 'yaml', message: 'file holds more than one YAML document; put each workflow in its own file' });
   }
   const doc = docs[0]!;
+  // A syntax error throws the parser off for the rest of the file: report the first one only,
+  // plus every duplicate key (each of those is its own cause).
+  const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
   for (const error of doc.errors) {
+    if (error.code !== 'DUPLICATE_KEY' && error !== firstSyntax) continue;
     const start = position(error.pos[0]);
     const end = position(error.pos[1]);
+    const line = text.split('\n', start.line)[start.line - 1] ?? '';
+    const hint = error.code !== 'DUPLICATE_KEY' && line.includes('${{') && /: /.test(line.slice(line.indexOf('${{')))
+      ? '; an expression that contains `: ` must be quoted, e.g. "${{ a ? b : c }}"'
+      : '';
     diagnostics.push({
       file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml',
-      message: yamlMessage(error.code, error.message),
+      message: yamlMessage(error.code, error.message) + hint,
     });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };

@@ -15,7 +15,8 @@ export interface Paint {
 export const plain: Paint = { location: (s) => s, error: (s) => s, warning: (s) => s, dim: (s) => s, rule: (s) => s };
 
 /** Formats diagnostics; `sources` gives each file's text for the excerpt lines. */
-export function formatStylish(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, paint: Paint = plain): string {
+export function formatStylish(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, paint: Paint = plain, checked?: number): string {
+  if (diagnostics.length === 0) return checked === undefined ? '' : `${plural(checked, 'file')} checked, no problems\n`;
   const out: string[] = [];
   const lineCache = new Map<string, string[]>();
   for (const d of diagnostics) {

@@ -62,8 +62,14 @@ export const unconsumedEvent: ProjectRule = {
   check(files, report) {
     const consumed = new Set(files.map(consumedEvent).filter((e): e is string => e !== undefined));
     for (const a of files) {
+      for (const s of a.steps) {
+        const awaited = asRecord(s.step.wait_for)?.event;
+        if (typeof awaited === 'string') consumed.add(awaited);
+      }
+    }
+    for (const a of files) {
       for (const e of emitsOf(a)) {
-        if (!consumed.has(e.event)) report(a, { at: a.source.locate(e.path), message: `event \`${e.event}\` is emitted but no workflow has \`trigger: { event: { name: ${e.event} } }\`` });
+        if (!consumed.has(e.event)) report(a, { at: a.source.locate(e.path), message: `event \`${e.event}\` is emitted but no workflow is triggered by it or waits for it` });
       }
     }
   },
@@ -94,7 +100,7 @@ export const eventCycle: ProjectRule = {
         if (s === 'active') {
           const start = stack.findIndex((x) => x.from === edge.to);
           const cycle = stack.slice(start);
-          const chain = [...cycle.map((x) => `\`${nameOf(x.from)}\` emits \`${x.emit.event}\``), `which starts \`${nameOf(edge.to)}\` again`].join(', ');
+          const chain = [...cycle.map((x) => `\`${nameOf(x.from)}\` emits \`${x.emit.event}\``), `\`${nameOf(edge.to)}\` again`].join(' → ');
           const at = cycle[0]!;
           if (!reported.has(at.from)) {
             reported.add(at.from);

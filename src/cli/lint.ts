@@ -47,9 +47,8 @@ export async function lintCommand(paths: readonly string[], options: LintOptions
       io.stdout.write(formatSarif(diagnostics, rules, version()));
       break;
     default: {
-      const sources = new Map(result.analyses.map((a) => [a.source.file, a.source.text]));
-      const paint = useColor(io, 'stdout', options.color) ? await colors() : plain;
-      io.stdout.write(formatStylish(diagnostics, sources, paint, expanded.files.length));
+            const paint = useColor(io, 'stdout', options.color) ? await colors() : plain;
+      io.stdout.write(formatStylish(diagnostics, result.texts, paint, expanded.files.length));
     }
   }
   if (result.unreadable > 0) return ExitCode.usage;

@@ -4,7 +4,6 @@
  * Only this layer prints.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, processIo, UsageError, type Io } from './io.js';
 
 /** The package version, read once from package.json. */
@@ -15,6 +14,12 @@ export function version(): string {
 
 /** Runs flux with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    // The hot path for scripts and health checks: no argument parser, nothing else loaded.
+    io.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
+  const { Command, CommanderError, Option } = await import('commander');
   const debug = argv.includes('--debug');
   let code: number = ExitCode.ok;
   const program = new Command('flux')

@@ -38,7 +38,7 @@ const environments = new Map<string, Environment>();
 
 /** The (cached) CEL environment for a scope. Creating one is cheap but not free. */
 export function environmentFor(scope: Scope): Environment {
-  const key = JSON.stringify([scope.contexts, scope.loopVars, scope.eventSchema ?? null]);
+  const key = scopeKey(scope);
   let env = environments.get(key);
   if (!env) {
     env = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 5000, maxDepth: 100 } });
@@ -52,6 +52,17 @@ export function environmentFor(scope: Scope): Environment {
     environments.set(key, env);
   }
   return env;
+}
+
+const scopeKeys = new WeakMap<Scope, string>();
+
+function scopeKey(scope: Scope): string {
+  let key = scopeKeys.get(scope);
+  if (key === undefined) {
+    key = JSON.stringify([scope.contexts, scope.loopVars, scope.eventSchema ?? null]);
+    scopeKeys.set(scope, key);
+  }
+  return key;
 }
 
 /** A CEL problem located inside the expression source. */
@@ -95,16 +106,31 @@ interface CelError {
 
 /** Parses and type-checks an expression in a scope and lists the steps and secrets it names. */
 export function checkExpression(source: string, scope: Scope): CheckedExpression {
+  const key = `${scopeKey(scope)}\u0000${source}`;
+  let checked = checkedCache.get(key);
+  if (!checked) {
+    checked = checkUncached(source, scope);
+    if (checkedCache.size > 20_000) checkedCache.clear();
+    checkedCache.set(key, checked);
+  }
+  return checked;
+}
+
+// The same expressions recur across a repository (`${{ secrets.TOKEN }}`, `${{ event.id }}`);
+// their result depends only on the scope and the source, so each is checked once.
+const checkedCache = new Map<string, CheckedExpression>();
+
+function checkUncached(source: string, scope: Scope): CheckedExpression {
   const env = environmentFor(scope);
-  let ast: AstNode;
+  let parsed: ReturnType<Environment['parse']>;
   try {
-    ast = env.parse(source).ast as unknown as AstNode;
+    parsed = env.parse(source);
   } catch (error) {
     return { problem: toProblem('syntax', error, source), references: [] };
   }
   const references: ContextReference[] = [];
-  collectReferences(ast, references);
-  const result = env.check(source);
+  collectReferences(parsed.ast as unknown as AstNode, references);
+  const result = parsed.check();
   if (!result.valid) {
     const error = result.error as CelError;
     const kind = error.code === 'unknown_variable' ? 'unknown-variable' : 'type';

@@ -50,7 +50,8 @@ async function walk(dir: string): Promise<string[]> {
     const path = join(dir, e.name);
     if (e.isDirectory()) {
       if (!SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await walk(path)));
-    } else if (e.isFile() && WORKFLOW_FILE.test(e.name)) {
+    } else if ((e.isFile() || e.isSymbolicLink()) && WORKFLOW_FILE.test(e.name)) {
+      // Links are listed too, so a dangling one is reported rather than silently skipped.
       out.push(path);
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { Analysis } from './analysis.js';
 import type { Position, Severity } from './diagnostic.js';
+import type { ProjectFacts } from './project-facts.js';
 
 export interface Report {
   readonly at: Position;
@@ -27,7 +28,7 @@ export interface FileRule extends RuleMeta {
 /** Checks the files linted together (webhook paths, events across workflows). */
 export interface ProjectRule extends RuleMeta {
   readonly scope: 'project';
-  check(files: readonly Analysis[], report: (file: Analysis, r: Report) => void): void;
+  check(files: readonly ProjectFacts[], report: (file: ProjectFacts, r: Report) => void): void;
 }
 
 export type Rule = FileRule | ProjectRule;

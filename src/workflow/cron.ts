@@ -14,6 +14,18 @@ const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily',
 
 /** Checks a cron expression of five fields (or six, seconds first). */
 export function checkCron(expression: string): CronCheck {
+  let result = cronCache.get(expression);
+  if (!result) {
+    result = checkCronUncached(expression);
+    if (cronCache.size > 1000) cronCache.clear();
+    cronCache.set(expression, result);
+  }
+  return result;
+}
+
+const cronCache = new Map<string, CronCheck>();
+
+function checkCronUncached(expression: string): CronCheck {
   const text = expression.trim();
   if (MACROS.has(text)) return { valid: cron.validate(text), domAndDow: false };
   const fields = text.split(/\s+/);
@@ -58,10 +70,18 @@ function fieldFits(field: string, lo: number, hi: number): boolean {
 
 /** True when `zone` is an IANA time zone this Node runtime knows. */
 export function isValidTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let valid = zoneCache.get(zone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    zoneCache.set(zone, valid);
   }
+  return valid;
 }
+
+// Building a DateTimeFormat is slow; a repository uses only a handful of zones.
+const zoneCache = new Map<string, boolean>();

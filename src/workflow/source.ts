@@ -3,8 +3,8 @@
  * while keeping every node's position, and answering "where in the file is this value?".
  * Everything downstream (schema errors, lint rules, `flux run`) asks this module for positions.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../lint/diagnostic.js';
 
 /** Largest workflow file flux reads; real workflows are a few kilobytes. */
@@ -35,18 +35,37 @@ export type LoadResult =
 
 /** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
 export async function loadFile(path: string, file: string = path): Promise<LoadResult> {
-  let bytes: Buffer;
+  const read = readLimited(path);
+  if (typeof read === 'string') return fail(file, read.startsWith('file is') ? 'file-size' : 'io', read);
+  return parseSource(file, read);
+}
+
+/**
+ * Reads a file of at most MAX_FILE_BYTES. Synchronous on purpose: workflow files are small and
+ * many, and one open/fstat/read/close beats the promise round trips by a wide margin.
+ * Returns the bytes, or a message saying why they cannot be read.
+ */
+function readLimited(path: string): Buffer | string {
+  let fd: number | undefined;
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) return fail(file, 'io', 'is a directory, not a workflow file');
-    if (info.size > MAX_FILE_BYTES) {
-      return fail(file, 'file-size', `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`);
+    fd = openSync(path, 'r');
+    const info = fstatSync(fd);
+    if (info.isDirectory()) return 'is a directory, not a workflow file';
+    if (info.size > MAX_FILE_BYTES) return `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`;
+    const buffer = Buffer.allocUnsafe(info.size);
+    let at = 0;
+    while (at < info.size) {
+      const n = readSync(fd, buffer, at, info.size - at, at);
+      if (n === 0) break;
+      at += n;
     }
-    bytes = await readFile(path);
+    return buffer.subarray(0, at);
   } catch (error) {
-    return fail(file, 'io', `cannot read file: ${describeIoError(error)}`);
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    return code === 'EISDIR' ? 'is a directory, not a workflow file' : `cannot read file: ${describeIoError(error)}`;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return parseSource(file, bytes);
 }
 
 /** Parses workflow text (or raw bytes) that is already in memory. */
@@ -74,20 +93,20 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
   if (text.trim() === '') return fail(file, 'empty-file', 'file is empty; a workflow needs at least name, owner, trigger and steps');
 
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const position = (offset: number) => {
     const p = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
     return { line: p.line, column: p.col };
   };
-  if (!Array.isArray(docs)) return fail(file, 'empty-file', 'file holds no YAML document');
-  if (docs.length === 0) return fail(file, 'empty-file', 'file holds only comments; a workflow needs at least name, owner, trigger and steps');
-  const diagnostics: Diagnostic[] = [];
-  if (docs.length > 1) {
-    const second = docs[1]!;
-    const at = position(second.range[0]);
-    diagnostics.push({ file, ...at, severity: 'error', ruleId: 'yaml', message: 'file holds more than one YAML document; put each workflow in its own file' });
+  if (doc.contents === null && doc.errors.length === 0) {
+    return fail(file, 'empty-file', 'file holds only comments; a workflow needs at least name, owner, trigger and steps');
   }
-  const doc = docs[0]!;
+  const diagnostics: Diagnostic[] = [];
+  const multiple = doc.errors.find((e) => e.code === 'MULTIPLE_DOCS');
+  if (multiple) {
+    const at = position(multiple.pos[0]);
+    return { ok: false, diagnostics: [{ file, ...at, severity: 'error', ruleId: 'yaml', message: 'file holds more than one YAML document; put each workflow in its own file' }] };
+  }
   // A syntax error throws the parser off for the rest of the file: report the first one only,
   // plus every duplicate key (each of those is its own cause).
   const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');

@@ -48,7 +48,6 @@ export function formatSarif(diagnostics: readonly Diagnostic[], rules: readonly 
       tool: {
         driver: {
           name: 'flux',
-          informationUri: 'https://github.com/flux-automation/flux',
           version,
           rules: used.map((id) => ({
             id,

@@ -3,18 +3,22 @@
  */
 import type { Rule } from '../rule.js';
 import { connector } from './connector.js';
-import { cron, cronDayFields, timezone } from './cron.js';
+import { cron } from './cron.js';
+import { cronDayFields } from './cron-day-fields.js';
 import { duplicateStepId } from './duplicate-step-id.js';
 import { duration } from './duration.js';
-import { eventCycle, unconsumedEvent, webhookPath } from './events.js';
+import { eventCycle } from './event-cycle.js';
 import { expressionSyntax } from './expression-syntax.js';
 import { expressionType } from './expression-type.js';
 import { inputsSchema } from './inputs-schema.js';
 import { owner } from './owner.js';
 import { secretReference } from './secret-reference.js';
 import { stepReference } from './step-reference.js';
+import { timezone } from './timezone.js';
+import { unconsumedEvent } from './unconsumed-event.js';
 import { unknownContext } from './unknown-context.js';
 import { unreachableStep } from './unreachable-step.js';
+import { webhookPath } from './webhook-path.js';
 
 export const rules: readonly Rule[] = [
   connector,

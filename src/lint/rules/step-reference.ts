@@ -24,7 +24,10 @@ export const stepReference: FileRule = {
         }
         const target = targets[0]!;
         const from = site.step;
-        const where = a.source.locate([...target.path, 'id']);
+        const where = () => {
+          const p = a.source.locate([...target.path, 'id']);
+          return `${p.line}:${p.column}`;
+        };
         if (!from) {
           if (site.path[0] !== 'on_error') report({ at, message: `step \`${ref.name}\` is not available here: no step has run yet when this is evaluated` });
           continue;
@@ -34,9 +37,9 @@ export const stepReference: FileRule = {
           const self = target === from;
           report({ at, message: self ? `step \`${ref.name}\` refers to its own output, which does not exist until it finishes` : `step \`${ref.name}\` contains this step and has not finished when it runs` });
         } else if (target.order > from.order) {
-          report({ at, message: `step \`${ref.name}\` runs later (defined at ${where.line}:${where.column})` });
+          report({ at, message: `step \`${ref.name}\` runs later (defined at ${where()})` });
         } else if (inOtherBranch(target.branches, from.branches)) {
-          report({ at, message: `step \`${ref.name}\` runs in another parallel branch and may not have finished (defined at ${where.line}:${where.column})` });
+          report({ at, message: `step \`${ref.name}\` runs in another parallel branch and may not have finished (defined at ${where()})` });
         }
       }
     }

@@ -1,0 +1,54 @@
+// The workflow schema itself: valid 2020-12, documented for editors, strict where typos matter.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOW_SCHEMA_URL } from '../../src/workflow/schema.js';
+
+const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8')) as Record<string, unknown>;
+type Node = Record<string, unknown>;
+
+function eachSchema(visit: (node: Node, pointer: string) => void): void {
+  const walk = (node: unknown, pointer: string) => {
+    if (node === null || typeof node !== 'object') return;
+    if (!Array.isArray(node)) visit(node as Node, pointer);
+    for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k}`);
+  };
+  walk(schema, '');
+}
+
+function resolve(node: Node): Node {
+  const ref = node.$ref;
+  return typeof ref === 'string' ? ((schema.$defs as Record<string, Node>)[ref.split('/').pop()!] ?? node) : node;
+}
+
+describe('workflow.schema.json', () => {
+  it('is a valid JSON Schema 2020-12 with an $id', () => {
+    expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(typeof schema.$id).toBe('string');
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+    expect(ajv.validateSchema(schema)).toBe(true);
+  });
+  it('describes every property, for editor hover', () => {
+    const missing: string[] = [];
+    eachSchema((node, pointer) => {
+      for (const [key, prop] of Object.entries((node.properties as Record<string, Node> | undefined) ?? {})) {
+        if (typeof prop.description !== 'string' && typeof resolve(prop).description !== 'string') missing.push(`${pointer}/properties/${key}`);
+      }
+    });
+    expect(missing).toEqual([]);
+  });
+  it('closes every object that has named properties, so typos are caught', () => {
+    const open: string[] = [];
+    eachSchema((node, pointer) => {
+      if (node.properties && Object.keys(node.properties).length > 0 && node.additionalProperties !== false) open.push(pointer);
+    });
+    expect(open).toEqual([]);
+  });
+  it('keeps the fixed names', () => {
+    const props = schema.properties as Record<string, unknown>;
+    for (const key of ['name', 'owner', 'trigger', 'steps']) expect(props).toHaveProperty(key);
+    expect(schema.required).toEqual(expect.arrayContaining(['owner', 'trigger', 'steps']));
+    const step = (schema.$defs as Record<string, Node>).step!.properties as Record<string, unknown>;
+    for (const key of ['id', 'if', 'uses', 'with']) expect(step).toHaveProperty(key);
+  });
+});

@@ -49,6 +49,23 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('run')
+    .description('run a workflow once, now')
+    .argument('<file>', 'the workflow file')
+    .option('-e, --event <json>', 'the event payload: JSON, @file.json, or - for standard input')
+    .option('-s, --set <key=value>', 'set an event field (dotted keys; values parsed as JSON when they are)', collect, [])
+    .option('--env-file <path>', 'read secrets and env values from this file (default: .env when present)')
+    .option('--log-dir <dir>', 'where run logs go (default: .flux/logs, or $FLUX_HOME/logs)')
+    .option('--dry-run', 'evaluate conditions and render requests without sending anything')
+    .option('--json', 'print the run result as one JSON document on stdout')
+    .option('--no-color', 'never colour the output')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (file: string, options: { event?: string; set?: string[]; envFile?: string; logDir?: string; dryRun?: boolean; json?: boolean; color?: boolean }) => {
+      const { runCommand } = await import('./run.js');
+      code = await runCommand(file, options, io);
+    });
+
+  program
     .command('schema')
     .description('print the workflow JSON Schema')
     .action(async () => {
@@ -73,6 +90,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     else io.stderr.write('flux: run again with --debug for a stack trace, and report it as a bug\n');
     return ExitCode.internal;
   }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parseCount(value: string): number {

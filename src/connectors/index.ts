@@ -89,3 +89,9 @@ function editDistance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
+
+/** Creates the runtime of every connector, for one process (pools are shared across runs). */
+export async function createConnectors(options: { userAgent: string }): Promise<Record<string, import('./runtime.js').ConnectorRuntime>> {
+  const { createHttp } = await import('./http.js');
+  return { http: createHttp({ userAgent: options.userAgent }) };
+}

@@ -1,0 +1,142 @@
+/**
+ * Live progress for `flux run`: one line per step as it finishes (a mark, the step, its
+ * duration), retries and emitted events, a transient "running" line and foreach progress on a
+ * terminal, and plain lines (one per step event) when output is piped or NO_COLOR is set.
+ * Every line passes through the masker.
+ */
+import type { LoadedWorkflow, RunResult } from '../engine/types.js';
+import type { Masker } from '../secrets/masker.js';
+import type { RunRecord } from '../store/run-log.js';
+import type { Io } from './io.js';
+
+const MARKS = { succeeded: '✓', failed: '✗', skipped: '↷' } as const;
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export class ProgressPrinter {
+  private transient = false;
+  private frame = 0;
+  private readonly running = new Map<string, string>();
+  private readonly lastShare = new Map<string, number>();
+
+  constructor(private readonly io: Io, private readonly masker: Masker, private readonly live: boolean) {}
+
+  header(workflow: LoadedWorkflow, runId: string, dryRun: boolean): void {
+    this.line(`${this.bold(`flux run ${workflow.name}`)} ${this.dim(`run ${runId}${dryRun ? ', dry run: nothing is sent' : ''}`)}`);
+  }
+
+  record(r: RunRecord): void {
+    const nested = 'index' in r && r.index !== undefined && r.index.length > 0;
+    switch (r.type) {
+      case 'step.started':
+        if (nested) return;
+        this.running.set(r.path, r.step);
+        if (this.live) this.showRunning();
+        else this.line(`${indent(r.path)}· ${r.step} started`);
+        return;
+      case 'step.retry':
+        this.line(`${indent(r.path)}${this.yellow('↻')} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} attempt ${r.attempt} failed (${r.error.message}); retrying in ${formatMs(r.delay_ms)}`);
+        return;
+      case 'step.finished': {
+        this.running.delete(r.path);
+        if (nested && r.status !== 'failed') return;
+        const mark = r.status === 'succeeded' ? this.green(MARKS.succeeded) : r.status === 'failed' ? this.red(MARKS.failed) : this.dim(MARKS.skipped);
+        const what = r.status === 'skipped' ? this.dim('skipped') : this.dim(formatMs(r.duration_ms));
+        const http = r.http_status !== undefined ? ` HTTP ${r.http_status}` : '';
+        const attempts = r.attempt > 1 ? ` after ${r.attempt} attempts` : '';
+        const continued = r.continued ? this.yellow(' (continued)') : '';
+        const error = r.error ? `: ${r.error.message}` : '';
+        this.line(`${indent(r.path)}${mark} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} ${what}${http}${attempts}${error}${continued}`);
+        const request = dryRunRequest(r.output);
+        if (request) {
+          this.line(`${indent(r.path)}    ${request.method} ${request.url}`);
+          for (const [k, v] of Object.entries(request.headers)) this.line(`${indent(r.path)}    ${this.dim(`${k}: ${v}`)}`);
+          if (request.body !== null) this.line(`${indent(r.path)}    ${this.dim(String(request.body))}`);
+        }
+        if (this.live && this.running.size > 0) this.showRunning();
+        return;
+      }
+      case 'event.emitted':
+        this.line(`${indent(r.step)}  ${this.dim('↑ emitted')} ${r.event}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  progress(p: { step: string; path: string; done: number; total: number }): void {
+    if (this.live) {
+      this.clear();
+      this.frame = (this.frame + 1) % FRAMES.length;
+      this.io.stdout.write(this.masker.mask(`${indent(p.path)}${FRAMES[this.frame]} ${p.step} ${p.done}/${p.total}`));
+      this.transient = true;
+      return;
+    }
+    const share = Math.floor((p.done / p.total) * 4);
+    if (share > (this.lastShare.get(p.path) ?? 0) || p.done === p.total) {
+      this.lastShare.set(p.path, share);
+      this.line(`${indent(p.path)}· ${p.step} ${p.done}/${p.total}`);
+    }
+  }
+
+  footer(result: RunResult, logPath: string | undefined): void {
+    this.clear();
+    const took = formatMs(result.duration_ms);
+    const status = result.status === 'succeeded' ? this.green('succeeded') : result.status === 'escalated' ? this.yellow('escalated') : this.red(result.status);
+    this.line(`run ${result.run_id} ${status} in ${took}`);
+    if (result.error) this.line(`  ${result.error.step ? `step ${result.error.step}: ` : ''}${result.error.message}`);
+    if (result.escalation) {
+      if (result.escalation.delivered) this.line(`  the owner was notified through ${result.escalation.via}`);
+      else this.line(this.red(`  the owner could NOT be notified (${result.escalation.via}): ${result.escalation.delivery_error ?? 'unknown error'}`));
+    }
+    if (logPath) this.line(this.dim(`log: ${logPath}`));
+  }
+
+  private showRunning(): void {
+    this.clear();
+    const names = [...this.running.values()];
+    if (names.length === 0) return;
+    this.frame = (this.frame + 1) % FRAMES.length;
+    this.io.stdout.write(this.masker.mask(`  ${FRAMES[this.frame]} ${names.slice(-3).join(', ')}`));
+    this.transient = true;
+  }
+
+  private clear(): void {
+    if (this.transient) {
+      this.io.stdout.write('\r\u001b[2K');
+      this.transient = false;
+    }
+  }
+
+  private line(text: string): void {
+    this.clear();
+    this.io.stdout.write(`${this.masker.mask(text)}\n`);
+  }
+
+  private paint(code: number, s: string): string {
+    return this.live ? `\u001b[${code}m${s}\u001b[0m` : s;
+  }
+  private bold(s: string) { return this.paint(1, s); }
+  private dim(s: string) { return this.paint(2, s); }
+  private red(s: string) { return this.paint(31, s); }
+  private green(s: string) { return this.paint(32, s); }
+  private yellow(s: string) { return this.paint(33, s); }
+}
+
+function indent(path: string): string {
+  return '  '.repeat(path.split('/').length);
+}
+
+/** Durations for people: 120ms, 1.4s, 2m05s, 48h. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  return m === 0 ? `${h}h` : `${h}h${String(m).padStart(2, '0')}m`;
+}
+
+function dryRunRequest(output: unknown): { method: string; url: string; headers: Record<string, string>; body: unknown } | undefined {
+  const o = output as { dry_run?: boolean; request?: { method: string; url: string; headers: Record<string, string>; body: unknown } } | null;
+  return o && o.dry_run === true && o.request ? o.request : undefined;
+}

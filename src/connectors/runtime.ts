@@ -1,0 +1,59 @@
+/**
+ * The runtime side of connectors: how the engine calls an operation. A failed call is a value
+ * on the outcome (status, error, retryable), never an exception that unwinds the run.
+ */
+import type { Masker } from '../secrets/masker.js';
+
+/** A named connection after its expressions were rendered. */
+export interface ConnectionConfig {
+  readonly type?: string;
+  readonly base_url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly auth?: AuthConfig;
+  readonly timeout?: string;
+}
+
+export type AuthConfig =
+  | { readonly bearer: string }
+  | { readonly basic: { readonly username: string; readonly password?: string } }
+  | { readonly api_key: { readonly header?: string; readonly query?: string; readonly value: string } }
+  | { readonly oauth2: { readonly token_url: string; readonly client_id: string; readonly client_secret: string; readonly scope?: string; readonly audience?: string } };
+
+export interface CallContext {
+  readonly signal: AbortSignal;
+  /** `<run-id>:<step-id>[:<index>…]`, the same on every attempt and on a resume. */
+  readonly idempotencyKey: string;
+  /** Credentials derived at run time (basic auth headers, OAuth tokens) are added here. */
+  readonly masker: Masker;
+  readonly dryRun: boolean;
+  /** Bound on this attempt, in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export interface CallError {
+  readonly message: string;
+  /** Worth another attempt: network errors, timeouts, 408, 429, 5xx. */
+  readonly retryable: boolean;
+  readonly status?: number;
+  /** From a Retry-After header. */
+  readonly retryAfterMs?: number;
+}
+
+export interface CallOutcome {
+  readonly ok: boolean;
+  readonly output: unknown;
+  readonly error?: CallError;
+  readonly status?: number;
+}
+
+export interface OperationCall {
+  readonly operation: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly connection?: ConnectionConfig;
+}
+
+export interface ConnectorRuntime {
+  call(call: OperationCall, ctx: CallContext): Promise<CallOutcome>;
+  /** Releases pooled connections. */
+  close?(): Promise<void>;
+}

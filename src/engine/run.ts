@@ -1,0 +1,497 @@
+/**
+ * Running a workflow once: check the event and secrets, run the steps in order (if, switch,
+ * foreach, parallel, set, wait, wait_for, emit, fail, and connector calls with retries and
+ * timeouts), and on failure escalate to the owner and run the recovery steps. Every step's
+ * outcome is journaled as it happens, and every run ends with a recorded terminal state.
+ */
+import { createHash } from 'node:crypto';
+import { resolveUses } from '../connectors/index.js';
+import type { ConnectionConfig } from '../connectors/runtime.js';
+import type { ContextName, Scope } from '../expr/cel.js';
+import { ExpressionError, evaluateCondition, fromCel, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
+import { parseDuration } from '../workflow/duration.js';
+import { compileInputs } from '../workflow/inputs.js';
+import { asRecord, type RawStep } from '../workflow/model.js';
+import { retryDelay, retryPolicy } from './retry.js';
+import type { RunRequest, RunResult, StepSummary } from './types.js';
+
+const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
+
+/** A failure that stops the run: where, why, and what the step asked for. */
+class StepFailure extends Error {
+  constructor(message: string, readonly step: string | undefined, readonly mode: 'fail' | 'escalate' = 'fail', readonly httpStatus?: number) {
+    super(message);
+  }
+}
+
+class Cancelled extends Error {}
+
+/** Where a list of steps runs: its path prefix, loop indexes, loop variables and steps map. */
+interface Frame {
+  readonly path: string;
+  readonly index: readonly number[];
+  readonly loopVars: Readonly<Record<string, unknown>>;
+  readonly steps: Record<string, unknown>;
+  readonly top: boolean;
+}
+
+/** Runs a workflow once and returns its result; the run log holds every detail. */
+export async function runWorkflow(req: RunRequest): Promise<RunResult> {
+  return new Run(req).execute();
+}
+
+class Run {
+  private readonly started: number;
+  private readonly base: RecordBase;
+  private readonly summaries: StepSummary[] = [];
+  private readonly emitted: { event: string; data: unknown }[] = [];
+  private readonly controller = new AbortController();
+  private readonly random: () => number;
+  private context: CelContext = {};
+  private stopped = false;
+  private readonly scopes = new Map<string, Scope>();
+
+  constructor(private readonly req: RunRequest) {
+    this.started = req.clock.now();
+    this.random = req.random ?? Math.random;
+    const wf = req.workflow;
+    this.base = {
+      v: RUN_LOG_VERSION, type: '', ts: '', run_id: req.runId, workflow: wf.name, workflow_version: wf.version, owner: wf.owner, baseline: wf.baseline,
+    };
+    if (req.signal) {
+      if (req.signal.aborted) this.controller.abort(req.signal.reason);
+      else req.signal.addEventListener('abort', () => this.controller.abort(req.signal?.reason), { once: true });
+    }
+  }
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private record(fields: Record<string, unknown> & { type: RunRecord['type'] }): void {
+    const record = this.req.masker.maskValue({ ...this.base, ...fields, ts: new Date(this.req.clock.now()).toISOString() }) as RunRecord;
+    this.req.journal.append(record);
+    this.req.onRecord?.(record);
+  }
+
+  async execute(): Promise<RunResult> {
+    const wf = this.req.workflow;
+    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: sha256(JSON.stringify(this.req.event ?? null)), file: wf.file, dry_run: this.req.dryRun === true });
+    const rejection = this.prepare();
+    if (rejection) return this.finish('rejected', { message: rejection });
+    let status: RunStatus = 'succeeded';
+    let error: ErrorInfo | undefined;
+    let escalation: RunResult['escalation'];
+    try {
+      await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Record<string, unknown>, top: true });
+    } catch (e) {
+      if (e instanceof Cancelled || this.signal.aborted) {
+        status = 'cancelled';
+        error = { message: 'the run was cancelled' };
+      } else {
+        const failure = e instanceof StepFailure ? e : new StepFailure(e instanceof Error ? e.message : String(e), undefined);
+        error = { message: this.req.masker.mask(failure.message), ...(failure.step ? { step: failure.step } : {}), ...(failure.httpStatus ? { http_status: failure.httpStatus } : {}) };
+        const handled = await this.handleFailure(failure, error);
+        status = handled.status;
+        escalation = handled.escalation;
+      }
+    }
+    return this.finish(status, error, escalation);
+  }
+
+  /** Checks the event against `inputs`, resolves secrets and env; returns why the run is refused. */
+  private prepare(): string | undefined {
+    const wf = this.req.workflow.value;
+    const inputs = asRecord(wf.inputs);
+    if (inputs) {
+      const compiled = compileInputs(inputs);
+      if (!compiled.ok) return `the workflow's inputs schema is invalid: ${compiled.message}`;
+      if (!compiled.validate(this.req.event)) {
+        const problems = (compiled.validate.errors ?? []).slice(0, 5).map((e) => {
+          const at = e.instancePath ? `event${e.instancePath.replace(/\//g, '.')}` : 'event';
+          const extra = e.keyword === 'required' ? ` \`${String((e.params as { missingProperty?: string }).missingProperty)}\`` : '';
+          return `${at} ${e.message ?? 'is invalid'}${extra}`;
+        });
+        return `the event does not match the workflow's inputs: ${problems.join('; ')}`;
+      }
+    }
+    const declared = Array.isArray(wf.secrets) ? wf.secrets.filter((s): s is string => typeof s === 'string') : [];
+    const missing = declared.filter((name) => this.req.secrets[name] === undefined || this.req.secrets[name] === '');
+    if (missing.length > 0) {
+      return `secret${missing.length === 1 ? '' : 's'} ${missing.map((m) => `\`${m}\``).join(', ')} not set; set ${missing.length === 1 ? 'it' : 'them'} in the environment or in an env file (--env-file)`;
+    }
+    const secrets: Record<string, string> = {};
+    for (const name of declared) {
+      secrets[name] = this.req.secrets[name]!;
+      this.req.masker.add(secrets[name]);
+    }
+    const env: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(asRecord(wf.env) ?? {})) {
+      const override = this.req.environment[name];
+      env[name] = override !== undefined ? override : value;
+    }
+    const run = { id: this.req.runId, started_at: new Date(this.started).toISOString(), trigger: this.req.trigger, attempt: 1 };
+    const workflow = { name: this.req.workflow.name, owner: this.req.workflow.owner, version: this.req.workflow.version };
+    this.context = { event: toCel(this.req.event ?? {}), steps: {}, secrets, env: toCel(env), run: toCel(run), workflow };
+    return undefined;
+  }
+
+  private finish(status: RunStatus, error?: ErrorInfo, escalation?: RunResult['escalation']): RunResult {
+    const duration = this.req.clock.now() - this.started;
+    this.record({ type: 'run.finished', status, duration_ms: duration, ...(error ? { error } : {}) });
+    return this.req.masker.maskValue({
+      run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status, duration_ms: duration,
+      dry_run: this.req.dryRun === true, steps: this.summaries, emitted: this.emitted,
+      ...(error ? { error } : {}), ...(escalation ? { escalation } : {}),
+    });
+  }
+
+  // -- failure handling ---------------------------------------------------------------------
+
+  private async handleFailure(failure: StepFailure, error: ErrorInfo): Promise<{ status: RunStatus; escalation?: RunResult['escalation'] }> {
+    const onError = asRecord(this.req.workflow.value.on_error);
+    const escalate = asRecord(onError?.escalate);
+    let status: RunStatus = 'failed';
+    let escalation: RunResult['escalation'];
+    this.context = { ...this.context, error: toCel({ message: error.message, step: error.step ?? '' }) };
+    if (escalate || failure.mode === 'escalate') {
+      escalation = await this.escalate(escalate, error);
+      if (escalation.delivered) status = 'escalated';
+    }
+    const recovery = onError?.steps;
+    if (Array.isArray(recovery)) {
+      this.stopped = false;
+      try {
+        await this.runList(recovery, { path: 'on_error', index: [], loopVars: {}, steps: this.context.steps as Record<string, unknown>, top: false });
+      } catch {
+        // A failing recovery step is journaled like any step; the run keeps its first error.
+      }
+    }
+    return { status, ...(escalation ? { escalation } : {}) };
+  }
+
+  /** Tells the owner through the workflow's escalation connection. Never throws. */
+  private async escalate(config: Readonly<Record<string, unknown>> | undefined, error: ErrorInfo): Promise<NonNullable<RunResult['escalation']>> {
+    const uses = typeof config?.uses === 'string' ? config.uses : '';
+    const note = (delivered: boolean, deliveryError?: string) => {
+      this.record({ type: 'escalation', ...(error.step ? { step: error.step } : {}), via: uses || 'none', delivered, error, ...(deliveryError ? { delivery_error: deliveryError } : {}) });
+      return { via: uses || 'none', delivered, ...(deliveryError ? { delivery_error: deliveryError } : {}) };
+    };
+    if (!config || uses === '') return note(false, 'the workflow has no on_error.escalate connection to reach its owner');
+    try {
+      const scope = this.scope([]);
+      const params = asRecord(renderValue(config.with ?? {}, scope, this.context)) ?? {};
+      const withBody = params.json !== undefined || params.form !== undefined || params.body !== undefined ? params : {
+        ...params,
+        json: {
+          text: `flux: workflow ${this.req.workflow.name} ${error.step ? `failed at step ${error.step}` : 'failed'}: ${error.message}`,
+          workflow: this.req.workflow.name, owner: this.req.workflow.owner, run_id: this.req.runId, step: error.step ?? null, error: error.message,
+          event: this.req.event ?? null,
+        },
+      };
+      const outcome = await this.callConnector(uses, withBody, `${this.req.runId}:escalation`, undefined, new AbortController().signal);
+      return outcome.ok ? note(true) : note(false, outcome.error?.message ?? 'the escalation call failed');
+    } catch (e) {
+      return note(false, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  // -- steps --------------------------------------------------------------------------------
+
+  private scope(loopVars: readonly string[]): Scope {
+    const key = loopVars.join(',');
+    let s = this.scopes.get(key);
+    if (!s) {
+      s = { contexts: CONTEXTS, loopVars };
+      this.scopes.set(key, s);
+    }
+    return s;
+  }
+
+  private contextFor(frame: Frame): CelContext {
+    const ctx: CelContext = { ...this.context, steps: frame.steps };
+    for (const [k, v] of Object.entries(frame.loopVars)) ctx[k] = v;
+    if (frame.index.length > 0) ctx.index = BigInt(frame.index[frame.index.length - 1]!);
+    return ctx;
+  }
+
+  private async runList(list: unknown, frame: Frame): Promise<void> {
+    if (!Array.isArray(list)) return;
+    for (const raw of list) {
+      if (this.signal.aborted) throw new Cancelled();
+      if (this.stopped) return;
+      const step = asRecord(raw);
+      if (step) await this.runStep(step, frame);
+    }
+  }
+
+  private async runStep(step: RawStep, frame: Frame): Promise<void> {
+    const id = String(step.id);
+    const path = frame.path ? `${frame.path}/${id}` : id;
+    const scope = this.scope(Object.keys(frame.loopVars));
+    const ctx = this.contextFor(frame);
+    const started = this.req.clock.now();
+    const indexField = frame.index.length > 0 ? { index: frame.index } : {};
+    const key = [this.req.runId, id, ...frame.index].join(':');
+
+    let run = true;
+    if (step.if !== undefined) {
+      try {
+        run = evaluateCondition(step.if, scope, ctx);
+      } catch (e) {
+        if (this.req.dryRun) run = true; // depends on a response that a dry run does not have
+        else return this.fail(step, frame, path, started, 1, toFailure(e, id));
+      }
+    }
+    if (!run) {
+      frame.steps[id] = { output: null, status: 'skipped' };
+      this.record({ type: 'step.finished', step: id, path, ...indexField, status: 'skipped', duration_ms: 0, attempt: 0 });
+      if (frame.top) this.summaries.push({ step: id, path, status: 'skipped', duration_ms: 0, attempts: 0 });
+      return;
+    }
+
+    this.record({ type: 'step.started', step: id, path, ...indexField, attempt: 1, idempotency_key: key });
+    let output: unknown = null;
+    let attempts = 1;
+    let httpStatus: number | undefined;
+    try {
+      if (typeof step.uses === 'string') {
+        const r = await this.runUses(step, id, path, frame, scope, ctx, key);
+        if (r.failure) return this.fail(step, frame, path, started, r.attempts, r.failure, r.status, r.output);
+        output = r.output;
+        attempts = r.attempts;
+        httpStatus = r.status;
+      } else if (step.set !== undefined) {
+        output = renderValue(step.set, scope, ctx);
+      } else if (step.switch !== undefined) {
+        output = await this.runSwitch(asRecord(step.switch) ?? {}, frame, path, scope, ctx);
+      } else if (step.foreach !== undefined) {
+        output = await this.runForeach(asRecord(step.foreach) ?? {}, id, frame, path, scope, ctx);
+      } else if (step.parallel !== undefined) {
+        output = await this.runParallel(asRecord(step.parallel) ?? {}, frame, path);
+      } else if (step.wait !== undefined) {
+        output = await this.runWait(step.wait, scope, ctx);
+      } else if (step.wait_for !== undefined) {
+        output = await this.runWaitFor(asRecord(step.wait_for) ?? {}, id, scope, ctx);
+      } else if (step.emit !== undefined) {
+        const emit = asRecord(step.emit) ?? {};
+        const data = renderValue(emit.data ?? null, scope, ctx);
+        const event = String(emit.event);
+        this.emitted.push({ event, data });
+        this.record({ type: 'event.emitted', step: id, event, data });
+        output = { event, data };
+      } else if (step.fail !== undefined) {
+        throw new StepFailure(String(renderString(String(step.fail), scope, ctx)), id);
+      }
+    } catch (e) {
+      if (e instanceof Cancelled || this.signal.aborted) throw new Cancelled();
+      const failure = toFailure(e, id);
+      if (failure.step !== id) {
+        // A nested step failed and stopped its container: record the container, then pass the
+        // failure on (naming the nested step) unless the container itself says continue.
+        const continued = step.on_error === 'continue';
+        frame.steps[id] = { output: null, status: 'failed', error: failure.message };
+        this.finishStep(step, frame, path, started, 'failed', attempts, null, failure.message, undefined, continued);
+        if (continued) {
+          this.stopped = false;
+          return;
+        }
+        throw failure;
+      }
+      return this.fail(step, frame, path, started, attempts, failure, httpStatus);
+    }
+    frame.steps[id] = { output: toCel(output), status: 'succeeded' };
+    this.finishStep(step, frame, path, started, 'succeeded', attempts, output, undefined, httpStatus);
+  }
+
+  private fail(step: RawStep, frame: Frame, path: string, started: number, attempts: number, failure: StepFailure, httpStatus?: number, output: unknown = null): void {
+    const id = String(step.id);
+    const mode = step.on_error === 'continue' ? 'continue' : step.on_error === 'escalate' ? 'escalate' : failure.mode;
+    frame.steps[id] = { output: toCel(output), status: 'failed', error: failure.message };
+    this.finishStep(step, frame, path, started, 'failed', attempts, output, failure.message, httpStatus ?? failure.httpStatus, mode === 'continue');
+    if (mode === 'continue') return;
+    this.stopped = true;
+    throw new StepFailure(failure.message, failure.step ?? id, mode === 'escalate' ? 'escalate' : 'fail', httpStatus ?? failure.httpStatus);
+  }
+
+  private finishStep(step: RawStep, frame: Frame, path: string, started: number, status: StepStatus, attempts: number, output: unknown, error?: string, httpStatus?: number, continued?: boolean): void {
+    const id = String(step.id);
+    const duration = this.req.clock.now() - started;
+    const capped = capOutput(output);
+    this.record({
+      type: 'step.finished', step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status, duration_ms: duration, attempt: attempts,
+      ...(httpStatus !== undefined ? { http_status: httpStatus } : {}),
+      ...(status === 'succeeded' || output !== null ? { output: capped.output } : {}), ...(capped.truncated ? { output_truncated: true } : {}),
+      ...(error ? { error: { message: this.req.masker.mask(error), step: id, ...(httpStatus !== undefined ? { http_status: httpStatus } : {}) } } : {}),
+      ...(continued ? { continued: true } : {}),
+    });
+    if (frame.top) {
+      this.summaries.push({
+        step: id, path, status, duration_ms: duration, attempts, ...(httpStatus !== undefined ? { http_status: httpStatus } : {}),
+        ...(error ? { error: this.req.masker.mask(error) } : {}), ...(continued ? { continued: true } : {}),
+      });
+    }
+  }
+
+  private async runUses(step: RawStep, id: string, path: string, frame: Frame, scope: Scope, ctx: CelContext, key: string): Promise<{ output: unknown; attempts: number; status?: number; failure?: StepFailure }> {
+    const params = asRecord(renderValue(step.with ?? {}, scope, ctx)) ?? {};
+    const policy = retryPolicy(step.retry);
+    const timeoutMs = typeof step.timeout === 'string' ? durationMs(step.timeout) : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.callConnector(String(step.uses), params, key, timeoutMs, this.signal);
+      if (this.signal.aborted) throw new Cancelled();
+      const status = outcome.status !== undefined ? { status: outcome.status } : {};
+      if (outcome.ok) return { output: outcome.output, attempts: attempt, ...status };
+      const err = outcome.error ?? { message: 'the call failed', retryable: false };
+      if (!err.retryable || attempt >= policy.attempts) {
+        // The failed response stays on the step's output, for on_error: continue and for the log.
+        return { output: outcome.output, attempts: attempt, ...status, failure: new StepFailure(err.message, id, 'fail', err.status) };
+      }
+      const delay = retryDelay(policy, attempt, this.random, err.retryAfterMs);
+      this.record({
+        type: 'step.retry', step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), attempt, delay_ms: delay,
+        error: { message: this.req.masker.mask(err.message), step: id, ...(err.status !== undefined ? { http_status: err.status } : {}) },
+      });
+      await this.req.clock.sleep(delay, this.signal).catch(() => {
+        throw new Cancelled();
+      });
+    }
+  }
+
+  /** Calls `uses` with rendered parameters; a failed call is a value, not an exception. */
+  private async callConnector(uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal) {
+    const wf = this.req.workflow.value;
+    const connections = asRecord(wf.connections) ?? {};
+    const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));
+    if (!resolved.ok) return { ok: false, output: null, error: { message: resolved.message, retryable: false } };
+    const runtime = this.req.connectors[resolved.connector.name];
+    if (!runtime) return { ok: false, output: null, error: { message: `connector \`${resolved.connector.name}\` is not available in this run`, retryable: false } };
+    let connection: ConnectionConfig | undefined;
+    if (resolved.connection) {
+      const raw = asRecord(connections[resolved.connection]) ?? {};
+      connection = renderValue(raw, this.scope([]), this.context) as unknown as ConnectionConfig;
+      const connTimeout = typeof raw.timeout === 'string' ? durationMs(raw.timeout) : undefined;
+      timeoutMs ??= connTimeout;
+    }
+    const operation = resolved.name.split('.').pop() ?? resolved.name;
+    return runtime.call(
+      { operation, params, ...(connection ? { connection } : {}) },
+      { signal, idempotencyKey: key, masker: this.req.masker, dryRun: this.req.dryRun === true, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+    );
+  }
+
+  private async runSwitch(sw: Readonly<Record<string, unknown>>, frame: Frame, path: string, scope: Scope, ctx: CelContext): Promise<unknown> {
+    const cases = Array.isArray(sw.cases) ? sw.cases : [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = asRecord(cases[i]) ?? {};
+      if (evaluateCondition(c.if, scope, ctx)) {
+        await this.runList(c.steps, { ...frame, path, top: false });
+        return { case: i };
+      }
+    }
+    if (sw.default !== undefined) {
+      await this.runList(sw.default, { ...frame, path, top: false });
+      return { case: 'default' };
+    }
+    return { case: null };
+  }
+
+  private async runForeach(fe: Readonly<Record<string, unknown>>, id: string, frame: Frame, path: string, scope: Scope, ctx: CelContext): Promise<unknown> {
+    const items = Array.isArray(fe.items) ? fe.items : renderValue(fe.items, scope, ctx);
+    if (!Array.isArray(items)) throw new StepFailure(`foreach items must be a list, not ${items === null ? 'null' : typeof items}`, id);
+    const as = typeof fe.as === 'string' ? fe.as : 'item';
+    const concurrency = Math.max(1, Math.min(typeof fe.concurrency === 'number' ? fe.concurrency : 1, items.length || 1));
+    const innerIds = (Array.isArray(fe.steps) ? fe.steps : []).map((s) => String(asRecord(s)?.id));
+    const results: unknown[] = new Array(items.length);
+    let next = 0;
+    let done = 0;
+    let failure: unknown;
+    const worker = async () => {
+      while (failure === undefined && !this.signal.aborted) {
+        const i = next++;
+        if (i >= items.length) return;
+        const steps: Record<string, unknown> = { ...frame.steps };
+        const itemFrame: Frame = { path, index: [...frame.index, i], loopVars: { ...frame.loopVars, [as]: toCel(items[i]) }, steps, top: false };
+        try {
+          await this.runList(fe.steps, itemFrame);
+        } catch (e) {
+          failure ??= e;
+          return;
+        }
+        const collected: Record<string, unknown> = {};
+        for (const inner of innerIds) collected[inner] = fromCel((steps[inner] as { output?: unknown } | undefined)?.output ?? null);
+        results[i] = collected;
+        done++;
+        this.req.onProgress?.({ step: id, path, done, total: items.length });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (this.signal.aborted) throw new Cancelled();
+    if (failure !== undefined) throw failure;
+    return results;
+  }
+
+  private async runParallel(par: Readonly<Record<string, unknown>>, frame: Frame, path: string): Promise<unknown> {
+    const branches = Array.isArray(par.branches) ? par.branches : [];
+    const settled = await Promise.allSettled(branches.map((b) => this.runList(asRecord(b)?.steps, { ...frame, path, top: false })));
+    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    return { branches: branches.length };
+  }
+
+  private async runWait(wait: unknown, scope: Scope, ctx: CelContext): Promise<unknown> {
+    let ms: number;
+    const spec = asRecord(wait);
+    if (spec && spec.until !== undefined) {
+      const until = renderString(String(spec.until), scope, ctx);
+      const at = Date.parse(String(until));
+      if (Number.isNaN(at)) throw new StepFailure(`wait until \`${String(until)}\` is not a time`, undefined);
+      ms = Math.max(0, at - this.req.clock.now());
+    } else {
+      ms = durationMs(String(wait));
+    }
+    if (!this.req.dryRun) await this.req.clock.sleep(ms, this.signal).catch(() => {
+      throw new Cancelled();
+    });
+    return { waited_ms: ms, until: new Date(this.req.clock.now()).toISOString() };
+  }
+
+  private async runWaitFor(wf: Readonly<Record<string, unknown>>, id: string, scope: Scope, ctx: CelContext): Promise<unknown> {
+    const timeoutMs = durationMs(String(wf.timeout ?? '0s'));
+    const name = String(wf.event);
+    const matchScope = this.scope([...scope.loopVars, 'item']);
+    const match = (payload: unknown) => wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(payload) });
+    let result: { payload: unknown } | { timedOut: true };
+    if (this.req.dryRun) result = { timedOut: true };
+    else if (this.req.events) result = await this.req.events.waitFor(name, match, timeoutMs, this.signal);
+    else {
+      await this.req.clock.sleep(timeoutMs, this.signal).catch(() => {
+        throw new Cancelled();
+      });
+      result = { timedOut: true };
+    }
+    if ('timedOut' in result) {
+      if (wf.on_timeout === 'fail') throw new StepFailure(`no \`${name}\` event arrived within ${String(wf.timeout)}`, id);
+      if (wf.on_timeout === 'escalate') throw new StepFailure(`no \`${name}\` event arrived within ${String(wf.timeout)}`, id, 'escalate');
+      return { timed_out: true, event: null };
+    }
+    return { timed_out: false, event: result.payload };
+  }
+}
+
+function toFailure(e: unknown, id: string): StepFailure {
+  if (e instanceof StepFailure) return e.step === undefined ? new StepFailure(e.message, id, e.mode, e.httpStatus) : e;
+  if (e instanceof ExpressionError) return new StepFailure(e.message, id);
+  return new StepFailure(e instanceof Error ? e.message : String(e), id);
+}
+
+function durationMs(text: string): number {
+  const d = parseDuration(text);
+  if (!d.ok) throw new StepFailure(d.message, undefined);
+  return d.ms;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,73 @@
+/**
+ * What the engine takes and returns. The engine is driven through `runWorkflow`: the CLI today,
+ * the daemon later. It prints nothing; everything it does is journaled and returned.
+ */
+import type { ConnectorRuntime } from '../connectors/runtime.js';
+import type { Masker } from '../secrets/masker.js';
+import type { ErrorInfo, Journal, RunRecord, RunStatus, StepStatus } from '../store/run-log.js';
+import type { Clock } from './clock.js';
+
+/** A workflow ready to run: its parsed value and the facts every record carries. */
+export interface LoadedWorkflow {
+  readonly file: string;
+  readonly value: Readonly<Record<string, unknown>>;
+  readonly name: string;
+  readonly owner: string;
+  /** Content hash of the file: `sha256:<hex>`. */
+  readonly version: string;
+  readonly baseline: Readonly<Record<string, unknown>> | null;
+}
+
+/** Delivers events to `wait_for` steps. Without one, a wait_for waits out its timeout. */
+export interface EventSource {
+  waitFor(name: string, match: (payload: unknown) => boolean, timeoutMs: number, signal: AbortSignal): Promise<{ readonly payload: unknown } | { readonly timedOut: true }>;
+}
+
+export interface RunRequest {
+  readonly workflow: LoadedWorkflow;
+  readonly event: unknown;
+  /** How the run was started, e.g. `manual`, `schedule`, `webhook`. */
+  readonly trigger: string;
+  /** Secret values by name; missing declared secrets reject the run before any step. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Environment overrides for the workflow's declared `env` names. */
+  readonly environment: Readonly<Record<string, string | undefined>>;
+  readonly connectors: Readonly<Record<string, ConnectorRuntime>>;
+  readonly clock: Clock;
+  readonly journal: Journal;
+  readonly masker: Masker;
+  readonly runId: string;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+  readonly random?: () => number;
+  readonly events?: EventSource;
+  /** Called with every journaled record (already masked), for live progress. */
+  readonly onRecord?: (record: RunRecord) => void;
+  /** Called as `foreach` items complete. */
+  readonly onProgress?: (progress: { readonly step: string; readonly path: string; readonly done: number; readonly total: number }) => void;
+}
+
+export interface StepSummary {
+  readonly step: string;
+  readonly path: string;
+  readonly status: StepStatus;
+  readonly duration_ms: number;
+  readonly attempts: number;
+  readonly http_status?: number;
+  readonly error?: string;
+  readonly continued?: boolean;
+}
+
+export interface RunResult {
+  readonly run_id: string;
+  readonly workflow: string;
+  readonly workflow_version: string;
+  readonly status: RunStatus;
+  readonly duration_ms: number;
+  readonly dry_run: boolean;
+  /** Top-level steps in order (nested steps are in the run log). */
+  readonly steps: readonly StepSummary[];
+  readonly error?: ErrorInfo;
+  readonly escalation?: { readonly via: string; readonly delivered: boolean; readonly delivery_error?: string };
+  readonly emitted: readonly { readonly event: string; readonly data: unknown }[];
+}

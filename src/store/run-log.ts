@@ -1,0 +1,133 @@
+/**
+ * The run log: one JSONL file per run, one record per line, format version 1 (documented by
+ * schemas/run-log.schema.json). Each record is written with one `write` of one complete line to
+ * a file opened for append, and the file is fsynced when the run ends, so a crash never leaves
+ * a half record in the middle of a file; readers tolerate a truncated last line.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export const RUN_LOG_VERSION = 1;
+
+/** Fields every record carries, so metrics never need the workflow file to still exist. */
+export interface RecordBase {
+  readonly v: typeof RUN_LOG_VERSION;
+  readonly type: string;
+  readonly ts: string;
+  readonly run_id: string;
+  readonly workflow: string;
+  readonly workflow_version: string;
+  readonly owner: string;
+  readonly baseline: Readonly<Record<string, unknown>> | null;
+}
+
+export type RunStatus = 'succeeded' | 'failed' | 'escalated' | 'rejected' | 'cancelled';
+export type StepStatus = 'succeeded' | 'failed' | 'skipped';
+
+export interface ErrorInfo {
+  readonly message: string;
+  readonly step?: string;
+  readonly http_status?: number;
+}
+
+export type RunRecord = RecordBase & (
+  | { readonly type: 'run.started'; readonly trigger: string; readonly event_sha256: string; readonly file: string; readonly dry_run: boolean }
+  | { readonly type: 'step.started'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly idempotency_key: string }
+  | { readonly type: 'step.retry'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly delay_ms: number; readonly error: ErrorInfo }
+  | {
+      readonly type: 'step.finished'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly status: StepStatus;
+      readonly duration_ms: number; readonly attempt: number; readonly http_status?: number; readonly output?: unknown;
+      readonly output_truncated?: boolean; readonly error?: ErrorInfo; readonly continued?: boolean;
+    }
+  | { readonly type: 'event.emitted'; readonly step: string; readonly event: string; readonly data: unknown }
+  | { readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string }
+  | { readonly type: 'run.finished'; readonly status: RunStatus; readonly duration_ms: number; readonly error?: ErrorInfo }
+);
+
+/** Where a run's records go. The engine appends as things happen; `close` makes them durable. */
+export interface Journal {
+  append(record: RunRecord): void;
+  close(): Promise<void>;
+}
+
+/** A journal writing one JSONL file. `transform` masks each line before it is written. */
+export class FileJournal implements Journal {
+  private fd: number | undefined;
+
+  constructor(readonly path: string, private readonly transform: (line: string) => string = (l) => l) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'a', 0o600);
+  }
+
+  append(record: RunRecord): void {
+    if (this.fd === undefined) throw new Error(`run log ${this.path} is closed`);
+    writeSync(this.fd, `${this.transform(JSON.stringify(record))}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.fd === undefined) return;
+    try {
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
+}
+
+/** A journal in memory, for tests and dry runs. */
+export class MemoryJournal implements Journal {
+  readonly records: RunRecord[] = [];
+  readonly lines: string[] = [];
+  constructor(private readonly transform: (line: string) => string = (l) => l) {}
+  append(record: RunRecord): void {
+    const line = this.transform(JSON.stringify(record));
+    this.lines.push(line);
+    this.records.push(JSON.parse(line) as RunRecord);
+  }
+  async close(): Promise<void> {}
+}
+
+/** The log file of a run: `<dir>/<workflow>/<run-id>.jsonl`. */
+export function runLogPath(dir: string, workflow: string, runId: string): string {
+  return join(dir, workflow, `${runId}.jsonl`);
+}
+
+export interface ReadResult {
+  readonly records: RunRecord[];
+  /** Lines that are not records (corrupt or foreign), by 1-based line number. */
+  readonly problems: { readonly line: number; readonly message: string }[];
+  /** The last line had no newline and did not parse: a write cut short by a crash. */
+  readonly truncatedTail: boolean;
+}
+
+/** Reads a run log, counting lines it cannot read rather than skipping them quietly. */
+export function readRunLog(path: string): ReadResult {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const endsClean = text.endsWith('\n');
+  if (endsClean) lines.pop();
+  const records: RunRecord[] = [];
+  const problems: { line: number; message: string }[] = [];
+  let truncatedTail = false;
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      const r = JSON.parse(line) as RunRecord;
+      if (typeof r !== 'object' || r === null || typeof r.type !== 'string' || typeof r.run_id !== 'string') throw new Error('not a run record');
+      records.push(r);
+    } catch (error) {
+      if (!endsClean && i === lines.length - 1) truncatedTail = true;
+      else problems.push({ line: i + 1, message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  return { records, problems, truncatedTail };
+}
+
+/** Caps a value's serialized size for the log; returns the value or a truncated preview. */
+export function capOutput(value: unknown, maxBytes = 16 * 1024): { output: unknown; truncated: boolean } {
+  if (value === undefined) return { output: null, truncated: false };
+  const text = JSON.stringify(value);
+  if (text === undefined || text.length <= maxBytes) return { output: value, truncated: false };
+  return { output: `${text.slice(0, maxBytes)}…`, truncated: true };
+}

@@ -1,0 +1,35 @@
+/**
+ * Loading a workflow to run it: parse, lint with the file rules (refusing on errors), and
+ * stamp it with the content hash every run record carries as `workflow_version`.
+ */
+import { createHash } from 'node:crypto';
+import type { LoadedWorkflow } from '../engine/types.js';
+import { compareDiagnostics, type Diagnostic } from '../lint/diagnostic.js';
+import { lintSources } from '../lint/linter.js';
+import { rules } from '../lint/rules/index.js';
+import { asRecord } from './model.js';
+import { loadFile } from './source.js';
+
+export type LoadWorkflowResult =
+  | { readonly ok: true; readonly workflow: LoadedWorkflow; readonly text: string; readonly warnings: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly text?: string; readonly unreadable: boolean };
+
+/** Loads and lints one workflow file (file rules only: cross-file rules need the whole directory). */
+export async function loadWorkflow(path: string, name: string = path): Promise<LoadWorkflowResult> {
+  const loaded = await loadFile(path, name);
+  if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, unreadable: loaded.diagnostics.some((d) => d.ruleId === 'io') };
+  const fileRules = rules.filter((r) => r.scope === 'file');
+  const { diagnostics } = lintSources([loaded.source], fileRules);
+  const errors = diagnostics.filter((d) => d.severity === 'error').sort(compareDiagnostics);
+  if (errors.length > 0) return { ok: false, diagnostics: errors, text: loaded.source.text, unreadable: false };
+  const value = loaded.source.value;
+  const workflow: LoadedWorkflow = {
+    file: name,
+    value,
+    name: String(value.name),
+    owner: String(value.owner),
+    version: `sha256:${createHash('sha256').update(loaded.source.text).digest('hex')}`,
+    baseline: asRecord(value.baseline) ?? null,
+  };
+  return { ok: true, workflow, text: loaded.source.text, warnings: diagnostics.filter((d) => d.severity === 'warning') };
+}

@@ -66,6 +66,28 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('demo')
+    .description('run the example workflows against a local sandbox (no accounts, no network)')
+    .option('--dir <dir>', 'where the workflows are', 'workflows')
+    .option('--log-dir <dir>', 'where run logs go (default: .flux/logs)')
+    .action(async (options: { dir?: string; logDir?: string }) => {
+      const { demoCommand } = await import('./demo.js');
+      code = await demoCommand(options, io);
+    });
+
+  program
+    .command('sandbox')
+    .description('serve the sandbox CRM, calendar, ledger, chat, email and tickets on 127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on', (v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port takes a port number, not \`${v}\``);
+      return Number(v);
+    }, 4780)
+    .action(async (options: { port: number }) => {
+      const { sandboxCommand } = await import('./demo.js');
+      code = await sandboxCommand(options, io);
+    });
+
+  program
     .command('schema')
     .description('print the workflow JSON Schema')
     .action(async () => {

@@ -32,19 +32,21 @@ export const systemClock: Clock = {
 };
 
 /**
- * A clock that skips time: every sleep returns at once and moves the clock forward. Used by
- * `flux demo` (a 48-hour reminder wait takes no time) and by tests; `sleeps` records each wait.
+ * A clock that skips time: every sleep returns at once and moves the clock forward by the time
+ * slept, on top of a base clock (real time by default). Used by `flux demo`, where a 48-hour
+ * reminder wait takes no time, and by tests; `sleeps` records each wait.
  */
 export class SkippingClock implements Clock {
   readonly sleeps: number[] = [];
-  constructor(private current = Date.now()) {}
+  private skipped = 0;
+  constructor(private readonly base: () => number = Date.now) {}
   now(): number {
-    return this.current;
+    return this.base() + this.skipped;
   }
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw signal.reason as Error;
     this.sleeps.push(ms);
-    this.current += Math.max(0, ms);
+    this.skipped += Math.max(0, ms);
     await Promise.resolve();
   }
 }

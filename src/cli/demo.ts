@@ -1,0 +1,92 @@
+/**
+ * `flux demo`: start the sandbox in-process, run the example workflows in workflows/ against it
+ * with the sample events in workflows/samples/, route the events they emit to the workflows
+ * triggered by them, and show what happened. Waits are skipped (a 48-hour reminder takes no
+ * time) so the demo finishes in seconds. No accounts, no network.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { createConnectors } from '../connectors/index.js';
+import { SkippingClock } from '../engine/clock.js';
+import type { LoadedWorkflow, RunResult } from '../engine/types.js';
+import { sandboxEnvironment, startSandbox } from '../sandbox/server.js';
+import { loadWorkflow } from '../workflow/load.js';
+import { triggerOf } from '../workflow/model.js';
+import { ExitCode, UsageError, useColor, type Io } from './io.js';
+import { version } from './main.js';
+import { executeRun } from './run.js';
+
+/** The order the examples run in: a lead arrives first, the weekly report comes last. */
+const ORDER = ['lead-intake', 'sales-handoff', 'crm-accounting-sync', 'invoice-follow-up', 'weekly-status-report'];
+
+export async function demoCommand(options: { dir?: string | undefined; logDir?: string | undefined }, io: Io): Promise<number> {
+  const dir = resolve(io.cwd, options.dir ?? 'workflows');
+  if (!existsSync(dir)) throw new UsageError(`no ${relative(io.cwd, dir) || dir}/ directory here; run flux demo from the flux folder, or pass --dir`);
+  const workflows = new Map<string, LoadedWorkflow>();
+  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const path = join(dir, file);
+    const loaded = await loadWorkflow(path, relative(io.cwd, path));
+    if (!loaded.ok) throw new UsageError(`${relative(io.cwd, path)} has errors; run flux lint ${relative(io.cwd, path)}`);
+    workflows.set(loaded.workflow.name, loaded.workflow);
+  }
+  const sandbox = await startSandbox();
+  const connectors = await createConnectors({ userAgent: `flux/${version()} (demo)` });
+  const environment = sandboxEnvironment(sandbox.url);
+  const logDir = resolve(io.cwd, options.logDir ?? join('.flux', 'logs'));
+  const color = useColor(io, 'stdout', undefined);
+  const results: { name: string; result: RunResult }[] = [];
+  io.stdout.write(`flux demo: the example workflows against a local sandbox at ${sandbox.url}\n(waits are skipped; secrets are demo values, masked as *** in every output)\n\n`);
+  try {
+    const queue: { name: string; event: unknown }[] = ORDER.filter((n) => workflows.has(n)).map((name) => ({ name, event: sample(dir, name) }));
+    for (const name of workflows.keys()) if (!ORDER.includes(name) && triggerOf(workflows.get(name)!.value)?.kind !== 'event') queue.push({ name, event: sample(dir, name) });
+    while (queue.length > 0) {
+      const { name, event } = queue.shift()!;
+      const workflow = workflows.get(name)!;
+      const secrets = Object.fromEntries(((workflow.value.secrets as string[] | undefined) ?? []).map((s) => [s, `demo-${s.toLowerCase().replace(/_/g, '-')}-4f9a`]));
+      const { result } = await executeRun({
+        io, workflow, event, secrets, environment, connectors, logDir, dryRun: false, clock: new SkippingClock(), progress: true, color,
+      });
+      io.stdout.write('\n');
+      results.push({ name, result });
+      // Route emitted events to the workflows they trigger, as the daemon will.
+      for (const emitted of result.emitted) {
+        for (const [other, wf] of workflows) {
+          const t = triggerOf(wf.value);
+          if (t?.kind === 'event' && t.body.name === emitted.event) queue.unshift({ name: other, event: emitted.data });
+        }
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(connectors).map((c) => c.close?.()));
+    await sandbox.close();
+  }
+  const s = sandbox.state;
+  io.stdout.write('What the sandbox received:\n');
+  io.stdout.write(`  CRM: ${s.contacts.length} contacts, ${s.deals.length} deals, ${Object.values(s.lists).flat().length} nurture-list members\n`);
+  io.stdout.write(`  calendar: ${s.events.length} booked calls; accounting: ${s.customers.length} customers, ${s.invoices.length} invoices\n`);
+  io.stdout.write(`  chat: ${s.messages.length} messages; email: ${s.emails.length} sent; tickets: ${s.tickets.length}\n`);
+  for (const m of s.messages.slice(0, 8)) io.stdout.write(`    #${String(m.channel)}: ${String(m.text)}\n`);
+  const failed = results.filter((r) => r.result.status !== 'succeeded');
+  io.stdout.write(`\n${results.length} runs, ${results.length - failed.length} succeeded${failed.length ? `, ${failed.length} did not: ${failed.map((f) => `${f.name} (${f.result.status})`).join(', ')}` : ''}\n`);
+  io.stdout.write(`run logs: ${relative(io.cwd, logDir).startsWith('..') ? logDir : relative(io.cwd, logDir)}/<workflow>/<run-id>.jsonl\n`);
+  return failed.length === 0 ? ExitCode.ok : ExitCode.problems;
+}
+
+function sample(dir: string, name: string): unknown {
+  const file = join(dir, 'samples', `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : {};
+}
+
+/** `flux sandbox`: run the sandbox until interrupted, for trying workflows by hand. */
+export async function sandboxCommand(options: { port: number }, io: Io): Promise<number> {
+  const sandbox = await startSandbox({ port: options.port });
+  io.stdout.write(`flux sandbox listening on ${sandbox.url}\n`);
+  for (const [k, v] of Object.entries(sandboxEnvironment(sandbox.url))) io.stdout.write(`  ${k}=${v}\n`);
+  io.stdout.write(`state: ${sandbox.url}/_sandbox/state   (Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sandbox.close();
+  return ExitCode.ok;
+}

@@ -1,0 +1,225 @@
+/**
+ * The sandbox: a small HTTP service on 127.0.0.1 that plays the systems the example workflows
+ * talk to (a CRM, a calendar, an accounting ledger, a chat channel, an email outbox, a ticket
+ * queue), keeps its state in memory and shows what it received. It checks that requests carry
+ * credentials and honours Idempotency-Key, so a retried POST does not create a second record.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Json = Record<string, unknown>;
+
+export interface SandboxState {
+  contacts: Json[];
+  deals: Json[];
+  lists: Record<string, Json[]>;
+  events: Json[];
+  invoices: Json[];
+  customers: Json[];
+  messages: Json[];
+  emails: Json[];
+  tickets: Json[];
+  /** Every request received, newest last: method, path, status. */
+  requests: { method: string; path: string; status: number; idempotency_key?: string }[];
+}
+
+export interface Sandbox {
+  readonly url: string;
+  readonly state: SandboxState;
+  close(): Promise<void>;
+}
+
+/** Base URLs of each system, as the example workflows' env settings name them. */
+export function sandboxEnvironment(url: string): Record<string, string> {
+  return {
+    CRM_URL: `${url}/crm`, CALENDAR_URL: `${url}/calendar`, ACCOUNTING_URL: `${url}/accounting`,
+    CHAT_URL: `${url}/chat`, EMAIL_URL: `${url}/email`, TICKETS_URL: `${url}/tickets`, REPORT_TO: 'team@example.com',
+  };
+}
+
+function seed(): SandboxState {
+  return {
+    contacts: [
+      { id: 1, name: 'Dana Whitfield', email: 'dana@northwind.example', company: 'Northwind' },
+      { id: 2, name: 'Luis Ortega', email: 'luis@acme.example', company: 'Acme' },
+    ],
+    deals: [
+      { id: 'D-100', contact_id: 1, title: 'Northwind annual plan', value: 12000, currency: 'USD', stage: 'won' },
+      { id: 'D-101', contact_id: 2, title: 'Acme pilot', value: 3000, currency: 'USD', stage: 'qualified' },
+    ],
+    lists: {},
+    events: [],
+    invoices: [
+      { id: 'INV-1', number: '2026-041', customer: 'Acme', customer_email: 'ap@acme.example', amount: 1800, currency: 'USD', due_date: '2026-10-01', days_overdue: 54, status: 'overdue' },
+      { id: 'INV-2', number: '2026-057', customer: 'Globex', customer_email: 'billing@globex.example', amount: 420, currency: 'USD', due_date: '2026-11-10', days_overdue: 14, status: 'overdue' },
+      { id: 'INV-3', number: '2026-060', customer: 'Initech', customer_email: 'ap@initech.example', amount: 990, currency: 'USD', due_date: '2026-12-01', days_overdue: 0, status: 'open' },
+    ],
+    customers: [{ id: 'C-1', name: 'Luis Ortega', email: 'luis@acme.example' }],
+    messages: [],
+    emails: [],
+    tickets: [{ id: 7, queue: 'support', title: 'Password reset', status: 'open' }],
+    requests: [],
+  };
+}
+
+/** Starts the sandbox; port 0 picks a free port. */
+export async function startSandbox(options: { port?: number; host?: string } = {}): Promise<Sandbox> {
+  const state = seed();
+  const replays = new Map<string, { status: number; body: unknown }>();
+  let nextId = 1000;
+  const id = () => nextId++;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => send(res, 500, { error: error instanceof Error ? error.message : String(error) }));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    const key = req.headers['idempotency-key'];
+    const log = (status: number) => state.requests.push({ method, path: url.pathname, status, ...(typeof key === 'string' ? { idempotency_key: key } : {}) });
+    const reply = (status: number, payload: unknown) => {
+      log(status);
+      send(res, status, payload);
+    };
+    if (url.pathname === '/' || url.pathname === '/_sandbox/state') {
+      reply(200, state);
+      return;
+    }
+    if (url.pathname !== '/accounting/oauth/token' && !req.headers.authorization && !req.headers['x-api-key']) {
+      reply(401, { error: 'missing credentials' });
+      return;
+    }
+    const replayKey = typeof key === 'string' ? `${method} ${url.pathname} ${key}` : undefined;
+    if (replayKey && replays.has(replayKey)) {
+      const previous = replays.get(replayKey)!;
+      reply(previous.status, previous.body);
+      return;
+    }
+    const [status, payload] = route(method, url, body);
+    if (replayKey && status < 500) replays.set(replayKey, { status, body: payload });
+    reply(status, payload);
+  }
+
+  function route(method: string, url: URL, body: Json): [number, unknown] {
+    const p = url.pathname.replace(/\/+$/, '');
+    const q = url.searchParams;
+    const one = (list: Json[], key: unknown): [number, unknown] => {
+      const found = list.find((x) => String(x.id) === String(key));
+      return found ? [200, found] : [404, { error: 'not found' }];
+    };
+    const m = (re: RegExp) => re.exec(p);
+    let match: RegExpExecArray | null;
+    if (method === 'POST' && p === '/crm/contacts') {
+      const existing = state.contacts.find((c) => c.email === body.email);
+      if (existing) return [200, existing];
+      const contact = { id: id(), ...body };
+      state.contacts.push(contact);
+      return [201, contact];
+    }
+    if (method === 'GET' && p === '/crm/contacts') return [200, { contacts: state.contacts }];
+    if (method === 'GET' && (match = m(/^\/crm\/contacts\/([^/]+)$/))) return one(state.contacts, match[1]);
+    if (method === 'GET' && p === '/crm/deals') {
+      const stage = q.get('stage');
+      return [200, { deals: state.deals.filter((d) => !stage || d.stage === stage) }];
+    }
+    if (method === 'POST' && p === '/crm/deals') {
+      const deal = { id: `D-${id()}`, ...body };
+      state.deals.push(deal);
+      return [201, deal];
+    }
+    if (method === 'GET' && (match = m(/^\/crm\/deals\/([^/]+)$/))) return one(state.deals, match[1]);
+    if (method === 'POST' && (match = m(/^\/crm\/lists\/([^/]+)\/members$/))) {
+      (state.lists[match[1]!] ??= []).push(body);
+      return [201, { list: match[1], ...body }];
+    }
+    if (method === 'GET' && p === '/calendar/slots') {
+      return [200, { start: '2026-12-01T15:00:00Z', end: '2026-12-01T15:30:00Z', calendar: q.get('calendar') ?? 'default' }];
+    }
+    if (method === 'POST' && p === '/calendar/events') {
+      const event = { id: `E-${id()}`, ...body };
+      state.events.push(event);
+      return [201, event];
+    }
+    if (method === 'POST' && p === '/accounting/oauth/token') {
+      if (!body.client_id || !body.client_secret) return [400, { error: 'invalid_client' }];
+      return [200, { access_token: `sandbox-token-${id()}`, token_type: 'Bearer', expires_in: 3600 }];
+    }
+    if (method === 'GET' && p === '/accounting/invoices') {
+      const status = q.get('status');
+      return [200, { invoices: state.invoices.filter((i) => !status || i.status === status) }];
+    }
+    if (method === 'POST' && p === '/accounting/invoices') {
+      const invoice = { id: `INV-${id()}`, ...body };
+      state.invoices.push(invoice);
+      return [201, invoice];
+    }
+    if (method === 'GET' && p === '/accounting/customers') {
+      const email = q.get('email');
+      return [200, { customers: state.customers.filter((c) => !email || c.email === email) }];
+    }
+    if (method === 'POST' && p === '/accounting/customers') {
+      const customer = { id: `C-${id()}`, ...body };
+      state.customers.push(customer);
+      return [201, customer];
+    }
+    if (p === '/chat/messages') {
+      if (method === 'GET') return [200, { messages: state.messages }];
+      const message = { id: id(), ...body };
+      state.messages.push(message);
+      return [201, message];
+    }
+    if (p === '/email/messages') {
+      if (method === 'GET') return [200, { messages: state.emails }];
+      const email = { id: id(), ...body };
+      state.emails.push(email);
+      return [202, email];
+    }
+    if (p === '/tickets/tickets') {
+      if (method === 'GET') {
+        const status = q.get('status');
+        return [200, { tickets: state.tickets.filter((t) => !status || t.status === status) }];
+      }
+      const ticket = { id: id(), status: 'open', ...body };
+      state.tickets.push(ticket);
+      return [201, ticket];
+    }
+    return [404, { error: `no route for ${method} ${p}` }];
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}`,
+    state,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Json> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return {};
+  const type = req.headers['content-type'] ?? '';
+  if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Json) : { value: parsed };
+  } catch {
+    return { text };
+  }
+}
+
+function send(res: ServerResponse, status: number, payload: unknown): void {
+  const text = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

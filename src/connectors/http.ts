@@ -273,7 +273,7 @@ function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>):
   if (statusOk(res.status, params.ok_status)) return { ok: true, status: res.status, output };
   const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-  const detail = typeof body === 'string' ? body.slice(0, 200) : body && typeof body === 'object' ? JSON.stringify(body).slice(0, 200) : '';
+  const detail = typeof body === 'string' ? body.trim().slice(0, 200) : body && typeof body === 'object' && Object.keys(body).length > 0 ? JSON.stringify(body).slice(0, 200) : '';
   return {
     ok: false, status: res.status, output,
     error: { message: `HTTP ${res.status}${detail ? `: ${detail}` : ''}`, retryable, status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },

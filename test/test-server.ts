@@ -13,6 +13,8 @@ export interface Scripted {
   readonly delayMs?: number;
   /** Destroy the socket instead of answering. */
   readonly reset?: boolean;
+  /** Answer with the request itself: method, url, headers and body. */
+  readonly echo?: boolean;
 }
 
 export interface Received {
@@ -56,7 +58,8 @@ export async function startTestServer(): Promise<TestServer> {
           req.socket.destroy();
           return;
         }
-        const text = next.raw ?? JSON.stringify(next.body ?? {});
+        const echoed = next.echo ? { method: entry.method, url: req.url, headers: req.headers, body: entry.body } : undefined;
+        const text = next.raw ?? JSON.stringify(echoed ?? next.body ?? {});
         res.writeHead(next.status ?? 200, { 'content-type': next.raw !== undefined ? 'text/plain' : 'application/json', ...next.headers });
         res.end(text);
       };

@@ -110,8 +110,8 @@ class Run {
       if (!compiled.validate(this.req.event)) {
         const problems = (compiled.validate.errors ?? []).slice(0, 5).map((e) => {
           const at = e.instancePath ? `event${e.instancePath.replace(/\//g, '.')}` : 'event';
-          const extra = e.keyword === 'required' ? ` \`${String((e.params as { missingProperty?: string }).missingProperty)}\`` : '';
-          return `${at} ${e.message ?? 'is invalid'}${extra}`;
+          if (e.keyword === 'required') return `${at} must have required property \`${String((e.params as { missingProperty?: string }).missingProperty)}\``;
+          return `${at} ${e.message ?? 'is invalid'}`;
         });
         return `the event does not match the workflow's inputs: ${problems.join('; ')}`;
       }

@@ -17,6 +17,8 @@ export class Masker {
     const forms = [value];
     if (value.length >= 3) {
       forms.push(encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+'), new URLSearchParams({ v: value }).toString().slice(2));
+      // As the WHATWG URL parser writes it into a query string or a path (it leaves @ / + & = alone).
+      forms.push(new URL(`http://x/?${value}`).search.slice(1), new URL(`http://x/${value.replace(/[?#]/g, encodeURIComponent)}`).pathname.slice(1));
       forms.push(JSON.stringify(value).slice(1, -1));
       forms.push(Buffer.from(value).toString('base64'), Buffer.from(value).toString('base64').replace(/=+$/, ''));
       forms.push(JSON.stringify(JSON.stringify(value).slice(1, -1)).slice(1, -1));

@@ -1,0 +1,219 @@
+// `flux run` as a real process: exit codes, output modes, bad input, secrets never shown,
+// signals, and a crash that leaves only whole records in the log.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRunLog } from '../../src/store/run-log.js';
+import { BIN, runFlux } from '../helpers.js';
+import { startTestServer, type TestServer } from '../test-server.js';
+
+let server: TestServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startTestServer();
+  dir = mkdtempSync(join(tmpdir(), 'flux-run-'));
+});
+afterAll(async () => {
+  await server.close();
+});
+
+function write(name: string, yaml: string): string {
+  writeFileSync(join(dir, name), yaml);
+  return name;
+}
+
+function logs(workflow: string): string[] {
+  const folder = join(dir, '.flux/logs', workflow);
+  return readdirSync(folder).sort().map((f) => join(folder, f));
+}
+
+const HEAD = (name: string) => `name: ${name}\nowner: ops@example.com\ntrigger: manual\n`;
+
+describe('flux run', () => {
+  it('exit 0 on success, prints each step, and writes a run log', async () => {
+    server.script('GET /ok', { status: 200, body: { fine: true } });
+    const file = write('ok.yaml', `${HEAD('ok')}steps:\n  - id: get\n    uses: http\n    with: { url: "${server.url}/ok" }\n  - id: done\n    set: { fine: "\${{ steps.get.output.body.fine }}" }\n`);
+    const r = await runFlux(['run', file], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/✓ get \d+ms HTTP 200/);
+    expect(r.stdout).toMatch(/run \w+ succeeded in/);
+    expect(r.stdout).toMatch(/log: \.flux\/logs\/ok\/\w+\.jsonl/);
+    expect(r.stdout).not.toContain('\u001b[');
+    const log = readRunLog(logs('ok').at(-1)!);
+    expect(log.problems).toEqual([]);
+    expect(log.records.map((x) => x.type)).toEqual(['run.started', 'step.started', 'step.finished', 'step.started', 'step.finished', 'run.finished']);
+  });
+
+  it('exit 1 on a failed run, naming the step and cause', async () => {
+    server.script('GET /broken', { status: 500, body: { error: 'database unavailable' } });
+    const file = write('broken.yaml', `${HEAD('broken')}steps:\n  - id: get\n    uses: http\n    with: { url: "${server.url}/broken" }\n`);
+    const r = await runFlux(['run', file], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('step get: HTTP 500: {"error":"database unavailable"}');
+    expect(r.stdout).toMatch(/run \w+ failed in/);
+  });
+
+  it('--json prints only the result document', async () => {
+    const file = write('json.yaml', `${HEAD('json')}steps:\n  - id: a\n    set: { n: "\${{ event.n * 2 }}" }\n`);
+    const r = await runFlux(['run', file, '--json', '--event', '{"n": 21}'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { status: string; steps: { step: string }[]; log: string };
+    expect(result.status).toBe('succeeded');
+    expect(result.steps.map((s) => s.step)).toEqual(['a']);
+    expect(readFileSync(result.log, 'utf8')).toContain('"n":42');
+  });
+
+  it('reads the event from a file, from stdin, and from --set', async () => {
+    const file = write('event.yaml', `${HEAD('event')}steps:\n  - id: a\n    set: { who: "\${{ event.name + '/' + string(event.n) + '/' + event.deep.k }}" }\n`);
+    writeFileSync(join(dir, 'event.json'), '{"name":"file","n":1,"deep":{"k":"x"}}');
+    const fromFile = JSON.parse((await runFlux(['run', file, '--json', '--event', '@event.json'], { cwd: dir })).stdout) as { status: string };
+    expect(fromFile.status).toBe('succeeded');
+    const fromStdin = await runFlux(['run', file, '--json', '--event', '-', '--set', 'deep.k=y', '--set', 'n=5'], { cwd: dir, input: '{"name":"stdin","deep":{}}' });
+    expect(fromStdin.code).toBe(0);
+    const log = readRunLog(logs('event').at(-1)!);
+    expect(JSON.stringify(log.records)).toContain('"who":"stdin/5/y"');
+  });
+
+  it('exit 2 for a malformed event, with no stack trace', async () => {
+    const file = write('bad-event.yaml', `${HEAD('bad-event')}steps:\n  - id: a\n    set: { x: 1 }\n`);
+    const r = await runFlux(['run', file, '--event', '{"name": '], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^flux: the event in --event is not valid JSON: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exit 2 and a recorded rejection for an event that fails inputs', async () => {
+    const file = write('inputs.yaml', `${HEAD('inputs')}inputs:\n  type: object\n  required: [email]\nsteps:\n  - id: a\n    set: { x: 1 }\n`);
+    const r = await runFlux(['run', file, '--event', '{}'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("the event does not match the workflow's inputs: event must have required property `email`");
+    const log = readRunLog(logs('inputs').at(-1)!);
+    expect(log.records.at(-1)).toMatchObject({ type: 'run.finished', status: 'rejected' });
+  });
+
+  it('refuses to start a workflow with lint errors, with the lint messages', async () => {
+    const file = write('lint.yaml', `${HEAD('lint')}steps:\n  - id: a\n    set: { x: "\${{ steps.nope.output }}" }\n`);
+    const r = await runFlux(['run', file], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('lint.yaml:6:26: unknown step `nope` [step-reference]');
+  });
+
+  it('--dry-run sends nothing and shows the rendered requests', async () => {
+    const before = server.received.length;
+    const file = write('dry.yaml', `${HEAD('dry')}steps:\n  - id: post\n    uses: http\n    with: { method: POST, url: "${server.url}/dry", json: { a: 1 } }\n`);
+    const r = await runFlux(['run', file, '--dry-run'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(server.received.length).toBe(before);
+    expect(r.stdout).toContain(`POST ${server.url}/dry`);
+    expect(r.stdout).toContain('idempotency-key: ');
+    expect(r.stdout).toContain('{"a":1}');
+  });
+
+  it('never shows a secret: not in terminal, JSON result, errors, or the run log, in any encoding', async () => {
+    const secret = 'p@ss "wörd"/+&=tok';
+    const user = 'svc-user';
+    server.script('* /echo', { status: 200, echo: true });
+    const yaml = `${HEAD('secrets')}secrets: [API_KEY, PASSWORD]
+connections:
+  basic: { base_url: "${server.url}", auth: { basic: { username: ${user}, password: "\${{ secrets.PASSWORD }}" } } }
+  keyed: { base_url: "${server.url}", auth: { api_key: { query: key, value: "\${{ secrets.API_KEY }}" } } }
+steps:
+  - id: in_url_and_body
+    uses: http
+    with:
+      method: POST
+      url: "${server.url}/echo?token=\${{ secrets.API_KEY }}"
+      headers: { X-Secret: "\${{ secrets.API_KEY }}" }
+      json: { nested: { value: "\${{ secrets.API_KEY }}" }, sentence: "key is \${{ secrets.API_KEY }}" }
+  - id: in_basic_auth
+    uses: basic.request
+    with: { method: POST, path: /echo, form: { password: "\${{ secrets.PASSWORD }}" } }
+  - id: in_query_auth
+    uses: keyed.request
+    with: { path: /echo }
+  - id: as_text
+    set: { copy: "\${{ secrets.API_KEY }}", echoed: "\${{ steps.in_url_and_body.output.body.body }}" }
+  - id: stop
+    fail: "giving up with \${{ secrets.API_KEY }} and \${{ steps.in_basic_auth.output.body.headers.authorization }}"
+`;
+    const file = write('secrets.yaml', yaml);
+    const env = { API_KEY: secret, PASSWORD: secret };
+    const plainRun = await runFlux(['run', file], { cwd: dir, env });
+    const jsonRun = await runFlux(['run', file, '--json'], { cwd: dir, env });
+    const dryRun = await runFlux(['run', file, '--dry-run'], { cwd: dir, env });
+    expect(plainRun.code).toBe(1);
+    expect(plainRun.stdout).toContain('giving up with *** and Basic ***');
+    const logText = logs('secrets').map((f) => readFileSync(f, 'utf8')).join('');
+    const everything = [plainRun.stdout, plainRun.stderr, jsonRun.stdout, jsonRun.stderr, dryRun.stdout, dryRun.stderr, logText].join('\n');
+    const forms = [
+      secret, encodeURIComponent(secret), new URLSearchParams({ v: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1),
+      Buffer.from(secret).toString('base64'), Buffer.from(`${user}:${secret}`).toString('base64'), 'wörd', 'w%C3%B6rd',
+    ];
+    for (const form of forms) expect(everything, `leaked as ${form}`).not.toContain(form);
+    expect(logText).toContain('***');
+    // the secret really was sent, so masking (not absence) is what kept it out
+    expect(server.received.some((r) => r.body.includes(JSON.stringify(secret).slice(1, -1)))).toBe(true);
+  });
+
+  it('reads secrets from an env file', async () => {
+    writeFileSync(join(dir, 'secrets.env'), '# test\nexport TOKEN="from file"\n');
+    const file = write('envfile.yaml', `${HEAD('envfile')}secrets: [TOKEN]\nsteps:\n  - id: a\n    set: { n: "\${{ size(secrets.TOKEN) }}" }\n`);
+    const r = await runFlux(['run', file, '--env-file', 'secrets.env', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(readFileSync((JSON.parse(r.stdout) as { log: string }).log, 'utf8')).toContain('"n":9');
+  });
+
+  it('SIGINT cancels the run and records it', async () => {
+    const file = write('long.yaml', `${HEAD('long')}steps:\n  - id: pause\n    wait: 1h\n`);
+    const child = spawn(process.execPath, [BIN, 'run', file], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && out.includes('pause started')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(code).toBe(1);
+    expect(out).toMatch(/run \w+ cancelled/);
+    expect(readRunLog(logs('long').at(-1)!).records.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
+  });
+
+  it('SIGKILL mid-run leaves only whole records in the log', async () => {
+    server.script('GET /tick', { status: 200, body: { t: 1 }, delayMs: 5 });
+    const file = write('killed.yaml', `${HEAD('killed')}steps:\n  - id: loop\n    foreach:\n      items: "\${{ event.items }}"\n      steps:\n        - id: tick\n          uses: http\n          with: { url: "${server.url}/tick" }\n`);
+    const items = JSON.stringify({ items: Array.from({ length: 2000 }, (_, i) => i) });
+    const child = spawn(process.execPath, [BIN, 'run', file, '--event', items], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+    let out = '';
+    let sent = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && out.includes('loop started')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGKILL'), 150);
+      }
+    });
+    await new Promise((resolve) => child.on('close', resolve));
+    const log = readRunLog(logs('killed').at(-1)!);
+    expect(log.problems).toEqual([]);
+    expect(log.records[0]?.type).toBe('run.started');
+    expect(log.records.filter((r) => r.type === 'step.finished').length).toBeGreaterThan(0);
+    expect(log.records.some((r) => r.type === 'run.finished')).toBe(false);
+  });
+});
+
+describe('flux demo', () => {
+  it('runs every example against the sandbox and succeeds', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'flux-demo-'));
+    const r = await runFlux(['demo', '--log-dir', logDir]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('6 runs, 6 succeeded');
+    expect(r.code).toBe(0);
+    expect(readdirSync(logDir).sort()).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'sales-handoff', 'weekly-status-report']);
+    expect(r.stdout).not.toContain('demo-crm-token');
+  });
+});

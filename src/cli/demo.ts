@@ -14,12 +14,13 @@ import { loadWorkflow } from '../workflow/load.js';
 import { triggerOf } from '../workflow/model.js';
 import { ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
-import { executeRun } from './run.js';
+import { executeRun, preferFastExit } from './run.js';
 
 /** The order the examples run in: a lead arrives first, the weekly report comes last. */
 const ORDER = ['lead-intake', 'sales-handoff', 'crm-accounting-sync', 'invoice-follow-up', 'weekly-status-report'];
 
 export async function demoCommand(options: { dir?: string | undefined; logDir?: string | undefined }, io: Io): Promise<number> {
+  preferFastExit();
   const dir = resolve(io.cwd, options.dir ?? 'workflows');
   if (!existsSync(dir)) throw new UsageError(`no ${relative(io.cwd, dir) || dir}/ directory here; run flux demo from the flux folder, or pass --dir`);
   const workflows = new Map<string, LoadedWorkflow>();

@@ -4,6 +4,7 @@
  * escalated or was cancelled, 2 for usage or input errors (including a rejected event).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { isAbsolute, join, relative } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
@@ -48,8 +49,19 @@ export interface RunSetup {
   readonly color: boolean;
 }
 
+/**
+ * For one-shot commands: compile WebAssembly (undici's HTTP parser) with the baseline compiler
+ * only. The optimising tier-up would finish on a background thread that the process waits for
+ * at exit, about 150 ms after the last request on this machine, and a short run never profits
+ * from it. A long-running daemon should not call this.
+ */
+export function preferFastExit(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 /** Runs the `run` command; returns the exit code. */
 export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
+  preferFastExit();
   const path = isAbsolute(file) ? file : join(io.cwd, file);
   const display = relative(io.cwd, path).startsWith('..') ? path : relative(io.cwd, path);
   const event = readEvent(options, io);

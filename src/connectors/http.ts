@@ -2,7 +2,7 @@
  * The HTTP connector: `uses: http` for a one-off request to a full URL, and
  * `uses: <connection>.request` for a request relative to a named connection's base URL and auth.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { AuthConfig, CallContext, CallOutcome, ConnectorRuntime, OperationCall } from './runtime.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
@@ -74,8 +74,9 @@ interface Token {
   readonly expiresAt: number;
 }
 
-/** Creates the HTTP connector's runtime. */
-export function createHttp(options: HttpOptions = {}): ConnectorRuntime {
+/** Creates the HTTP connector's runtime (undici is loaded here, not when the spec is read). */
+export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRuntime> {
+  const { Agent, request } = await import('undici');
   const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 });
   const now = options.now ?? Date.now;
   const tokens = new Map<string, Token>();

@@ -2,6 +2,7 @@
  * The connector registry: every connector flux knows, by name.
  */
 import { httpSpec } from './http.js';
+import type { ConnectorRuntime } from './runtime.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
 
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
@@ -90,8 +91,28 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** Creates the runtime of every connector, for one process (pools are shared across runs). */
-export async function createConnectors(options: { userAgent: string }): Promise<Record<string, import('./runtime.js').ConnectorRuntime>> {
-  const { createHttp } = await import('./http.js');
-  return { http: createHttp({ userAgent: options.userAgent }) };
+/**
+ * The runtime of every connector, for one process (pools are shared across runs). Each is
+ * created on its first call, so a run that makes no HTTP call never loads the HTTP client.
+ */
+export async function createConnectors(options: { userAgent: string }): Promise<Record<string, ConnectorRuntime>> {
+  return {
+    http: lazy(async () => {
+      const { createHttp } = await import('./http.js');
+      return createHttp({ userAgent: options.userAgent });
+    }),
+  };
+}
+
+function lazy(create: () => Promise<ConnectorRuntime>): ConnectorRuntime {
+  let runtime: Promise<ConnectorRuntime> | undefined;
+  return {
+    async call(call, ctx) {
+      runtime ??= create();
+      return (await runtime).call(call, ctx);
+    },
+    async close() {
+      if (runtime) await (await runtime).close?.();
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import type { ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
-import { ExpressionError, evaluateCondition, fromCel, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { ExpressionError, evaluateCondition, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
 import { parseDuration } from '../workflow/duration.js';
 import { compileInputs } from '../workflow/inputs.js';
@@ -301,14 +301,14 @@ class Run {
       }
       return this.fail(step, frame, path, started, attempts, failure, httpStatus);
     }
-    frame.steps[id] = { output: toCel(output), status: 'succeeded' };
+    frame.steps[id] = stepView(output, 'succeeded');
     this.finishStep(step, frame, path, started, 'succeeded', attempts, output, undefined, httpStatus);
   }
 
   private fail(step: RawStep, frame: Frame, path: string, started: number, attempts: number, failure: StepFailure, httpStatus?: number, output: unknown = null): void {
     const id = String(step.id);
     const mode = step.on_error === 'continue' ? 'continue' : step.on_error === 'escalate' ? 'escalate' : failure.mode;
-    frame.steps[id] = { output: toCel(output), status: 'failed', error: failure.message };
+    frame.steps[id] = stepView(output, 'failed', failure.message);
     this.finishStep(step, frame, path, started, 'failed', attempts, output, failure.message, httpStatus ?? failure.httpStatus, mode === 'continue');
     if (mode === 'continue') return;
     this.stopped = true;
@@ -420,7 +420,7 @@ class Run {
           return;
         }
         const collected: Record<string, unknown> = {};
-        for (const inner of innerIds) collected[inner] = fromCel((steps[inner] as { output?: unknown } | undefined)?.output ?? null);
+        for (const inner of innerIds) collected[inner] = (steps[inner] as Record<symbol, unknown> | undefined)?.[RAW] ?? null;
         results[i] = collected;
         done++;
         this.req.onProgress?.({ step: id, path, done, total: items.length });
@@ -478,6 +478,30 @@ class Run {
     }
     return { timed_out: false, event: result.payload };
   }
+}
+
+/** The plain JSON output of a step, beside the CEL view (symbols are invisible to expressions). */
+const RAW = Symbol('raw output');
+
+/**
+ * What `steps.<id>` shows expressions. The output is converted to CEL's view only when an
+ * expression first reads it: most outputs (a large foreach's, a big response body) never are.
+ */
+function stepView(output: unknown, status: StepStatus, error?: string): Record<string | symbol, unknown> {
+  let converted: unknown;
+  let done = false;
+  return {
+    [RAW]: output,
+    status,
+    ...(error !== undefined ? { error } : {}),
+    get output() {
+      if (!done) {
+        converted = toCel(output);
+        done = true;
+      }
+      return converted;
+    },
+  };
 }
 
 function toFailure(e: unknown, id: string): StepFailure {

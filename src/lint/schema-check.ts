@@ -5,7 +5,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest } from '../connectors/index.js';
-import { workflowSchema } from '../workflow/schema.js';
+import { isValidWorkflow, workflowSchema } from '../workflow/schema.js';
 import type { Path, SourceFile } from '../workflow/source.js';
 import type { Diagnostic } from './diagnostic.js';
 
@@ -19,8 +19,9 @@ type SchemaObject = Record<string, unknown>;
 
 /** Validates a parsed workflow against the schema and returns located diagnostics (rule id `schema`). */
 export function checkSchema(source: SourceFile): Diagnostic[] {
+  if (isValidWorkflow(source.value)) return [];
   const { validate } = workflowSchema();
-  if (validate(source.value)) return [];
+  validate(source.value);
   topValue = source.value;
   const problems = explain(validate.errors ?? [], source.value, []);
   const seen = new Set<string>();

@@ -124,10 +124,50 @@ export function readRunLog(path: string): ReadResult {
   return { records, problems, truncatedTail };
 }
 
-/** Caps a value's serialized size for the log; returns the value or a truncated preview. */
+/**
+ * Caps a value's serialized size for the log; returns the value or a truncated preview. The
+ * size is measured by a walk that stops as soon as the cap is passed, so a huge output (a
+ * 100,000-item foreach) is never serialized whole just to be cut.
+ */
 export function capOutput(value: unknown, maxBytes = 16 * 1024): { output: unknown; truncated: boolean } {
   if (value === undefined) return { output: null, truncated: false };
-  const text = JSON.stringify(value);
-  if (text === undefined || text.length <= maxBytes) return { output: value, truncated: false };
-  return { output: `${text.slice(0, maxBytes)}…`, truncated: true };
+  if (fitsWithin(value, maxBytes)) return { output: value, truncated: false };
+  return { output: `${previewJson(value, maxBytes)}…`, truncated: true };
+}
+
+function fitsWithin(value: unknown, budget: number): boolean {
+  let left = budget;
+  const walk = (v: unknown): boolean => {
+    if (v === null || typeof v !== 'object') {
+      left -= typeof v === 'string' ? v.length + 2 : 8;
+      return left >= 0;
+    }
+    const entries = Array.isArray(v) ? v : Object.entries(v);
+    left -= 2;
+    for (const e of entries) {
+      if (Array.isArray(v)) {
+        if (!walk(e)) return false;
+      } else {
+        const [k, val] = e as [string, unknown];
+        left -= k.length + 4;
+        if (!walk(val)) return false;
+      }
+    }
+    return left >= 0;
+  };
+  return walk(value) && (JSON.stringify(value)?.length ?? 0) <= budget;
+}
+
+function previewJson(value: unknown, maxBytes: number): string {
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (const item of value) {
+      const next = JSON.stringify(item) ?? 'null';
+      if (out.length + next.length + 1 > maxBytes) break;
+      out += `${out.length > 1 ? ',' : ''}${next}`;
+    }
+    return out;
+  }
+  const text = JSON.stringify(value) ?? '';
+  return text.slice(0, maxBytes);
 }

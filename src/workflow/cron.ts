@@ -1,7 +1,16 @@
 /**
  * Cron expressions and time zones, checked the way the daemon's scheduler (node-cron) will read them.
  */
-import cron from 'node-cron';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+let validator: ((expression: string) => boolean) | undefined;
+
+/** node-cron's own check, loaded on first use so workflows without a schedule never load it. */
+function validate(expression: string): boolean {
+  validator ??= (require('node-cron') as { validate: (e: string) => boolean }).validate;
+  return validator(expression);
+}
 
 export interface CronCheck {
   readonly valid: boolean;
@@ -27,12 +36,12 @@ const cronCache = new Map<string, CronCheck>();
 
 function checkCronUncached(expression: string): CronCheck {
   const text = expression.trim();
-  if (MACROS.has(text)) return { valid: cron.validate(text), domAndDow: false };
+  if (MACROS.has(text)) return { valid: validate(text), domAndDow: false };
   const fields = text.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     return { valid: false, domAndDow: false, message: `cron \`${expression}\` has ${fields.length} field${fields.length === 1 ? '' : 's'}; write five (minute hour day-of-month month day-of-week) or six with seconds first` };
   }
-  if (!cron.validate(text)) {
+  if (!validate(text)) {
     return { valid: false, domAndDow: false, message: `invalid cron \`${expression}\`: ${explainCron(fields)}` };
   }
   const offset = fields.length === 6 ? 1 : 0;

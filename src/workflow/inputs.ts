@@ -2,17 +2,19 @@
  * A workflow's `inputs`: a JSON Schema the triggering event must satisfy. Compiled with its own
  * Ajv instance (formats such as email and date-time included), separate from the workflow schema.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 
-// ajv-formats is CommonJS; its default export arrives wrapped under ESM with NodeNext typing.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-
+const require = createRequire(import.meta.url);
 let ajv: Ajv2020 | undefined;
 
+/** Loaded on first use: most workflows without `inputs` never pay for Ajv. */
 function inputsAjv(): Ajv2020 {
   if (!ajv) {
-    ajv = new Ajv2020({ allErrors: true, strict: 'log', addUsedSchema: false, logger: false });
+    const { Ajv2020: AjvClass } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+    const addFormats = require('ajv-formats') as (instance: Ajv2020) => Ajv2020;
+    ajv = new AjvClass({ allErrors: true, strict: 'log', addUsedSchema: false, logger: false });
     addFormats(ajv);
   }
   return ajv;

@@ -32,7 +32,7 @@ export async function run(yaml: string, options: { event?: unknown; secrets?: Re
   const clock = new SkippingClock(() => Date.UTC(2026, 10, 24, 9, 0, 0));
   const masker = new Masker();
   const journal = new MemoryJournal((line) => masker.mask(line));
-  const http = createHttp({ userAgent: 'flux-test' });
+  const http = await createHttp({ userAgent: 'flux-test' });
   try {
     const result = await runWorkflow({
       workflow: { file: 'test.yaml', value, name: String(value.name), owner: String(value.owner), version: 'sha256:test', baseline: null },

@@ -52,3 +52,31 @@ describe('workflow.schema.json', () => {
     for (const key of ['id', 'if', 'uses', 'with']) expect(step).toHaveProperty(key);
   });
 });
+
+describe('the validator generated at build time', () => {
+  it('agrees with the compiled schema on every fixture and example', async () => {
+    const { createRequire } = await import('node:module');
+    const { readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parseSource } = await import('../../src/workflow/source.js');
+    const { workflowSchema } = await import('../../src/workflow/schema.js');
+    const require = createRequire(import.meta.url);
+    const generated = require('../../dist/workflow/workflow-validator.cjs') as (v: unknown) => boolean;
+    const root = new URL('../..', import.meta.url).pathname;
+    const dirs = ['test/fixtures/lint/ok', 'test/fixtures/lint/err', 'test/fixtures/lint/project', 'workflows'];
+    let compared = 0;
+    let invalid = 0;
+    for (const dir of dirs) {
+      for (const f of readdirSync(join(root, dir)).filter((x) => x.endsWith('.yaml'))) {
+        const parsed = parseSource(f, readFileSync(join(root, dir, f)));
+        if (!parsed.ok) continue;
+        const expected = workflowSchema().validate(parsed.source.value);
+        expect(generated(parsed.source.value), `${dir}/${f}`).toBe(expected);
+        compared++;
+        if (!expected) invalid++;
+      }
+    }
+    expect(compared).toBeGreaterThan(30);
+    expect(invalid).toBeGreaterThanOrEqual(5);
+  });
+});

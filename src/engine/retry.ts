@@ -11,9 +11,11 @@ export interface RetryPolicy {
   readonly backoff: 'exponential' | 'fixed';
   readonly initialMs: number;
   readonly maxMs: number;
+  /** Extra 4xx statuses worth retrying. */
+  readonly on: readonly number[];
 }
 
-export const NO_RETRY: RetryPolicy = { attempts: 1, backoff: 'exponential', initialMs: 1000, maxMs: 300_000 };
+export const NO_RETRY: RetryPolicy = { attempts: 1, backoff: 'exponential', initialMs: 1000, maxMs: 300_000, on: [] };
 
 /** The policy a step's `retry` block describes (defaults: 1 attempt, 1s initial, 5m max). */
 export function retryPolicy(retry: unknown): RetryPolicy {
@@ -29,6 +31,7 @@ export function retryPolicy(retry: unknown): RetryPolicy {
     backoff: r.backoff === 'fixed' ? 'fixed' : 'exponential',
     initialMs: ms(r.initial, 1000),
     maxMs: ms(r.max, 300_000),
+    on: Array.isArray(r.on) ? r.on.filter((s): s is number => typeof s === 'number') : [],
   };
 }
 

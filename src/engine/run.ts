@@ -344,7 +344,8 @@ class Run {
       const status = outcome.status !== undefined ? { status: outcome.status } : {};
       if (outcome.ok) return { output: outcome.output, attempts: attempt, ...status };
       const err = outcome.error ?? { message: 'the call failed', retryable: false };
-      if (!err.retryable || attempt >= policy.attempts) {
+      const retryable = err.retryable || (err.status !== undefined && policy.on.includes(err.status));
+      if (!retryable || attempt >= policy.attempts) {
         // The failed response stays on the step's output, for on_error: continue and for the log.
         return { output: outcome.output, attempts: attempt, ...status, failure: new StepFailure(err.message, id, 'fail', err.status) };
       }

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRunLog } from '../../src/store/run-log.js';
-import { BIN, runFlux } from '../helpers.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { BIN, ROOT, runFlux } from '../helpers.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
 let server: TestServer;
@@ -204,16 +206,40 @@ steps:
     expect(log.records.filter((r) => r.type === 'step.finished').length).toBeGreaterThan(0);
     expect(log.records.some((r) => r.type === 'run.finished')).toBe(false);
   });
+
+  it('FLUX_HOME moves the run logs', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'flux-home-'));
+    const file = write('home.yaml', `${HEAD('home')}steps:\n  - id: a\n    set: { x: 1 }\n`);
+    const r = await runFlux(['run', file, '--json'], { cwd: dir, env: { FLUX_HOME: home } });
+    expect((JSON.parse(r.stdout) as { log: string }).log.startsWith(join(home, 'logs', 'home'))).toBe(true);
+  });
 });
 
 describe('flux demo', () => {
-  it('runs every example against the sandbox and succeeds', async () => {
+  it('runs every example against the sandbox, and its logs match the run-log schema', async () => {
     const logDir = mkdtempSync(join(tmpdir(), 'flux-demo-'));
     const r = await runFlux(['demo', '--log-dir', logDir]);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('6 runs, 6 succeeded');
     expect(r.code).toBe(0);
-    expect(readdirSync(logDir).sort()).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'sales-handoff', 'weekly-status-report']);
+    const workflows = readdirSync(logDir).sort();
+    expect(workflows).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'sales-handoff', 'weekly-status-report']);
     expect(r.stdout).not.toContain('demo-crm-token');
+    const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+    const validate = addFormats(new Ajv2020({ strict: true })).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/run-log.schema.json'), 'utf8')) as object);
+    let records = 0;
+    for (const wf of workflows) {
+      for (const f of readdirSync(join(logDir, wf))) {
+        const log = readRunLog(join(logDir, wf, f));
+        expect(log.problems).toEqual([]);
+        expect(log.truncatedTail).toBe(false);
+        expect(log.records.filter((x) => x.type === 'run.finished')).toHaveLength(1);
+        for (const record of log.records) {
+          expect(validate(record), JSON.stringify(validate.errors)).toBe(true);
+          records++;
+        }
+      }
+    }
+    expect(records).toBeGreaterThan(50);
   });
 });

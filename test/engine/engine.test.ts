@@ -209,6 +209,18 @@ describe('HTTP steps', () => {
     expect(finished(journal, 'create')?.output).toMatchObject({ status: 422, body: { error: 'email is invalid' } });
   });
 
+  it('retries an extra status when the step says so', async () => {
+    server.script('PUT /lock', { status: 409 }, { status: 200, body: {} });
+    const { result } = await run(`${HEAD}steps:
+  - id: put
+    uses: http
+    retry: { attempts: 2, on: [409] }
+    with: { method: PUT, url: "${server.url}/lock" }
+`);
+    expect(result.status).toBe('succeeded');
+    expect(server.received).toHaveLength(2);
+  });
+
   it('retries a reset connection', async () => {
     server.script('GET /flaky', { reset: true }, { status: 200, body: { ok: 1 } });
     const { result } = await run(`${HEAD}steps:

@@ -94,6 +94,14 @@ const tables: Record<string, Table> = {
       { text: 'name: t\nowner: two words\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['2:8'] },
     ],
   },
+  'escalation-target': {
+    valid: [`${head}connections: {chat: {base_url: "https://chat.test"}}\nsteps:\n  - id: a\n    on_error: escalate\n    uses: chat.request\n    with: {path: /x}\non_error:\n  escalate: {uses: chat.request, with: {path: /alerts}}\n`],
+    invalid: [{ text: `${head}steps:\n  - id: a\n    on_error: escalate\n    set: {x: 1}\n  - id: b\n    wait_for: {event: e.x, timeout: 1h, on_timeout: escalate}\n`, at: ['6:15', '9:53'] }],
+  },
+  'timeout-scope': {
+    valid: [`${head}steps:\n  - id: a\n    uses: http\n    timeout: 5s\n    with: {url: "https://x.test"}\n`],
+    invalid: [{ text: `${head}steps:\n  - id: a\n    timeout: 5s\n    set: {x: 1}\n`, at: ['6:5'] }],
+  },
   'inputs-schema': {
     valid: [`${head}inputs: {type: object, properties: {email: {type: string, format: email}}}\nsteps:\n  - id: a\n    set: {x: 1}\n`],
     invalid: [{ text: `${head}inputs: {type: object, required: yes}\nsteps:\n  - id: a\n    set: {x: 1}\n`, at: ['4:34'] }],

@@ -7,6 +7,7 @@ import { cron } from './cron.js';
 import { cronDayFields } from './cron-day-fields.js';
 import { duplicateStepId } from './duplicate-step-id.js';
 import { duration } from './duration.js';
+import { escalationTarget } from './escalation-target.js';
 import { eventCycle } from './event-cycle.js';
 import { expressionSyntax } from './expression-syntax.js';
 import { expressionType } from './expression-type.js';
@@ -14,6 +15,7 @@ import { inputsSchema } from './inputs-schema.js';
 import { owner } from './owner.js';
 import { secretReference } from './secret-reference.js';
 import { stepReference } from './step-reference.js';
+import { timeoutScope } from './timeout-scope.js';
 import { timezone } from './timezone.js';
 import { unconsumedEvent } from './unconsumed-event.js';
 import { unknownContext } from './unknown-context.js';
@@ -26,6 +28,7 @@ export const rules: readonly Rule[] = [
   cronDayFields,
   duplicateStepId,
   duration,
+  escalationTarget,
   eventCycle,
   expressionSyntax,
   expressionType,
@@ -33,6 +36,7 @@ export const rules: readonly Rule[] = [
   owner,
   secretReference,
   stepReference,
+  timeoutScope,
   timezone,
   unconsumedEvent,
   unknownContext,

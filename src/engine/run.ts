@@ -8,24 +8,16 @@ import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import type { ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
-import { ExpressionError, evaluateCondition, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { evaluateCondition, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
-import { parseDuration } from '../workflow/duration.js';
-import { compileInputs } from '../workflow/inputs.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
+import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
+import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './step-state.js';
+import { waitForStep, waitStep } from './waits.js';
 import type { RunRequest, RunResult, StepSummary } from './types.js';
 
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
-
-/** A failure that stops the run: where, why, and what the step asked for. */
-class StepFailure extends Error {
-  constructor(message: string, readonly step: string | undefined, readonly mode: 'fail' | 'escalate' = 'fail', readonly httpStatus?: number) {
-    super(message);
-  }
-}
-
-class Cancelled extends Error {}
 
 /** Where a list of steps runs: its path prefix, loop indexes, loop variables and steps map. */
 interface Frame {
@@ -100,40 +92,11 @@ class Run {
     return this.finish(status, error, escalation);
   }
 
-  /** Checks the event against `inputs`, resolves secrets and env; returns why the run is refused. */
+  /** Checks the event and secrets and builds the expression context; returns why the run is refused. */
   private prepare(): string | undefined {
-    const wf = this.req.workflow.value;
-    const inputs = asRecord(wf.inputs);
-    if (inputs) {
-      const compiled = compileInputs(inputs);
-      if (!compiled.ok) return `the workflow's inputs schema is invalid: ${compiled.message}`;
-      if (!compiled.validate(this.req.event)) {
-        const problems = (compiled.validate.errors ?? []).slice(0, 5).map((e) => {
-          const at = e.instancePath ? `event${e.instancePath.replace(/\//g, '.')}` : 'event';
-          if (e.keyword === 'required') return `${at} must have required property \`${String((e.params as { missingProperty?: string }).missingProperty)}\``;
-          return `${at} ${e.message ?? 'is invalid'}`;
-        });
-        return `the event does not match the workflow's inputs: ${problems.join('; ')}`;
-      }
-    }
-    const declared = Array.isArray(wf.secrets) ? wf.secrets.filter((s): s is string => typeof s === 'string') : [];
-    const missing = declared.filter((name) => this.req.secrets[name] === undefined || this.req.secrets[name] === '');
-    if (missing.length > 0) {
-      return `secret${missing.length === 1 ? '' : 's'} ${missing.map((m) => `\`${m}\``).join(', ')} not set; set ${missing.length === 1 ? 'it' : 'them'} in the environment or in an env file (--env-file)`;
-    }
-    const secrets: Record<string, string> = {};
-    for (const name of declared) {
-      secrets[name] = this.req.secrets[name]!;
-      this.req.masker.add(secrets[name]);
-    }
-    const env: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(asRecord(wf.env) ?? {})) {
-      const override = this.req.environment[name];
-      env[name] = override !== undefined ? override : value;
-    }
-    const run = { id: this.req.runId, started_at: new Date(this.started).toISOString(), trigger: this.req.trigger, attempt: 1 };
-    const workflow = { name: this.req.workflow.name, owner: this.req.workflow.owner, version: this.req.workflow.version };
-    this.context = { event: toCel(this.req.event ?? {}), steps: {}, secrets, env: toCel(env), run: toCel(run), workflow };
+    const prepared = prepareRun(this.req, this.started);
+    if (!prepared.ok) return prepared.rejection;
+    this.context = prepared.context;
     return undefined;
   }
 
@@ -442,79 +405,14 @@ class Run {
   }
 
   private async runWait(wait: unknown, scope: Scope, ctx: CelContext): Promise<unknown> {
-    let ms: number;
-    const spec = asRecord(wait);
-    if (spec && spec.until !== undefined) {
-      const until = renderString(String(spec.until), scope, ctx);
-      const at = Date.parse(String(until));
-      if (Number.isNaN(at)) throw new StepFailure(`wait until \`${String(until)}\` is not a time`, undefined);
-      ms = Math.max(0, at - this.req.clock.now());
-    } else {
-      ms = durationMs(String(wait));
-    }
-    if (!this.req.dryRun) await this.req.clock.sleep(ms, this.signal).catch(() => {
-      throw new Cancelled();
-    });
-    return { waited_ms: ms, until: new Date(this.req.clock.now()).toISOString() };
+    return waitStep(wait, { clock: this.req.clock, signal: this.signal, dryRun: this.req.dryRun === true, render: (text) => renderString(text, scope, ctx) });
   }
 
   private async runWaitFor(wf: Readonly<Record<string, unknown>>, id: string, scope: Scope, ctx: CelContext): Promise<unknown> {
-    const timeoutMs = durationMs(String(wf.timeout ?? '0s'));
-    const name = String(wf.event);
     const matchScope = this.scope([...scope.loopVars, 'item']);
     const match = (payload: unknown) => wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(payload) });
-    let result: { payload: unknown } | { timedOut: true };
-    if (this.req.dryRun) result = { timedOut: true };
-    else if (this.req.events) result = await this.req.events.waitFor(name, match, timeoutMs, this.signal);
-    else {
-      await this.req.clock.sleep(timeoutMs, this.signal).catch(() => {
-        throw new Cancelled();
-      });
-      result = { timedOut: true };
-    }
-    if ('timedOut' in result) {
-      if (wf.on_timeout === 'fail') throw new StepFailure(`no \`${name}\` event arrived within ${String(wf.timeout)}`, id);
-      if (wf.on_timeout === 'escalate') throw new StepFailure(`no \`${name}\` event arrived within ${String(wf.timeout)}`, id, 'escalate');
-      return { timed_out: true, event: null };
-    }
-    return { timed_out: false, event: result.payload };
+    return waitForStep(wf, id, match, { clock: this.req.clock, signal: this.signal, dryRun: this.req.dryRun === true, ...(this.req.events ? { events: this.req.events } : {}) });
   }
-}
-
-/** The plain JSON output of a step, beside the CEL view (symbols are invisible to expressions). */
-const RAW = Symbol('raw output');
-
-/**
- * What `steps.<id>` shows expressions. The output is converted to CEL's view only when an
- * expression first reads it: most outputs (a large foreach's, a big response body) never are.
- */
-function stepView(output: unknown, status: StepStatus, error?: string): Record<string | symbol, unknown> {
-  let converted: unknown;
-  let done = false;
-  return {
-    [RAW]: output,
-    status,
-    ...(error !== undefined ? { error } : {}),
-    get output() {
-      if (!done) {
-        converted = toCel(output);
-        done = true;
-      }
-      return converted;
-    },
-  };
-}
-
-function toFailure(e: unknown, id: string): StepFailure {
-  if (e instanceof StepFailure) return e.step === undefined ? new StepFailure(e.message, id, e.mode, e.httpStatus) : e;
-  if (e instanceof ExpressionError) return new StepFailure(e.message, id);
-  return new StepFailure(e instanceof Error ? e.message : String(e), id);
-}
-
-function durationMs(text: string): number {
-  const d = parseDuration(text);
-  if (!d.ok) throw new StepFailure(d.message, undefined);
-  return d.ms;
 }
 
 function sha256(text: string): string {

@@ -1,0 +1,48 @@
+/**
+ * Before the first step: check the event against the workflow's `inputs`, make sure every
+ * declared secret has a value (and register it with the masker), resolve `env`, and build the
+ * context expressions read. A refusal here ends the run `rejected` with nothing sent.
+ */
+import { toCel, type CelContext } from '../expr/evaluate.js';
+import { compileInputs } from '../workflow/inputs.js';
+import { asRecord } from '../workflow/model.js';
+import type { RunRequest } from './types.js';
+
+export type Prepared = { readonly ok: true; readonly context: CelContext } | { readonly ok: false; readonly rejection: string };
+
+/** Validates the request and builds the expression context. */
+export function prepareRun(req: RunRequest, started: number): Prepared {
+  const wf = req.workflow.value;
+  const inputs = asRecord(wf.inputs);
+  if (inputs) {
+    const compiled = compileInputs(inputs);
+    if (!compiled.ok) return { ok: false, rejection: `the workflow's inputs schema is invalid: ${compiled.message}` };
+    if (!compiled.validate(req.event)) {
+      const problems = (compiled.validate.errors ?? []).slice(0, 5).map((e) => {
+        const at = e.instancePath ? `event${e.instancePath.replace(/\//g, '.')}` : 'event';
+        if (e.keyword === 'required') return `${at} must have required property \`${String((e.params as { missingProperty?: string }).missingProperty)}\``;
+        return `${at} ${e.message ?? 'is invalid'}`;
+      });
+      return { ok: false, rejection: `the event does not match the workflow's inputs: ${problems.join('; ')}` };
+    }
+  }
+  const declared = Array.isArray(wf.secrets) ? wf.secrets.filter((s): s is string => typeof s === 'string') : [];
+  const missing = declared.filter((name) => req.secrets[name] === undefined || req.secrets[name] === '');
+  if (missing.length > 0) {
+    const names = missing.map((m) => `\`${m}\``).join(', ');
+    return { ok: false, rejection: `secret${missing.length === 1 ? '' : 's'} ${names} not set; set ${missing.length === 1 ? 'it' : 'them'} in the environment or in an env file (--env-file)` };
+  }
+  const secrets: Record<string, string> = {};
+  for (const name of declared) {
+    secrets[name] = req.secrets[name]!;
+    req.masker.add(secrets[name]);
+  }
+  const env: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(asRecord(wf.env) ?? {})) {
+    const override = req.environment[name];
+    env[name] = override !== undefined ? override : value;
+  }
+  const run = { id: req.runId, started_at: new Date(started).toISOString(), trigger: req.trigger, attempt: 1 };
+  const workflow = { name: req.workflow.name, owner: req.workflow.owner, version: req.workflow.version };
+  return { ok: true, context: { event: toCel(req.event ?? {}), steps: {}, secrets, env: toCel(env), run: toCel(run), workflow } };
+}

@@ -5,10 +5,19 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 
+import { createRequire } from 'node:module';
+
 const dir = process.argv[2];
-const schema = JSON.parse(readFileSync(new URL('../../schemas/workflow.schema.json', import.meta.url), 'utf8'));
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
-const validate = ajv.compile(schema);
+// --standalone: use the validator flux generates at build time instead of compiling at start.
+const standalone = process.argv[3] === '--standalone';
+let validate;
+if (standalone) {
+  validate = createRequire(import.meta.url)('../../dist/workflow/workflow-validator.cjs');
+} else {
+  const schema = JSON.parse(readFileSync(new URL('../../schemas/workflow.schema.json', import.meta.url), 'utf8'));
+  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true });
+  validate = ajv.compile(schema);
+}
 let invalid = 0;
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
 for (const f of files) {

@@ -1,6 +1,6 @@
 // Benchmark: `flux lint` over 1,000 generated workflows of realistic size, against the floor
 // (parse + schema validation only: test/bench/lint-floor.mjs), and `flux --version` against
-// `node -e 0`. Every side runs as a whole process; the medians of several runs are compared.
+// `node -e 0`. Every side runs as a whole process, in interleaved rounds; medians are compared.
 // Run: npm run build && node test/bench/lint.mjs [files=1000] [runs=7]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,28 +27,31 @@ for (let i = 0; i < count; i++) {
   writeFileSync(join(dir, `wf-${String(i).padStart(4, '0')}.yaml`), text);
 }
 
-function median(cmd, args, n) {
-  const samples = [];
-  let last;
-  for (let r = 0; r < n; r++) {
-    const t = process.hrtime.bigint();
-    last = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+/** Times each command once per round, rounds interleaved so a change in machine load hits all alike. */
+function interleaved(commands, rounds) {
+  const samples = commands.map(() => []);
+  const outs = [];
+  for (let r = 0; r < rounds; r++) {
+    commands.forEach((args, i) => {
+      const t = process.hrtime.bigint();
+      const res = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      samples[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+      outs[i] = (res.stdout ?? '').trim().split('\n').pop();
+    });
   }
-  samples.sort((a, b) => a - b);
-  return { ms: samples[Math.floor(samples.length / 2)], out: (last.stdout ?? '').trim().split('\n').pop() };
+  return samples.map((s, i) => ({ ms: s.sort((a, b) => a - b)[Math.floor(s.length / 2)], out: outs[i] }));
 }
 
 const flux = join(ROOT, 'bin/flux.js');
-median(process.execPath, [flux, 'lint', dir], 1); // warm the file cache
-const lint = median(process.execPath, [flux, 'lint', dir], runs);
-const floor = median(process.execPath, [join(ROOT, 'test/bench/lint-floor.mjs'), dir], runs);
-console.log(`files: ${count} (${(bytes / count / 1024).toFixed(1)} KiB average), runs: ${runs}, medians`);
+const floorScript = join(ROOT, 'test/bench/lint-floor.mjs');
+interleaved([[flux, 'lint', dir]], 1); // warm the file cache
+const [lint, floor, floorStandalone] = interleaved([[flux, 'lint', dir], [floorScript, dir], [floorScript, dir, '--standalone']], runs);
+console.log(`files: ${count} (${(bytes / count / 1024).toFixed(1)} KiB average), ${runs} interleaved rounds, medians`);
 console.log(`flux lint: ${lint.ms.toFixed(0)} ms (${lint.out})`);
 console.log(`floor, yaml parse + ajv validate: ${floor.ms.toFixed(0)} ms (${floor.out})`);
 console.log(`ratio lint/floor: ${(lint.ms / floor.ms).toFixed(2)}x (goal <= 2x)`);
+console.log(`floor with the build-time validator flux uses: ${floorStandalone.ms.toFixed(0)} ms -> ratio ${(lint.ms / floorStandalone.ms).toFixed(2)}x`);
 
-const version = median(process.execPath, [flux, '--version'], Math.max(runs, 21));
-const bare = median(process.execPath, ['-e', '0'], Math.max(runs, 21));
+const [version, bare] = interleaved([[flux, '--version'], ['-e', '0']], Math.max(runs, 21));
 console.log(`flux --version: ${version.ms.toFixed(1)} ms, node -e 0: ${bare.ms.toFixed(1)} ms, ratio ${(version.ms / bare.ms).toFixed(2)}x (goal <= 1.5x)`);
 rmSync(dir, { recursive: true, force: true });

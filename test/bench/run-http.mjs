@@ -46,27 +46,28 @@ for (let i = 0; i < 20; i++) {
 await agent.close();
 `);
 
-function median(args) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stdout}${r.stderr}`);
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+/** Times each command once per round, rounds interleaved so a change in machine load hits all alike. */
+function interleaved(commands, rounds) {
+  const samples = commands.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    commands.forEach((args, i) => {
+      const t = process.hrtime.bigint();
+      const res = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      if (res.status !== 0) throw new Error(`${args.join(' ')} failed: ${res.stdout}${res.stderr}`);
+      samples[i].push(Number(process.hrtime.bigint() - t) / 1e6);
+    });
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return samples.map((s) => s.sort((a, b) => a - b)[Math.floor(s.length / 2)]);
 }
 
 const fluxArgs = [join(ROOT, 'bin/flux.js'), 'run', 'bench.yaml', '--log-dir', join(dir, 'logs')];
-median([join(dir, 'floor.mjs')]);
-median(fluxArgs);
-const floor = median([join(dir, 'floor.mjs')]);
-const flux = median(fluxArgs);
+const floorArgs = [join(dir, 'floor.mjs')];
 // flux run compiles undici's WebAssembly parser with the baseline compiler only (it exits
 // ~150 ms sooner); the same setting on the floor shows flux's own overhead.
-const floorLiftoff = median(['--liftoff-only', join(dir, 'floor.mjs')]);
-console.log(`20 sequential HTTP steps, ${runs} runs each, medians of whole processes`);
+const liftoffArgs = ['--liftoff-only', join(dir, 'floor.mjs')];
+interleaved([fluxArgs, floorArgs], 1); // warm-up
+const [flux, floor, floorLiftoff] = interleaved([fluxArgs, floorArgs, liftoffArgs], runs);
+console.log(`20 sequential HTTP steps, ${runs} interleaved rounds, medians of whole processes`);
 console.log(`flux run: ${flux.toFixed(0)} ms`);
 console.log(`floor, plain undici script: ${floor.toFixed(0)} ms -> ratio ${(flux / floor).toFixed(2)}x (goal <= 1.3x)`);
 console.log(`floor with --liftoff-only, as flux runs: ${floorLiftoff.toFixed(0)} ms -> ratio ${(flux / floorLiftoff).toFixed(2)}x`);

@@ -56,7 +56,7 @@ export class ProgressPrinter {
         return;
       }
       case 'event.emitted':
-        this.line(`${indent(r.step)}  ${this.dim('↑ emitted')} ${r.event}`);
+        this.line(`${indent(r.path)}  ${this.dim('↑ emitted')} ${r.event}`);
         return;
       default:
         return;

@@ -242,7 +242,7 @@ class Run {
         const data = renderValue(emit.data ?? null, scope, ctx);
         const event = String(emit.event);
         this.emitted.push({ event, data });
-        this.record({ type: 'event.emitted', step: id, event, data });
+        this.record({ type: 'event.emitted', step: id, path, event, data });
         output = { event, data };
       } else if (step.fail !== undefined) {
         throw new StepFailure(String(renderString(String(step.fail), scope, ctx)), id);

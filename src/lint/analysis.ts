@@ -132,9 +132,11 @@ function scopeFor(path: Path, step: StepInfo | undefined, triggerKind: string | 
   if (top === 'env') return { contexts: ['run', 'workflow'], loopVars: [] };
   const recovery = top === 'on_error';
   const contexts: ContextName[] = recovery ? [...BASE, 'error'] : [...BASE];
+  // The loop variables of the enclosing foreach steps: a foreach's own `items` do not see its
+  // `as` variable, its nested steps do (they are steps of their own, with the longer list).
   let loopVars = step ? [...step.loopVars] : [];
   if (step) {
-    // A foreach's own `steps` see its loop variable; its `items` and `concurrency` do not.
+    // In `wait_for.match`, `item` is the incoming event.
     const rel = path.slice(step.path.length);
     if (step.kind === 'wait_for' && rel[0] === 'wait_for' && rel[1] === 'match') loopVars = [...loopVars, 'item'];
   }

@@ -39,7 +39,7 @@ export type RunRecord = RecordBase & (
       readonly duration_ms: number; readonly attempt: number; readonly http_status?: number; readonly output?: unknown;
       readonly output_truncated?: boolean; readonly error?: ErrorInfo; readonly continued?: boolean;
     }
-  | { readonly type: 'event.emitted'; readonly step: string; readonly event: string; readonly data: unknown }
+  | { readonly type: 'event.emitted'; readonly step: string; readonly path: string; readonly event: string; readonly data: unknown }
   | { readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string }
   | { readonly type: 'run.finished'; readonly status: RunStatus; readonly duration_ms: number; readonly error?: ErrorInfo }
 );

@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .argument('<file>', 'the workflow file')
     .option('-e, --event <json>', 'the event payload: JSON, @file.json, or - for standard input')
     .option('-s, --set <key=value>', 'set an event field (dotted keys; values parsed as JSON when they are)', collect, [])
-    .option('--env-file <path>', 'read secrets and env values from this file (default: .env when present)')
+    .option('-E, --env-file <path>', 'read secrets and env values from this file (default: .env when present)')
     .option('--log-dir <dir>', 'where run logs go (default: .flux/logs, or $FLUX_HOME/logs)')
     .option('--dry-run', 'evaluate conditions and render requests without sending anything')
     .option('--json', 'print the run result as one JSON document on stdout')

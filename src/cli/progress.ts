@@ -17,11 +17,21 @@ export class ProgressPrinter {
   private frame = 0;
   private readonly running = new Map<string, string>();
   private readonly lastShare = new Map<string, number>();
+  private ticker: NodeJS.Timeout | undefined;
+  private lastProgress: string | undefined;
 
   constructor(private readonly io: Io, private readonly masker: Masker, private readonly live: boolean) {}
 
   header(workflow: LoadedWorkflow, runId: string, dryRun: boolean): void {
     this.line(`${this.bold(`flux run ${workflow.name}`)} ${this.dim(`run ${runId}${dryRun ? ', dry run: nothing is sent' : ''}`)}`);
+    if (this.live) {
+      // Keep the spinner turning while a slow call or a wait is in progress.
+      this.ticker = setInterval(() => {
+        if (this.lastProgress !== undefined) this.transientLine(this.lastProgress);
+        else if (this.running.size > 0) this.showRunning();
+      }, 100);
+      this.ticker.unref();
+    }
   }
 
   record(r: RunRecord): void {
@@ -38,6 +48,7 @@ export class ProgressPrinter {
         return;
       case 'step.finished': {
         this.running.delete(r.path);
+        if (!nested) this.lastProgress = undefined;
         if (nested && r.status !== 'failed') return;
         const mark = r.status === 'succeeded' ? this.green(MARKS.succeeded) : r.status === 'failed' ? this.red(MARKS.failed) : this.dim(MARKS.skipped);
         const what = r.status === 'skipped' ? this.dim('skipped') : this.dim(formatMs(r.duration_ms));
@@ -65,10 +76,8 @@ export class ProgressPrinter {
 
   progress(p: { step: string; path: string; done: number; total: number }): void {
     if (this.live) {
-      this.clear();
-      this.frame = (this.frame + 1) % FRAMES.length;
-      this.io.stdout.write(this.masker.mask(`${indent(p.path)}${FRAMES[this.frame]} ${p.step} ${p.done}/${p.total}`));
-      this.transient = true;
+      this.lastProgress = p.done < p.total ? `${indent(p.path)}{spinner} ${p.step} ${p.done}/${p.total}` : undefined;
+      this.transientLine(`${indent(p.path)}{spinner} ${p.step} ${p.done}/${p.total}`);
       return;
     }
     const share = Math.floor((p.done / p.total) * 4);
@@ -79,6 +88,7 @@ export class ProgressPrinter {
   }
 
   footer(result: RunResult, logPath: string | undefined): void {
+    if (this.ticker) clearInterval(this.ticker);
     this.clear();
     const took = formatMs(result.duration_ms);
     const status = result.status === 'succeeded' ? this.green('succeeded') : result.status === 'escalated' ? this.yellow('escalated') : this.red(result.status);
@@ -92,11 +102,19 @@ export class ProgressPrinter {
   }
 
   private showRunning(): void {
-    this.clear();
     const names = [...this.running.values()];
-    if (names.length === 0) return;
+    if (names.length === 0) {
+      this.clear();
+      return;
+    }
+    this.transientLine(`  {spinner} ${names.slice(-3).join(', ')}`);
+  }
+
+  /** Rewrites the last terminal line in place; `{spinner}` becomes the next spinner frame. */
+  private transientLine(text: string): void {
+    this.clear();
     this.frame = (this.frame + 1) % FRAMES.length;
-    this.io.stdout.write(this.masker.mask(`  ${FRAMES[this.frame]} ${names.slice(-3).join(', ')}`));
+    this.io.stdout.write(this.masker.mask(text.replace('{spinner}', FRAMES[this.frame]!)));
     this.transient = true;
   }
 

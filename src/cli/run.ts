@@ -162,10 +162,12 @@ function readEvent(options: RunOptions, io: Io): unknown {
       throw new UsageError(`the event in ${where} is not valid JSON: ${detail}`);
     }
   }
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new UsageError(`the event must be a JSON object, not ${event === null ? 'null' : Array.isArray(event) ? 'a list' : `a ${typeof event}`}; e.g. --event '{"email": "ann@example.com"}'`);
+  }
   for (const assignment of options.set ?? []) {
     const eq = assignment.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set takes key=value, not \`${assignment}\``);
-    if (event === null || typeof event !== 'object' || Array.isArray(event)) throw new UsageError('--set needs the event to be a JSON object');
     const keys = assignment.slice(0, eq).split('.');
     const rawValue = assignment.slice(eq + 1);
     let value: unknown = rawValue;

@@ -13,6 +13,9 @@ export type Prepared = { readonly ok: true; readonly context: CelContext } | { r
 /** Validates the request and builds the expression context. */
 export function prepareRun(req: RunRequest, started: number): Prepared {
   const wf = req.workflow.value;
+  if (asRecord(req.event) === undefined) {
+    return { ok: false, rejection: `the event must be a JSON object, not ${req.event === null ? 'null' : Array.isArray(req.event) ? 'a list' : typeof req.event}` };
+  }
   const inputs = asRecord(wf.inputs);
   if (inputs) {
     const compiled = compileInputs(inputs);

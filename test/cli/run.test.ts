@@ -159,6 +159,16 @@ steps:
     expect(server.received.some((r) => r.body.includes(JSON.stringify(secret).slice(1, -1)))).toBe(true);
   });
 
+  it('exit 2 for an event that is not an object, and for a missing env file named with -E', async () => {
+    const file = write('shape.yaml', `${HEAD('shape')}steps:\n  - id: a\n    set: { x: 1 }\n`);
+    const list = await runFlux(['run', file, '--event', '[1, 2]'], { cwd: dir });
+    expect(list.code).toBe(2);
+    expect(list.stderr).toContain('flux: the event must be a JSON object, not a list');
+    const missing = await runFlux(['run', file, '-E', 'missing.env'], { cwd: dir });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('flux: --env-file missing.env: cannot read the file\n');
+  });
+
   it('reads secrets from an env file', async () => {
     writeFileSync(join(dir, 'secrets.env'), '# test\nexport TOKEN="from file"\n');
     const file = write('envfile.yaml', `${HEAD('envfile')}secrets: [TOKEN]\nsteps:\n  - id: a\n    set: { n: "\${{ size(secrets.TOKEN) }}" }\n`);

@@ -5,13 +5,13 @@
  * doubles as numbers, timestamps as ISO strings, bytes as base64.
  */
 import { checkExpression, environmentFor, type Scope } from './cel.js';
-import { hasExpression, parseTemplate, type Template } from './template.js';
+import { hasExpression, parseTemplate, quoteSource, type Template } from './template.js';
 
 /** An expression failed while evaluating: which one and why. */
 export class ExpressionError extends Error {
   override readonly name = 'ExpressionError';
   constructor(readonly expression: string, readonly reason: string) {
-    super(`expression \`${expression}\` failed: ${reason}`);
+    super(`expression ${quoteSource(expression)} failed: ${reason}`);
   }
 }
 

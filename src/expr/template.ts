@@ -26,6 +26,12 @@ export interface Template {
 
 const OPEN = '${{';
 
+/** An expression as messages quote it: whole when short, cut with an ellipsis when long. */
+export function quoteSource(source: string, max = 80): string {
+  const flat = source.replace(/\s+/g, ' ');
+  return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat}\``;
+}
+
 /** Quick test used on hot paths before parsing. */
 export function hasExpression(text: string): boolean {
   return text.includes(OPEN);

@@ -193,6 +193,7 @@ function findPair(items: Pair[], segment: PathSegment): Pair | undefined {
 function yamlMessage(code: string, message: string): string {
   const first = message.split('\n')[0] ?? message;
   const cleaned = first.replace(/ at line \d+, column \d+:?$/, '');
+  if (/call stack/i.test(first)) return 'the document nests too deeply to read';
   if (code === 'DUPLICATE_KEY') return `duplicate key: ${cleaned.replace(/^Map keys must be unique.*$/, 'each key may appear once in a mapping')}`;
   return `invalid YAML: ${cleaned.charAt(0).toLowerCase()}${cleaned.slice(1)}`;
 }

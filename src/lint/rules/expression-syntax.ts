@@ -1,4 +1,5 @@
 /** expression-syntax: `${{ ... }}` must be closed and hold valid CEL. */
+import { quoteSource } from '../../expr/template.js';
 import type { FileRule } from '../rule.js';
 
 export const expressionSyntax: FileRule = {
@@ -11,7 +12,7 @@ export const expressionSyntax: FileRule = {
     for (const site of a.expressions) {
       const p = site.checked.problem;
       if (p?.kind !== 'syntax') continue;
-      report({ at: site.at(p.start, Math.max(p.end, p.start + 1)), message: `invalid expression \`${site.source}\`: ${p.message}` });
+      report({ at: site.at(p.start, Math.max(p.end, p.start + 1)), message: `invalid expression ${quoteSource(site.source)}: ${p.message}` });
     }
   },
 };

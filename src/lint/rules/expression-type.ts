@@ -1,6 +1,7 @@
 /**
  * expression-type: expressions must type-check, and conditions must give a bool.
  */
+import { quoteSource } from '../../expr/template.js';
 import type { FileRule } from '../rule.js';
 
 export const expressionType: FileRule = {
@@ -14,7 +15,7 @@ export const expressionType: FileRule = {
     for (const site of a.expressions) {
       const p = site.checked.problem;
       if (p?.kind === 'type') {
-        report({ at: site.at(p.start, p.end), message: `type error in \`${site.source}\`: ${p.message}` });
+        report({ at: site.at(p.start, p.end), message: `type error in ${quoteSource(site.source)}: ${p.message}` });
         continue;
       }
       if (!site.condition || p) continue;
@@ -26,7 +27,7 @@ export const expressionType: FileRule = {
       }
       const type = site.checked.type;
       if (type !== undefined && type !== 'bool' && type !== 'dyn') {
-        report({ at: site.at(0, site.source.length), message: `condition \`${site.source}\` gives ${type}, not bool` });
+        report({ at: site.at(0, site.source.length), message: `condition ${quoteSource(site.source)} gives ${type}, not bool` });
       }
     }
   },

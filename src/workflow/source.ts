@@ -9,6 +9,8 @@ import type { Diagnostic, Position } from '../lint/diagnostic.js';
 
 /** Largest workflow file flux reads; real workflows are a few kilobytes. */
 export const MAX_FILE_BYTES = 1024 * 1024;
+/** Deepest nesting of flow collections or indentation accepted, far beyond any real workflow. */
+export const MAX_NESTING = 500;
 /** Aliases allowed when a document is expanded; keeps "billion laughs" documents from exhausting memory. */
 export const MAX_ALIAS_COUNT = 100;
 
@@ -92,6 +94,12 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') return fail(file, 'empty-file', 'file is empty; a workflow needs at least name, owner, trigger and steps');
 
+  const tooDeep = findExcessiveNesting(text);
+  if (tooDeep !== undefined) {
+    const before = text.slice(0, tooDeep);
+    const line = before.split('\n').length;
+    return fail(file, 'yaml', `the document nests more than ${MAX_NESTING} levels deep; workflows are far shallower`, line, tooDeep - before.lastIndexOf('\n'));
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const position = (offset: number) => {
@@ -200,6 +208,52 @@ function yamlMessage(code: string, message: string): string {
 
 function fail(file: string, ruleId: string, message: string, line = 1, column = 1): LoadResult {
   return { ok: false, diagnostics: [{ file, line, column, severity: 'error', ruleId, message }] };
+}
+
+/**
+ * Finds where flow collections (`[`, `{`) or indentation nest deeper than MAX_NESTING, before
+ * the parser recurses into them; returns the offset, or undefined when the text is fine.
+ */
+function findExcessiveNesting(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | null = null;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      if (quote === "'" || quote === '"') continue;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        indent++;
+        if (indent > MAX_NESTING * 2) return i;
+        continue;
+      }
+      lineStart = false;
+    }
+    if (quote !== null) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end - 1;
+    } else if (c === '"' || c === "'") {
+      // A quote opens a scalar only at the start of a value; elsewhere it is literal text.
+      const prev = text.slice(Math.max(0, i - 2), i);
+      if (/(^|[\s,[{:])$/.test(prev.slice(-1)) || prev === '') quote = c;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_NESTING) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return undefined;
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

@@ -104,12 +104,13 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
 
 /** Runs one workflow with live progress; returns the result and the log file it wrote. */
 export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; logPath?: string }> {
+  // The engine registers each secret with the masker once it has accepted it.
   const masker = new Masker();
-  for (const value of Object.values(setup.secrets)) masker.add(value);
   const clock = setup.clock ?? systemClock;
   const runId = newRunId(clock.now());
   const logPath = setup.dryRun ? undefined : runLogPath(setup.logDir, setup.workflow.name, runId);
-  const journal: Journal = logPath ? new FileJournal(logPath, (line) => masker.mask(line)) : new MemoryJournal((line) => masker.mask(line));
+  // Records arrive masked from the engine; masking the serialized line again could break its JSON.
+  const journal: Journal = logPath ? new FileJournal(logPath) : new MemoryJournal();
   const printer = setup.progress ? new ProgressPrinter(setup.io, masker, setup.color) : undefined;
   printer?.header(setup.workflow, runId, setup.dryRun);
   let result: RunResult;

@@ -4,6 +4,7 @@
  * context expressions read. A refusal here ends the run `rejected` with nothing sent.
  */
 import { toCel, type CelContext } from '../expr/evaluate.js';
+import { MIN_SECRET_LENGTH } from '../secrets/masker.js';
 import { compileInputs } from '../workflow/inputs.js';
 import { asRecord } from '../workflow/model.js';
 import type { RunRequest } from './types.js';
@@ -34,6 +35,11 @@ export function prepareRun(req: RunRequest, started: number): Prepared {
   if (missing.length > 0) {
     const names = missing.map((m) => `\`${m}\``).join(', ');
     return { ok: false, rejection: `secret${missing.length === 1 ? '' : 's'} ${names} not set; set ${missing.length === 1 ? 'it' : 'them'} in the environment or in an env file (--env-file)` };
+  }
+  const short = declared.filter((name) => req.secrets[name]!.length < MIN_SECRET_LENGTH);
+  if (short.length > 0) {
+    const names = short.map((m) => `\`${m}\``).join(', ');
+    return { ok: false, rejection: `secret${short.length === 1 ? '' : 's'} ${names} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_SECRET_LENGTH} characters; a value that short cannot be masked in logs without garbling them, and is no secret` };
   }
   const secrets: Record<string, string> = {};
   for (const name of declared) {

@@ -17,6 +17,9 @@ import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './
 import { waitForStep, waitStep } from './waits.js';
 import type { RunRequest, RunResult, StepSummary } from './types.js';
 
+/** Record fields that can carry data from outside, and so secrets: masked before writing. */
+const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
+
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
 
 /** Where a list of steps runs: its path prefix, loop indexes, loop variables and steps map. */
@@ -62,7 +65,12 @@ class Run {
   }
 
   private record(fields: Record<string, unknown> & { type: RunRecord['type'] }): void {
-    const record = this.req.masker.maskValue({ ...this.base, ...fields, ts: new Date(this.req.clock.now()).toISOString() }) as RunRecord;
+    // Only fields that can carry data from outside are masked: outputs and event data (keys too)
+    // and error texts. Flux's own fields (status, ids, paths) stay exactly as written, whatever
+    // a secret's value happens to be.
+    const masked: Record<string, unknown> = { ...this.base, ts: new Date(this.req.clock.now()).toISOString() };
+    for (const [k, v] of Object.entries(fields)) masked[k] = MASKED_FIELDS.has(k) ? this.req.masker.maskValue(v, { keys: k === 'output' || k === 'data' }) : v;
+    const record = masked as unknown as RunRecord;
     this.req.journal.append(record);
     this.req.onRecord?.(record);
   }
@@ -103,11 +111,13 @@ class Run {
   private finish(status: RunStatus, error?: ErrorInfo, escalation?: RunResult['escalation']): RunResult {
     const duration = this.req.clock.now() - this.started;
     this.record({ type: 'run.finished', status, duration_ms: duration, ...(error ? { error } : {}) });
-    return this.req.masker.maskValue({
+    const m = this.req.masker;
+    return {
       run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status, duration_ms: duration,
-      dry_run: this.req.dryRun === true, steps: this.summaries, emitted: this.emitted,
-      ...(error ? { error } : {}), ...(escalation ? { escalation } : {}),
-    });
+      dry_run: this.req.dryRun === true, steps: m.maskValue(this.summaries),
+      emitted: this.emitted.map((e) => ({ event: e.event, data: m.maskValue(e.data, { keys: true }) })),
+      ...(error ? { error: m.maskValue(error) } : {}), ...(escalation ? { escalation: m.maskValue(escalation) } : {}),
+    };
   }
 
   // -- failure handling ---------------------------------------------------------------------

@@ -7,6 +7,9 @@
 
 export const MASK = '***';
 
+/** Shorter secret values cannot be masked without garbling ordinary text, so runs refuse them. */
+export const MIN_SECRET_LENGTH = 4;
+
 export class Masker {
   private readonly values = new Set<string>();
   private pattern: RegExp | undefined;
@@ -49,18 +52,22 @@ export class Masker {
     return text.replace(this.pattern, MASK);
   }
 
-  /** Masks every string inside a JSON value (keys included); returns a new value. */
-  maskValue<T>(value: T): T {
+  /**
+   * Masks every string inside a JSON value; returns a new value. Keys are masked too with
+   * `keys: true`, for data from outside (a response body, an event), never for flux's own
+   * records, whose keys must stay readable.
+   */
+  maskValue<T>(value: T, options: { keys?: boolean } = {}): T {
     if (this.values.size === 0) return value;
-    return this.walk(value) as T;
+    return this.walk(value, options.keys === true) as T;
   }
 
-  private walk(value: unknown): unknown {
+  private walk(value: unknown, keys: boolean): unknown {
     if (typeof value === 'string') return this.mask(value);
-    if (Array.isArray(value)) return value.map((v) => this.walk(v));
+    if (Array.isArray(value)) return value.map((v) => this.walk(v, keys));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[this.mask(k)] = this.walk(v);
+      for (const [k, v] of Object.entries(value)) out[keys ? this.mask(k) : k] = this.walk(v, keys);
       return out;
     }
     return value;

@@ -414,6 +414,16 @@ steps:
     expect(journal.records.map((r) => r.type)).toEqual(['run.started', 'run.finished']);
   });
 
+  it('rejects secrets too short to mask, and keeps record keys readable whatever is masked', async () => {
+    const short = await run(`${HEAD}secrets: [PIN]\nsteps:\n  - id: a\n    set: { k: "\${{ secrets.PIN }}" }\n`, { secrets: { PIN: 'ab' } });
+    expect(short.result.status).toBe('rejected');
+    expect(short.result.error?.message).toContain('`PIN` is shorter than 4 characters');
+    // A secret that happens to be one of flux's field names masks values and outside data, never record keys.
+    const { result, journal } = await run(`${HEAD}secrets: [WORD]\nsteps:\n  - id: a\n    set: { status: "\${{ secrets.WORD }}", note: "path and status" }\n`, { secrets: { WORD: 'status' } });
+    expect(result.status).toBe('succeeded');
+    expect(finished(journal, 'a')).toMatchObject({ status: 'succeeded', path: 'a', output: { '***': '***', note: 'path and ***' } });
+  });
+
   it('rejects a run whose secrets are missing, before any step', async () => {
     const { result } = await run(`${HEAD}secrets: [API_KEY]\nsteps:\n  - id: a\n    set: { k: "\${{ secrets.API_KEY }}" }\n`);
     expect(result.status).toBe('rejected');

@@ -57,6 +57,8 @@ export class ProgressPrinter {
         const continued = r.continued ? this.yellow(' (continued)') : '';
         const error = r.error ? `: ${r.error.message}` : '';
         this.line(`${indent(r.path)}${mark} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} ${what}${http}${attempts}${error}${continued}`);
+        const unresolved = (r.output as { unresolved?: unknown } | null | undefined)?.unresolved;
+        if (typeof unresolved === 'string') this.line(`${indent(r.path)}    ${this.dim(`would run; its value depends on a response: ${unresolved}`)}`);
         const request = dryRunRequest(r.output);
         if (request) {
           this.line(`${indent(r.path)}    ${request.method} ${request.url}`);
@@ -94,7 +96,9 @@ export class ProgressPrinter {
     const status = result.status === 'succeeded' ? this.green('succeeded') : result.status === 'escalated' ? this.yellow('escalated') : this.red(result.status);
     this.line(`run ${result.run_id} ${status} in ${took}`);
     if (result.error) this.line(`  ${result.error.step ? `step ${result.error.step}: ` : ''}${result.error.message}`);
-    if (result.escalation) {
+    if (result.escalation && result.dry_run) {
+      this.line(`  the owner would be notified through ${result.escalation.via} (dry run: nothing was sent)`);
+    } else if (result.escalation) {
       if (result.escalation.delivered) this.line(`  the owner was notified through ${result.escalation.via}`);
       else this.line(this.red(`  the owner could NOT be notified (${result.escalation.via}): ${result.escalation.delivery_error ?? 'unknown error'}`));
     }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import type { ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
-import { evaluateCondition, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
 import { prepareRun } from './prepare.js';
@@ -259,6 +259,14 @@ class Run {
       }
     } catch (e) {
       if (e instanceof Cancelled || this.signal.aborted) throw new Cancelled();
+      if (this.req.dryRun && e instanceof ExpressionError) {
+        // A dry run has no responses, so expressions that read them cannot be evaluated: the
+        // step would run, with a value that is only known for real.
+        const unresolved = { dry_run: true, unresolved: e.message };
+        frame.steps[id] = stepView(unresolved, 'succeeded');
+        this.finishStep(step, frame, path, started, 'succeeded', attempts, unresolved);
+        return;
+      }
       const failure = toFailure(e, id);
       if (failure.step !== id) {
         // A nested step failed and stopped its container: record the container, then pass the

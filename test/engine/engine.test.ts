@@ -438,9 +438,12 @@ steps:
   - id: later
     if: \${{ steps.post.output.body.ok }}
     set: { x: 1 }
+  - id: reads_response
+    set: { id: "\${{ steps.post.output.body.id }}" }
 `, { dryRun: true, secrets: { TOKEN: 'tok-secret-value' } });
     expect(server.received).toHaveLength(0);
     expect(result.status).toBe('succeeded');
+    expect(finished(journal, 'reads_response')?.output).toEqual({ dry_run: true, unresolved: 'expression `steps.post.output.body.id` failed: no such key: body' });
     const out = finished(journal, 'post')?.output as { request: { url: string; headers: Record<string, string>; body: string } };
     expect(out.request.url).toBe(`${server.url}/x?k=***`);
     expect(out.request.headers.authorization).toBe('Bearer ***');

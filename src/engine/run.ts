@@ -228,10 +228,11 @@ class Run {
     let output: unknown = null;
     let attempts = 1;
     let httpStatus: number | undefined;
+    let callFailure: StepFailure | undefined;
     try {
       if (typeof step.uses === 'string') {
         const r = await this.runUses(step, id, path, frame, scope, ctx, key);
-        if (r.failure) return this.fail(step, frame, path, started, r.attempts, r.failure, r.status, r.output);
+        callFailure = r.failure;
         output = r.output;
         attempts = r.attempts;
         httpStatus = r.status;
@@ -282,6 +283,9 @@ class Run {
       }
       return this.fail(step, frame, path, started, attempts, failure, httpStatus);
     }
+    // A failed call is handled here, outside the try: fail() throws to stop the run, and that
+    // must not be caught above and recorded a second time.
+    if (callFailure) return this.fail(step, frame, path, started, attempts, callFailure, httpStatus, output);
     frame.steps[id] = stepView(output, 'succeeded');
     this.finishStep(step, frame, path, started, 'succeeded', attempts, output, undefined, httpStatus);
   }

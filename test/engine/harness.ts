@@ -40,9 +40,17 @@ export async function run(yaml: string, options: { event?: unknown; secrets?: Re
       connectors: { http }, clock, journal, masker, runId: 'RUN1', random: options.random ?? (() => 0.5),
       ...(options.events ? { events: options.events } : {}), ...(options.dryRun ? { dryRun: true } : {}),
     });
+    const finishedSteps = new Set<string>();
     for (const record of journal.records) {
       if (!validateRecord(record)) throw new Error(`record does not match run-log.schema.json: ${JSON.stringify(record)} ${JSON.stringify(validateRecord.errors)}`);
+      if (record.type === 'step.finished') {
+        const key = `${record.path}#${JSON.stringify(record.index ?? [])}`;
+        if (finishedSteps.has(key)) throw new Error(`step ${key} finished twice`);
+        finishedSteps.add(key);
+      }
     }
+    const ends = journal.records.filter((r) => r.type === 'run.finished').length;
+    if (ends !== 1) throw new Error(`expected exactly one run.finished record, got ${ends}`);
     return { result, journal, clock };
   } finally {
     await http.close?.();

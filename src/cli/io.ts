@@ -23,8 +23,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** The process's own I/O. */
+/**
+ * The process's own I/O. A closed pipe (`flux run … | head`) must not crash a run half way:
+ * output is for people, the run log is the record, so errors writing to the terminal are
+ * ignored and the run finishes and records its outcome.
+ */
 export function processIo(): Io {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }
 

@@ -405,6 +405,8 @@ class Run {
           failure ??= e;
           return;
         }
+        // Another item failed while this one ran and it stopped early: it does not count as done.
+        if (innerIds.some((inner) => steps[inner] === frame.steps[inner] || steps[inner] === undefined)) return;
         const collected: Record<string, unknown> = {};
         for (const inner of innerIds) collected[inner] = (steps[inner] as Record<symbol, unknown> | undefined)?.[RAW] ?? null;
         results[i] = collected;

@@ -219,6 +219,19 @@ steps:
     expect(log.records.some((r) => r.type === 'run.finished')).toBe(false);
   });
 
+  it('a closed stdout does not stop the run from finishing and recording', async () => {
+    const file = write('pipe.yaml', `${HEAD('pipe')}steps:\n  - id: each\n    foreach:\n      items: "\${{ event.items }}"\n      steps:\n        - id: s\n          set: { v: "\${{ item }}" }\n`);
+    const items = JSON.stringify({ items: Array.from({ length: 300 }, (_, i) => i) });
+    const child = spawn(process.execPath, [BIN, 'run', file, '--event', items], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+    child.stdout.destroy(); // like `flux run … | head -1` once head has exited
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(readRunLog(logs('pipe').at(-1)!).records.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
+  });
+
   it('FLUX_HOME moves the run logs', async () => {
     const home = mkdtempSync(join(tmpdir(), 'flux-home-'));
     const file = write('home.yaml', `${HEAD('home')}steps:\n  - id: a\n    set: { x: 1 }\n`);

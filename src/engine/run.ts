@@ -20,6 +20,9 @@ import type { RunRequest, RunResult, StepSummary } from './types.js';
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
 const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
 
+/** How long an escalation call may take unless its connection sets a timeout. */
+const ESCALATION_TIMEOUT_MS = 30_000;
+
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
 
 /** Where a list of steps runs: its path prefix, loop indexes, loop variables and steps map. */
@@ -111,12 +114,15 @@ class Run {
   private finish(status: RunStatus, error?: ErrorInfo, escalation?: RunResult['escalation']): RunResult {
     const duration = this.req.clock.now() - this.started;
     this.record({ type: 'run.finished', status, duration_ms: duration, ...(error ? { error } : {}) });
+    // As in the records, only texts that can carry outside data are masked (step summaries'
+    // errors were masked when they were recorded).
     const m = this.req.masker;
     return {
       run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status, duration_ms: duration,
-      dry_run: this.req.dryRun === true, steps: m.maskValue(this.summaries),
+      dry_run: this.req.dryRun === true, steps: this.summaries,
       emitted: this.emitted.map((e) => ({ event: e.event, data: m.maskValue(e.data, { keys: true }) })),
-      ...(error ? { error: m.maskValue(error) } : {}), ...(escalation ? { escalation: m.maskValue(escalation) } : {}),
+      ...(error ? { error: { ...error, message: m.mask(error.message) } } : {}),
+      ...(escalation ? { escalation: escalation.delivery_error !== undefined ? { ...escalation, delivery_error: m.mask(escalation.delivery_error) } : escalation } : {}),
     };
   }
 
@@ -163,7 +169,9 @@ class Run {
           event: this.req.event ?? null,
         },
       };
-      const outcome = await this.callConnector(uses, withBody, `${this.req.runId}:escalation`, undefined, new AbortController().signal);
+      // Not tied to the run's signal (a failed run still tells its owner), but bounded: a hanging
+      // chat service must not keep the run from recording its end.
+      const outcome = await this.callConnector(uses, withBody, `${this.req.runId}:escalation`, undefined, new AbortController().signal, ESCALATION_TIMEOUT_MS);
       return outcome.ok ? note(true) : note(false, outcome.error?.message ?? 'the escalation call failed');
     } catch (e) {
       return note(false, e instanceof Error ? e.message : String(e));
@@ -346,7 +354,7 @@ class Run {
   }
 
   /** Calls `uses` with rendered parameters; a failed call is a value, not an exception. */
-  private async callConnector(uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal) {
+  private async callConnector(uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs?: number) {
     const wf = this.req.workflow.value;
     const connections = asRecord(wf.connections) ?? {};
     const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));
@@ -360,6 +368,7 @@ class Run {
       const connTimeout = typeof raw.timeout === 'string' ? durationMs(raw.timeout) : undefined;
       timeoutMs ??= connTimeout;
     }
+    timeoutMs ??= fallbackTimeoutMs;
     const operation = resolved.name.split('.').pop() ?? resolved.name;
     return runtime.call(
       { operation, params, ...(connection ? { connection } : {}) },

@@ -33,11 +33,15 @@ const tables: Record<string, Table> = {
     ],
   },
   'step-reference': {
-    valid: [`${head}steps:\n  - id: a\n    set: {x: 1}\n  - id: b\n    set: {y: "\${{ steps.a.output.x }}"}\n`],
+    valid: [
+      `${head}steps:\n  - id: a\n    set: {x: 1}\n  - id: b\n    set: {y: "\${{ steps.a.output.x }}"}\n`,
+      `${head}steps:\n  - id: loop\n    foreach:\n      items: [1]\n      steps:\n        - id: inner\n          set: {x: 1}\n        - id: next\n          set: {y: "\${{ steps.inner.output.x }}"}\n`,
+    ],
     invalid: [
       { text: `${head}steps:\n  - id: a\n    set: {x: "\${{ steps.b.output }}"}\n  - id: b\n    set: {x: 2}\n`, at: ['6:25'] },
       { text: `${head}steps:\n  - id: a\n    set: {x: "\${{ steps.nope.output }}"}\n`, at: ['6:25'] },
       { text: `${head}steps:\n  - id: a\n    if: \${{ steps.a.output.ok }}\n    set: {x: 1}\n`, at: ['6:19'] },
+      { text: `${head}steps:\n  - id: loop\n    foreach:\n      items: [1]\n      steps:\n        - id: inner\n          set: {x: 1}\n  - id: after\n    set: {y: "\${{ steps.inner.output.x }}"}\n`, at: ['12:25'] },
     ],
   },
   'secret-reference': {

@@ -1,10 +1,11 @@
 /**
  * step-reference: `steps.<id>` must name a step that has finished by the time the expression is
  * evaluated: not an unknown id, not a later step, not the step itself or one containing it,
- * and not a step in another branch of the same `parallel`.
+ * not a step in another branch of the same `parallel`, and not a step inside a `foreach` from
+ * outside it (it ran once per item; the foreach's output holds each item's results).
  */
 import { suggest } from '../../connectors/index.js';
-import { contains } from '../../workflow/model.js';
+import { contains, type StepInfo } from '../../workflow/model.js';
 import type { FileRule } from '../rule.js';
 
 export const stepReference: FileRule = {
@@ -38,6 +39,9 @@ export const stepReference: FileRule = {
           report({ at, message: self ? `step \`${ref.name}\` refers to its own output, which does not exist until it finishes` : `step \`${ref.name}\` contains this step and has not finished when it runs` });
         } else if (target.order > from.order) {
           report({ at, message: `step \`${ref.name}\` runs later (defined at ${where()})` });
+        } else if (loopOutside(target, from)) {
+          const loop = loopOutside(target, from)!;
+          report({ at, message: `step \`${ref.name}\` runs once per item of foreach \`${loop.id ?? '?'}\`; read its results as \`steps.${loop.id ?? '?'}.output[i].${ref.name}\`` });
         } else if (inOtherBranch(target.branches, from.branches)) {
           report({ at, message: `step \`${ref.name}\` runs in another parallel branch and may not have finished (defined at ${where()})` });
         }
@@ -45,6 +49,14 @@ export const stepReference: FileRule = {
     }
   },
 };
+
+/** The innermost foreach that contains `target` but not `from`, if any. */
+function loopOutside(target: StepInfo, from: StepInfo): StepInfo | undefined {
+  for (let p = target.parent; p; p = p.parent) {
+    if (p.kind === 'foreach' && !contains(p, from)) return p;
+  }
+  return undefined;
+}
 
 function inOtherBranch(target: readonly string[], from: readonly string[]): boolean {
   for (let i = 0; i < target.length; i++) {

@@ -42,6 +42,7 @@ const tables: Record<string, Table> = {
       { text: `${head}steps:\n  - id: a\n    set: {x: "\${{ steps.nope.output }}"}\n`, at: ['6:25'] },
       { text: `${head}steps:\n  - id: a\n    if: \${{ steps.a.output.ok }}\n    set: {x: 1}\n`, at: ['6:19'] },
       { text: `${head}steps:\n  - id: loop\n    foreach:\n      items: [1]\n      steps:\n        - id: inner\n          set: {x: 1}\n  - id: after\n    set: {y: "\${{ steps.inner.output.x }}"}\n`, at: ['12:25'] },
+      { text: `${head}steps:\n  - id: pick\n    switch:\n      cases:\n        - if: \${{ true }}\n          steps: [{id: big, set: {x: 1}}]\n  - id: after\n    set: {y: "\${{ steps.big.output.x }}"}\n`, at: ['11:25'] },
     ],
   },
   'secret-reference': {

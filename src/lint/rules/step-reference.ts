@@ -42,6 +42,9 @@ export const stepReference: FileRule = {
         } else if (loopOutside(target, from)) {
           const loop = loopOutside(target, from)!;
           report({ at, message: `step \`${ref.name}\` runs once per item of foreach \`${loop.id ?? '?'}\`; read its results as \`steps.${loop.id ?? '?'}.output[i].${ref.name}\`` });
+        } else if (caseOutside(target, from)) {
+          const sw = caseOutside(target, from)!;
+          report({ severity: 'warning', at, message: `step \`${ref.name}\` runs only when its case of switch \`${sw.id ?? '?'}\` is taken; guard the read with \`has(steps.${ref.name})\`` });
         } else if (inOtherBranch(target.branches, from.branches)) {
           report({ at, message: `step \`${ref.name}\` runs in another parallel branch and may not have finished (defined at ${where()})` });
         }
@@ -54,6 +57,14 @@ export const stepReference: FileRule = {
 function loopOutside(target: StepInfo, from: StepInfo): StepInfo | undefined {
   for (let p = target.parent; p; p = p.parent) {
     if (p.kind === 'foreach' && !contains(p, from)) return p;
+  }
+  return undefined;
+}
+
+/** The innermost switch that contains `target` but not `from`, if any. */
+function caseOutside(target: StepInfo, from: StepInfo): StepInfo | undefined {
+  for (let p = target.parent; p; p = p.parent) {
+    if (p.kind === 'switch' && !contains(p, from)) return p;
   }
   return undefined;
 }

@@ -5,14 +5,14 @@
  * time) so the demo finishes in seconds. No accounts, no network.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import { SkippingClock } from '../engine/clock.js';
 import type { LoadedWorkflow, RunResult } from '../engine/types.js';
 import { sandboxEnvironment, startSandbox } from '../sandbox/server.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { triggerOf } from '../workflow/model.js';
-import { ExitCode, UsageError, useColor, type Io } from './io.js';
+import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
 import { executeRun, preferFastExit } from './run.js';
 
@@ -22,12 +22,13 @@ const ORDER = ['lead-intake', 'sales-handoff', 'crm-accounting-sync', 'invoice-f
 export async function demoCommand(options: { dir?: string | undefined; logDir?: string | undefined }, io: Io): Promise<number> {
   preferFastExit();
   const dir = resolve(io.cwd, options.dir ?? 'workflows');
-  if (!existsSync(dir)) throw new UsageError(`no ${relative(io.cwd, dir) || dir}/ directory here; run flux demo from the flux folder, or pass --dir`);
+  if (!existsSync(dir)) throw new UsageError(`no ${displayPath(dir, io.cwd)}/ directory here; run flux demo from the flux folder, or pass --dir`);
   const workflows = new Map<string, LoadedWorkflow>();
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     const path = join(dir, file);
-    const loaded = await loadWorkflow(path, relative(io.cwd, path));
-    if (!loaded.ok) throw new UsageError(`${relative(io.cwd, path)} has errors; run flux lint ${relative(io.cwd, path)}`);
+    const shown = displayPath(path, io.cwd);
+    const loaded = await loadWorkflow(path, shown);
+    if (!loaded.ok) throw new UsageError(`${shown} has errors; run flux lint ${shown}`);
     workflows.set(loaded.workflow.name, loaded.workflow);
   }
   const sandbox = await startSandbox();
@@ -69,7 +70,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   for (const m of s.messages.slice(0, 8)) io.stdout.write(`    #${String(m.channel)}: ${String(m.text)}\n`);
   const failed = results.filter((r) => r.result.status !== 'succeeded');
   io.stdout.write(`\n${results.length} runs, ${results.length - failed.length} succeeded${failed.length ? `, ${failed.length} did not: ${failed.map((f) => `${f.name} (${f.result.status})`).join(', ')}` : ''}\n`);
-  io.stdout.write(`run logs: ${relative(io.cwd, logDir).startsWith('..') ? logDir : relative(io.cwd, logDir)}/<workflow>/<run-id>.jsonl\n`);
+  io.stdout.write(`run logs: ${displayPath(logDir, io.cwd)}/<workflow>/<run-id>.jsonl\n`);
   return failed.length === 0 ? ExitCode.ok : ExitCode.problems;
 }
 

@@ -1,6 +1,7 @@
 /**
  * What a command may touch of the outside world, injected so tests can run commands in-process.
  */
+import { isAbsolute, relative } from 'node:path';
 
 export interface Io {
   readonly stdout: { write(s: string): unknown; isTTY?: boolean };
@@ -33,6 +34,12 @@ export function processIo(): Io {
     if (stream.listenerCount('error') === 0) stream.on('error', () => {});
   }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/** A path as messages show it: relative to the working directory when inside it, else absolute. */
+export function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 /** True when output should be coloured: a TTY, and neither NO_COLOR nor --no-color. */

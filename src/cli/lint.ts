@@ -4,14 +4,14 @@
  * or unreadable files.
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { countBySeverity } from '../lint/diagnostic.js';
 import { expandPaths } from '../lint/files.js';
 import { formatStylish, plain, type Paint } from '../lint/format/stylish.js';
 import { formatGithub, formatJson, formatSarif } from '../lint/format/machine.js';
 import { lintFiles } from '../lint/linter.js';
 import { rules } from '../lint/rules/index.js';
-import { ExitCode, UsageError, useColor, type Io } from './io.js';
+import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
 
 export interface LintOptions {
@@ -30,10 +30,10 @@ export async function lintCommand(paths: readonly string[], options: LintOptions
   const resolved = args.map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
   const expanded = await expandPaths(resolved);
   if (expanded.missing.length > 0) {
-    throw new UsageError(`${expanded.missing.map((m) => `\`${display(m, io.cwd)}\``).join(', ')}: no such file, directory, or glob match`);
+    throw new UsageError(`${expanded.missing.map((m) => `\`${displayPath(m, io.cwd)}\``).join(', ')}: no such file, directory, or glob match`);
   }
   if (expanded.files.length === 0) throw new UsageError(`no *.yaml or *.yml files found in ${args.map((a) => `\`${a}\``).join(', ')}`);
-  const result = await lintFiles(expanded.files.map((path) => ({ path, name: display(path, io.cwd) })));
+  const result = await lintFiles(expanded.files.map((path) => ({ path, name: displayPath(path, io.cwd) })));
   const diagnostics = result.diagnostics;
 
   switch (options.format) {
@@ -61,10 +61,6 @@ export async function lintCommand(paths: readonly string[], options: LintOptions
   return ExitCode.ok;
 }
 
-function display(file: string, cwd: string): string {
-  const rel = relative(cwd, file);
-  return rel === '' || rel.startsWith('..') ? file : rel;
-}
 
 async function colors(): Promise<Paint> {
   const { Chalk } = await import('chalk');

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import { systemClock, type Clock } from '../engine/clock.js';
@@ -17,7 +17,7 @@ import { parseEnvFile } from '../secrets/env-file.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, MemoryJournal, runLogPath, type Journal } from '../store/run-log.js';
 import { loadWorkflow } from '../workflow/load.js';
-import { ExitCode, UsageError, useColor, type Io } from './io.js';
+import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
 import { ProgressPrinter } from './progress.js';
 
@@ -63,7 +63,7 @@ export function preferFastExit(): void {
 export async function runCommand(file: string, options: RunOptions, io: Io): Promise<number> {
   preferFastExit();
   const path = isAbsolute(file) ? file : join(io.cwd, file);
-  const display = relative(io.cwd, path).startsWith('..') ? path : relative(io.cwd, path);
+  const display = displayPath(path, io.cwd);
   const event = readEvent(options, io);
   const loaded = await loadWorkflow(path, display);
   if (!loaded.ok) {
@@ -207,7 +207,3 @@ function resolveDir(dir: string, io: Io): string {
   return isAbsolute(dir) ? dir : join(io.cwd, dir);
 }
 
-function displayPath(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel.startsWith('..') ? path : rel;
-}

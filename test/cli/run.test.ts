@@ -48,6 +48,17 @@ describe('flux run', () => {
     expect(log.records.map((x) => x.type)).toEqual(['run.started', 'step.started', 'step.finished', 'step.started', 'step.finished', 'run.finished']);
   });
 
+  it('on a terminal: colours, a transient running line, and foreach progress rewritten in place', async () => {
+    const file = write('tty.yaml', `${HEAD('tty')}steps:\n  - id: each\n    foreach:\n      items: [1, 2, 3]\n      steps:\n        - id: s\n          set: { v: "\${{ item }}" }\n  - id: skipped\n    if: \${{ false }}\n    set: { x: 1 }\n`);
+    const r = await runFlux(['run', file], { cwd: dir, env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\r\u001b[2K'); // a transient line cleared before the next one
+    expect(r.stdout).toMatch(/each 3\/3/);
+    expect(r.stdout).toContain('\u001b[32m✓\u001b[0m each');
+    expect(r.stdout).toContain('\u001b[2m↷\u001b[0m skipped');
+    expect(r.stdout).toMatch(/\u001b\[32msucceeded\u001b\[0m/);
+  });
+
   it('exit 1 on a failed run, naming the step and cause', async () => {
     server.script('GET /broken', { status: 500, body: { error: 'database unavailable' } });
     const file = write('broken.yaml', `${HEAD('broken')}steps:\n  - id: get\n    uses: http\n    with: { url: "${server.url}/broken" }\n`);

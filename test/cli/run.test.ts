@@ -31,6 +31,24 @@ function logs(workflow: string): string[] {
   return readdirSync(folder).sort().map((f) => join(folder, f));
 }
 
+/**
+ * Spawns `flux run` and sends `signal` once stdout shows `when`; resolves with the exit code
+ * (-1 when killed by a signal), the output, and whether the signal was sent.
+ */
+function runUntil(args: string[], when: string, signal: NodeJS.Signals): Promise<{ code: number; out: string; sent: boolean }> {
+  const child = spawn(process.execPath, [BIN, 'run', ...args], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+  let out = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (!sent && out.includes(when)) {
+      sent = true;
+      child.kill(signal);
+    }
+  });
+  return new Promise((resolve) => child.on('close', (c) => resolve({ code: c ?? -1, out, sent })));
+}
+
 const HEAD = (name: string) => `name: ${name}\nowner: ops@example.com\ntrigger: manual\n`;
 
 describe('flux run', () => {
@@ -190,17 +208,7 @@ steps:
 
   it('SIGINT cancels the run and records it', async () => {
     const file = write('long.yaml', `${HEAD('long')}steps:\n  - id: pause\n    wait: 1h\n`);
-    const child = spawn(process.execPath, [BIN, 'run', file], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
-    let out = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!sent && out.includes('pause started')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
+    const { code, out } = await runUntil([file], 'pause started', 'SIGINT');
     expect(code).toBe(1);
     expect(out).toMatch(/run \w+ cancelled/);
     expect(readRunLog(logs('long').at(-1)!).records.at(-1)).toMatchObject({ type: 'run.finished', status: 'cancelled' });
@@ -210,18 +218,8 @@ steps:
     server.script('GET /tick', { status: 200, body: { t: 1 } });
     const file = write('killed.yaml', `${HEAD('killed')}steps:\n  - id: loop\n    foreach:\n      items: "\${{ event.items }}"\n      steps:\n        - id: tick\n          uses: http\n          with: { url: "${server.url}/tick" }\n`);
     const items = JSON.stringify({ items: Array.from({ length: 2000 }, (_, i) => i) });
-    const child = spawn(process.execPath, [BIN, 'run', file, '--event', items], { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
-    let out = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      // Kill it once a quarter of the items are done: mid-run, with records being written.
-      if (!sent && out.includes('loop 500/2000')) {
-        sent = true;
-        child.kill('SIGKILL');
-      }
-    });
-    await new Promise((resolve) => child.on('close', resolve));
+    // Kill it once a quarter of the items are done: mid-run, with records being written.
+    const { sent } = await runUntil([file, '--event', items], 'loop 500/2000', 'SIGKILL');
     const log = readRunLog(logs('killed').at(-1)!);
     expect(log.problems).toEqual([]);
     expect(log.records[0]?.type).toBe('run.started');

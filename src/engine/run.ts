@@ -226,7 +226,7 @@ class Run {
       }
     }
     if (!run) {
-      frame.steps[id] = { output: null, status: 'skipped' };
+      frame.steps[id] = stepView(null, 'skipped');
       this.record({ type: 'step.finished', step: id, path, ...indexField, status: 'skipped', duration_ms: 0, attempt: 0 });
       if (frame.top) this.summaries.push({ step: id, path, status: 'skipped', duration_ms: 0, attempts: 0 });
       return;
@@ -281,7 +281,7 @@ class Run {
         // A nested step failed and stopped its container: record the container, then pass the
         // failure on (naming the nested step) unless the container itself says continue.
         const continued = step.on_error === 'continue';
-        frame.steps[id] = { output: null, status: 'failed', error: failure.message };
+        frame.steps[id] = stepView(null, 'failed', failure.message);
         this.finishStep(step, frame, path, started, 'failed', attempts, null, failure.message, undefined, continued);
         if (continued) {
           this.stopped = false;

@@ -120,14 +120,24 @@ export function checkExpression(source: string, scope: Scope): CheckedExpression
 // their result depends only on the scope and the source, so each is checked once.
 const checkedCache = new Map<string, CheckedExpression>();
 
-function checkUncached(source: string, scope: Scope): CheckedExpression {
-  const env = environmentFor(scope);
-  let parsed: ReturnType<Environment['parse']>;
+/** A parsed expression ready to evaluate, or its syntax problem. */
+export type ParsedExpression =
+  | { readonly ok: true; readonly parsed: ReturnType<Environment['parse']> }
+  | { readonly ok: false; readonly problem: CelProblem };
+
+/** Parses an expression in a scope; syntax errors come back as a located problem. */
+export function parseExpression(source: string, scope: Scope): ParsedExpression {
   try {
-    parsed = env.parse(source);
+    return { ok: true, parsed: environmentFor(scope).parse(source) };
   } catch (error) {
-    return { problem: toProblem('syntax', error, source), references: [] };
+    return { ok: false, problem: toProblem('syntax', error, source) };
   }
+}
+
+function checkUncached(source: string, scope: Scope): CheckedExpression {
+  const parsing = parseExpression(source, scope);
+  if (!parsing.ok) return { problem: parsing.problem, references: [] };
+  const parsed = parsing.parsed;
   const references: ContextReference[] = [];
   collectReferences(parsed.ast as unknown as AstNode, references);
   const result = parsed.check();

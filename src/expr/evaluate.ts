@@ -4,7 +4,7 @@
  * numbers as CEL ints (so `event.count + 1` works) and come back as plain JSON: ints and
  * doubles as numbers, timestamps as ISO strings, bytes as base64.
  */
-import { checkExpression, environmentFor, type Scope } from './cel.js';
+import { parseExpression, type Scope } from './cel.js';
 import { hasExpression, parseTemplate, quoteSource, type Template } from './template.js';
 
 /** An expression failed while evaluating: which one and why. */
@@ -27,15 +27,16 @@ function compile(source: string, scope: Scope): Compiled {
   const key = `${scope.contexts.join(',')}|${scope.loopVars.join(',')}|${source}`;
   let fn = compiled.get(key);
   if (!fn) {
-    const checked = checkExpression(source, scope);
-    if (checked.problem && checked.problem.kind === 'syntax') {
-      const reason = checked.problem.message;
+    // Parsed once; type errors need no separate check here, they surface on evaluation.
+    const result = parseExpression(source, scope);
+    if (result.ok) {
+      const parsed = result.parsed;
+      fn = (context) => parsed(context);
+    } else {
+      const reason = result.problem.message;
       fn = () => {
         throw new ExpressionError(source, reason);
       };
-    } else {
-      const parsed = environmentFor(scope).parse(source);
-      fn = (context) => parsed(context);
     }
     if (compiled.size > 10_000) compiled.clear();
     compiled.set(key, fn);

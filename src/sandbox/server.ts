@@ -110,25 +110,26 @@ export async function startSandbox(options: { port?: number; host?: string } = {
       return found ? [200, found] : [404, { error: 'not found' }];
     };
     const m = (re: RegExp) => re.exec(p);
+    // Records get an id; `prefix` makes them look like the system's own (D-1001, INV-1002).
+    const insert = (list: Json[], prefix = '', extra: Json = {}): [number, unknown] => {
+      const record = { id: prefix ? `${prefix}${id()}` : id(), ...extra, ...body };
+      list.push(record);
+      return [201, record];
+    };
+    // GET with an optional filter on one field, named like the query parameter.
+    const listed = (key: string, list: Json[], field: string): [number, unknown] => {
+      const wanted = q.get(field);
+      return [200, { [key]: list.filter((x) => !wanted || x[field] === wanted) }];
+    };
     let match: RegExpExecArray | null;
     if (method === 'POST' && p === '/crm/contacts') {
       const existing = state.contacts.find((c) => c.email === body.email);
-      if (existing) return [200, existing];
-      const contact = { id: id(), ...body };
-      state.contacts.push(contact);
-      return [201, contact];
+      return existing ? [200, existing] : insert(state.contacts);
     }
     if (method === 'GET' && p === '/crm/contacts') return [200, { contacts: state.contacts }];
     if (method === 'GET' && (match = m(/^\/crm\/contacts\/([^/]+)$/))) return one(state.contacts, match[1]);
-    if (method === 'GET' && p === '/crm/deals') {
-      const stage = q.get('stage');
-      return [200, { deals: state.deals.filter((d) => !stage || d.stage === stage) }];
-    }
-    if (method === 'POST' && p === '/crm/deals') {
-      const deal = { id: `D-${id()}`, ...body };
-      state.deals.push(deal);
-      return [201, deal];
-    }
+    if (method === 'GET' && p === '/crm/deals') return listed('deals', state.deals, 'stage');
+    if (method === 'POST' && p === '/crm/deals') return insert(state.deals, 'D-');
     if (method === 'GET' && (match = m(/^\/crm\/deals\/([^/]+)$/))) return one(state.deals, match[1]);
     if (method === 'POST' && (match = m(/^\/crm\/lists\/([^/]+)\/members$/))) {
       (state.lists[match[1]!] ??= []).push(body);
@@ -137,54 +138,22 @@ export async function startSandbox(options: { port?: number; host?: string } = {
     if (method === 'GET' && p === '/calendar/slots') {
       return [200, { start: '2026-12-01T15:00:00Z', end: '2026-12-01T15:30:00Z', calendar: q.get('calendar') ?? 'default' }];
     }
-    if (method === 'POST' && p === '/calendar/events') {
-      const event = { id: `E-${id()}`, ...body };
-      state.events.push(event);
-      return [201, event];
-    }
+    if (method === 'POST' && p === '/calendar/events') return insert(state.events, 'E-');
     if (method === 'POST' && p === '/accounting/oauth/token') {
       if (!body.client_id || !body.client_secret) return [400, { error: 'invalid_client' }];
       return [200, { access_token: `sandbox-token-${id()}`, token_type: 'Bearer', expires_in: 3600 }];
     }
-    if (method === 'GET' && p === '/accounting/invoices') {
-      const status = q.get('status');
-      return [200, { invoices: state.invoices.filter((i) => !status || i.status === status) }];
-    }
-    if (method === 'POST' && p === '/accounting/invoices') {
-      const invoice = { id: `INV-${id()}`, ...body };
-      state.invoices.push(invoice);
-      return [201, invoice];
-    }
-    if (method === 'GET' && p === '/accounting/customers') {
-      const email = q.get('email');
-      return [200, { customers: state.customers.filter((c) => !email || c.email === email) }];
-    }
-    if (method === 'POST' && p === '/accounting/customers') {
-      const customer = { id: `C-${id()}`, ...body };
-      state.customers.push(customer);
-      return [201, customer];
-    }
-    if (p === '/chat/messages') {
-      if (method === 'GET') return [200, { messages: state.messages }];
-      const message = { id: id(), ...body };
-      state.messages.push(message);
-      return [201, message];
-    }
+    if (method === 'GET' && p === '/accounting/invoices') return listed('invoices', state.invoices, 'status');
+    if (method === 'POST' && p === '/accounting/invoices') return insert(state.invoices, 'INV-');
+    if (method === 'GET' && p === '/accounting/customers') return listed('customers', state.customers, 'email');
+    if (method === 'POST' && p === '/accounting/customers') return insert(state.customers, 'C-');
+    if (p === '/chat/messages') return method === 'GET' ? [200, { messages: state.messages }] : insert(state.messages);
     if (p === '/email/messages') {
       if (method === 'GET') return [200, { messages: state.emails }];
-      const email = { id: id(), ...body };
-      state.emails.push(email);
-      return [202, email];
+      const [, email] = insert(state.emails);
+      return [202, email]; // an outbox accepts mail for later delivery
     }
-    if (p === '/tickets/tickets') {
-      if (method === 'GET') {
-        const status = q.get('status');
-        return [200, { tickets: state.tickets.filter((t) => !status || t.status === status) }];
-      }
-      const ticket = { id: id(), status: 'open', ...body };
-      state.tickets.push(ticket);
-      return [201, ticket];
-    }
+    if (p === '/tickets/tickets') return method === 'GET' ? listed('tickets', state.tickets, 'status') : insert(state.tickets, '', { status: 'open' });
     return [404, { error: `no route for ${method} ${p}` }];
   }
 

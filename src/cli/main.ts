@@ -4,6 +4,7 @@
  * Only this layer prints.
  */
 import { readFileSync } from 'node:fs';
+import { escapeControl } from '../text/escape.js';
 import { ExitCode, processIo, UsageError, type Io } from './io.js';
 
 /** The package version, read once from package.json. */
@@ -31,7 +32,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error: /, 'flux: ')),
+      outputError: (s, write) => write(escapeControl(s.replace(/^error: /, 'flux: '), { keepLines: true })),
     });
   program.addOption(new Option('--debug', 'print stack traces for internal errors').hideHelp());
 
@@ -95,6 +96,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       io.stdout.write(workflowSchemaText());
     });
 
+  if (argv.length === 0) {
+    // No command is a usage error, as in git: the help goes to stderr and the exit code is 2.
+    io.stderr.write(program.helpInformation());
+    return ExitCode.usage;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
@@ -104,10 +110,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return ExitCode.usage;
     }
     if (error instanceof UsageError) {
-      io.stderr.write(`flux: ${error.message}\n`);
+      io.stderr.write(`flux: ${escapeControl(error.message, { keepLines: true })}\n`);
       return ExitCode.usage;
     }
-    io.stderr.write(`flux: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`flux: internal error: ${escapeControl(error instanceof Error ? error.message : String(error))}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     else io.stderr.write('flux: run again with --debug for a stack trace, and report it as a bug\n');
     return ExitCode.internal;

@@ -2,8 +2,10 @@
  * Live progress for `flux run`: one line per step as it finishes (a mark, the step, its
  * duration), retries and emitted events, a transient "running" line and foreach progress on a
  * terminal, and plain lines (one per step event) when output is piped or NO_COLOR is set.
- * Every line passes through the masker.
+ * Every line passes through the masker, and every string that came from outside (error
+ * texts, rendered requests) has its control characters escaped before it is shown.
  */
+import { escapeControl as shown } from '../text/escape.js';
 import type { LoadedWorkflow, RunResult } from '../engine/types.js';
 import type { Masker } from '../secrets/masker.js';
 import type { RunRecord } from '../store/run-log.js';
@@ -20,7 +22,14 @@ export class ProgressPrinter {
   private ticker: NodeJS.Timeout | undefined;
   private lastProgress: string | undefined;
 
-  constructor(private readonly io: Io, private readonly masker: Masker, private readonly live: boolean) {}
+  private readonly skippedAtStart = new Map<string, number>();
+
+  /**
+   * `skipped` tells how much waiting a time-skipping clock (flux demo) has skipped so far: a
+   * step that waited is then shown with its real duration and the wait it skipped, never as if
+   * it had taken 48 hours.
+   */
+  constructor(private readonly io: Io, private readonly masker: Masker, private readonly live: boolean, private readonly skipped?: () => number) {}
 
   header(workflow: LoadedWorkflow, runId: string, dryRun: boolean): void {
     this.line(`${this.bold(`flux run ${workflow.name}`)} ${this.dim(`run ${runId}${dryRun ? ', dry run: nothing is sent' : ''}`)}`);
@@ -39,31 +48,32 @@ export class ProgressPrinter {
     switch (r.type) {
       case 'step.started':
         if (nested) return;
+        if (this.skipped) this.skippedAtStart.set(r.path, this.skipped());
         this.running.set(r.path, r.step);
         if (this.live) this.showRunning();
         else this.line(`${indent(r.path)}· ${r.step} started`);
         return;
       case 'step.retry':
-        this.line(`${indent(r.path)}${this.yellow('↻')} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} attempt ${r.attempt} failed (${r.error.message}); retrying in ${formatMs(r.delay_ms)}`);
+        this.line(`${indent(r.path)}${this.yellow('↻')} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} attempt ${r.attempt} failed (${shown(r.error.message)}); retrying in ${formatMs(r.delay_ms)}`);
         return;
       case 'step.finished': {
         this.running.delete(r.path);
         if (!nested) this.lastProgress = undefined;
         if (nested && r.status !== 'failed') return;
         const mark = r.status === 'succeeded' ? this.green(MARKS.succeeded) : r.status === 'failed' ? this.red(MARKS.failed) : this.dim(MARKS.skipped);
-        const what = r.status === 'skipped' ? this.dim('skipped') : this.dim(formatMs(r.duration_ms));
+        const what = r.status === 'skipped' ? this.dim('skipped') : this.dim(this.duration(r.duration_ms, this.skippedSince(r.path)));
         const http = r.http_status !== undefined ? ` HTTP ${r.http_status}` : '';
         const attempts = r.attempt > 1 ? ` after ${r.attempt} attempts` : '';
         const continued = r.continued ? this.yellow(' (continued)') : '';
-        const error = r.error ? `: ${r.error.message}` : '';
+        const error = r.error ? `: ${shown(r.error.message)}` : '';
         this.line(`${indent(r.path)}${mark} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} ${what}${http}${attempts}${error}${continued}`);
         const unresolved = (r.output as { unresolved?: unknown } | null | undefined)?.unresolved;
-        if (typeof unresolved === 'string') this.line(`${indent(r.path)}    ${this.dim(`would run; its value depends on a response: ${unresolved}`)}`);
+        if (typeof unresolved === 'string') this.line(`${indent(r.path)}    ${this.dim(`would run; its value depends on a response: ${shown(unresolved)}`)}`);
         const request = dryRunRequest(r.output);
         if (request) {
-          this.line(`${indent(r.path)}    ${request.method} ${request.url}`);
-          for (const [k, v] of Object.entries(request.headers)) this.line(`${indent(r.path)}    ${this.dim(`${k}: ${v}`)}`);
-          if (request.body !== null) this.line(`${indent(r.path)}    ${this.dim(String(request.body))}`);
+          this.line(`${indent(r.path)}    ${shown(request.method)} ${shown(request.url)}`);
+          for (const [k, v] of Object.entries(request.headers)) this.line(`${indent(r.path)}    ${this.dim(shown(`${k}: ${v}`))}`);
+          if (request.body !== null) this.line(`${indent(r.path)}    ${this.dim(shown(String(request.body)))}`);
         }
         if (this.live && this.running.size > 0) this.showRunning();
         return;
@@ -92,17 +102,28 @@ export class ProgressPrinter {
   footer(result: RunResult, logPath: string | undefined): void {
     if (this.ticker) clearInterval(this.ticker);
     this.clear();
-    const took = formatMs(result.duration_ms);
+    const took = this.duration(result.duration_ms, this.skipped?.() ?? 0, 'of waits');
     const status = result.status === 'succeeded' ? this.green('succeeded') : result.status === 'escalated' ? this.yellow('escalated') : this.red(result.status);
     this.line(`run ${result.run_id} ${status} in ${took}`);
-    if (result.error) this.line(`  ${result.error.step ? `step ${result.error.step}: ` : ''}${result.error.message}`);
+    if (result.error) this.line(`  ${result.error.step ? `step ${result.error.step}: ` : ''}${shown(result.error.message)}`);
     if (result.escalation && result.dry_run) {
       this.line(`  the owner would be notified through ${result.escalation.via} (dry run: nothing was sent)`);
     } else if (result.escalation) {
       if (result.escalation.delivered) this.line(`  the owner was notified through ${result.escalation.via}`);
-      else this.line(this.red(`  the owner could NOT be notified (${result.escalation.via}): ${result.escalation.delivery_error ?? 'unknown error'}`));
+      else this.line(this.red(`  the owner could NOT be notified (${result.escalation.via}): ${shown(result.escalation.delivery_error ?? 'unknown error')}`));
     }
     if (logPath) this.line(this.dim(`log: ${logPath}`));
+  }
+
+  private skippedSince(path: string): number {
+    const before = this.skippedAtStart.get(path);
+    return this.skipped && before !== undefined ? this.skipped() - before : 0;
+  }
+
+  /** A duration as it really took; time a skipping clock jumped over is named, not added. */
+  private duration(ms: number, skippedMs: number, what = 'wait'): string {
+    if (skippedMs <= 0) return formatMs(ms);
+    return `${formatMs(Math.max(0, ms - skippedMs))} (skipped ${what === 'wait' ? 'a ' : ''}${formatMs(skippedMs)} ${what})`;
   }
 
   private showRunning(): void {

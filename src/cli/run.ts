@@ -3,19 +3,20 @@
  * step as it happens, and write the run log. Exit 0 when the run succeeded, 1 when it failed,
  * escalated or was cancelled, 2 for usage or input errors (including a rejected event).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { isAbsolute, join } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
-import { systemClock, type Clock } from '../engine/clock.js';
+import { SkippingClock, systemClock, type Clock } from '../engine/clock.js';
+import { formatBytes, MAX_EVENT_BYTES } from '../engine/limits.js';
 import { newRunId } from '../engine/run-id.js';
 import { runWorkflow } from '../engine/run.js';
 import type { EventSource, LoadedWorkflow, RunResult } from '../engine/types.js';
 import { formatStylish, plain } from '../lint/format/stylish.js';
 import { parseEnvFile } from '../secrets/env-file.js';
 import { Masker } from '../secrets/masker.js';
-import { FileJournal, MemoryJournal, runLogPath, type Journal } from '../store/run-log.js';
+import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
@@ -36,6 +37,8 @@ export interface RunSetup {
   readonly io: Io;
   readonly workflow: LoadedWorkflow;
   readonly event: unknown;
+  /** Why the event is refused before it could be read whole (too large); recorded as `rejected`. */
+  readonly refuse?: string | undefined;
   readonly secrets: Record<string, string>;
   readonly environment: Record<string, string | undefined>;
   readonly connectors: Record<string, ConnectorRuntime>;
@@ -64,7 +67,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   preferFastExit();
   const path = isAbsolute(file) ? file : join(io.cwd, file);
   const display = displayPath(path, io.cwd);
-  const event = readEvent(options, io);
+  const { event, refuse } = await readEvent(options, io);
   const loaded = await loadWorkflow(path, display);
   if (!loaded.ok) {
     io.stderr.write(formatStylish(loaded.diagnostics, new Map(loaded.text !== undefined ? [[display, loaded.text]] : []), plain));
@@ -85,47 +88,60 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
 
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // A closed terminal (SIGHUP) ends a run as Ctrl-C and SIGTERM do: cancelled and recorded.
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   const connectors = await createConnectors({ userAgent: `flux/${version()}` });
   try {
     const { result, logPath } = await executeRun({
-      io, workflow: loaded.workflow, event, secrets, environment, connectors, logDir, dryRun: options.dryRun === true,
+      io, workflow: loaded.workflow, event, refuse, secrets, environment, connectors, logDir, dryRun: options.dryRun === true,
       signal: controller.signal, progress: options.json !== true, color: useColor(io, 'stdout', options.color),
     });
-    if (options.json) io.stdout.write(`${JSON.stringify({ ...result, ...(logPath ? { log: logPath } : {}) }, null, 2)}\n`);
+    if (options.json) io.stdout.write(`${JSON.stringify({ ...result, log: logPath }, null, 2)}\n`);
     return exitCodeFor(result);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
     await Promise.all(Object.values(connectors).map((c) => c.close?.()));
   }
 }
 
 /** Runs one workflow with live progress; returns the result and the log file it wrote. */
-export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; logPath?: string }> {
+export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; logPath: string }> {
   // The engine registers each secret with the masker once it has accepted it.
   const masker = new Masker();
   const clock = setup.clock ?? systemClock;
   const runId = newRunId(clock.now());
-  const logPath = setup.dryRun ? undefined : runLogPath(setup.logDir, setup.workflow.name, runId);
+  const logPath = runLogPath(setup.logDir, setup.workflow.name, runId);
+  const shownLog = displayPath(logPath, setup.io.cwd);
   // Records arrive masked from the engine; masking the serialized line again could break its JSON.
-  const journal: Journal = logPath ? new FileJournal(logPath) : new MemoryJournal();
-  const printer = setup.progress ? new ProgressPrinter(setup.io, masker, setup.color) : undefined;
+  // Opening the log before the run is what checks its location: nothing runs unless it can be kept.
+  let journal: FileJournal;
+  try {
+    journal = new FileJournal(logPath, undefined, shownLog);
+  } catch (error) {
+    if (error instanceof JournalError) throw new UsageError(`${error.message} (set another place with --log-dir or FLUX_HOME)`);
+    throw error;
+  }
+  const skipped = clock instanceof SkippingClock ? (base => () => clock.skippedMs - base)(clock.skippedMs) : undefined;
+  const printer = setup.progress ? new ProgressPrinter(setup.io, masker, setup.color, skipped) : undefined;
   printer?.header(setup.workflow, runId, setup.dryRun);
   let result: RunResult;
   try {
     result = await runWorkflow({
-      workflow: setup.workflow, event: setup.event, trigger: 'manual', secrets: setup.secrets, environment: setup.environment,
+      workflow: setup.workflow, event: setup.event, ...(setup.refuse !== undefined ? { refuse: setup.refuse } : {}), trigger: 'manual', secrets: setup.secrets, environment: setup.environment,
       connectors: setup.connectors, clock, journal, masker, runId, dryRun: setup.dryRun,
       ...(setup.signal ? { signal: setup.signal } : {}), ...(setup.events ? { events: setup.events } : {}),
       ...(printer ? { onRecord: (r) => printer.record(r), onProgress: (p) => printer.progress(p) } : {}),
     });
   } finally {
-    await journal.close();
+    await journal.close().catch((error: unknown) => {
+      // The run is over; what it did is in its result. Say plainly that its log may be incomplete.
+      setup.io.stderr.write(`flux: ${error instanceof Error ? error.message : String(error)}; the log may be incomplete\n`);
+    });
   }
-  printer?.footer(result, logPath ? displayPath(logPath, setup.io.cwd) : undefined);
-  return { result, ...(logPath ? { logPath } : {}) };
+  const lost = journal.failure;
+  printer?.footer(result, lost ? undefined : shownLog);
+  if (lost) setup.io.stderr.write(`flux: ${lost.message}; the run was stopped there and did not succeed\n`);
+  return { result, logPath };
 }
 
 /** 0 succeeded, 2 rejected input, 1 anything else that did not succeed. */
@@ -135,27 +151,33 @@ export function exitCodeFor(result: RunResult): number {
   return ExitCode.problems;
 }
 
-function readEvent(options: RunOptions, io: Io): unknown {
+/** Signals that stop a run: it is cancelled and recorded, never cut off mid-record. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Reads the event from --event (JSON, @file or - for standard input) and applies --set.
+ * Reading is bounded: an event larger than MAX_EVENT_BYTES is not parsed but refused, and the
+ * run records that refusal. Keys are data: `--set __proto__.x=1` sets a field named
+ * `__proto__`, never a prototype.
+ */
+async function readEvent(options: RunOptions, io: Io): Promise<{ event: unknown; refuse?: string }> {
   let event: unknown = {};
   const raw = options.event;
   if (raw !== undefined) {
-    let text: string;
+    let text: string | undefined;
     let where: string;
     if (raw === '-') {
-      text = readFileSync(0, 'utf8');
       where = 'standard input';
+      text = await readBounded(process.stdin, MAX_EVENT_BYTES);
     } else if (raw.startsWith('@')) {
       const file = raw.slice(1);
-      try {
-        text = readFileSync(isAbsolute(file) ? file : join(io.cwd, file), 'utf8');
-      } catch {
-        throw new UsageError(`--event ${raw}: cannot read ${file}`);
-      }
       where = file;
+      text = await readEventFile(isAbsolute(file) ? file : join(io.cwd, file), raw);
     } else {
-      text = raw;
       where = '--event';
+      text = Buffer.byteLength(raw) > MAX_EVENT_BYTES ? undefined : raw;
     }
+    if (text === undefined) return { event: {}, refuse: `the event in ${where} is larger than ${formatBytes(MAX_EVENT_BYTES)}, the most an event may be` };
     try {
       event = JSON.parse(text);
     } catch (error) {
@@ -166,25 +188,68 @@ function readEvent(options: RunOptions, io: Io): unknown {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new UsageError(`the event must be a JSON object, not ${event === null ? 'null' : Array.isArray(event) ? 'a list' : `a ${typeof event}`}; e.g. --event '{"email": "ann@example.com"}'`);
   }
-  for (const assignment of options.set ?? []) {
-    const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set takes key=value, not \`${assignment}\``);
-    const keys = assignment.slice(0, eq).split('.');
-    const rawValue = assignment.slice(eq + 1);
-    let value: unknown = rawValue;
-    try {
-      value = JSON.parse(rawValue);
-    } catch {
-      // not JSON: keep the text
-    }
-    let target = event as Record<string, unknown>;
-    for (const key of keys.slice(0, -1)) {
-      if (target[key] === null || typeof target[key] !== 'object') target[key] = {};
-      target = target[key] as Record<string, unknown>;
-    }
-    target[keys[keys.length - 1]!] = value;
+  for (const assignment of options.set ?? []) applySet(event as Record<string, unknown>, assignment);
+  return { event };
+}
+
+/** Applies one `--set a.b.c=value`; every key is an own data property, whatever its name. */
+function applySet(event: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--set takes key=value, not \`${assignment}\``);
+  const keys = assignment.slice(0, eq).split('.');
+  if (keys.some((k) => k === '')) throw new UsageError(`--set: \`${assignment.slice(0, eq)}\` has an empty key`);
+  const rawValue = assignment.slice(eq + 1);
+  let value: unknown = rawValue;
+  try {
+    value = JSON.parse(rawValue);
+  } catch {
+    // not JSON: keep the text
   }
-  return event;
+  let target = event;
+  for (const key of keys.slice(0, -1)) {
+    const current = Object.hasOwn(target, key) ? target[key] : undefined;
+    if (current !== null && typeof current === 'object' && !Array.isArray(current)) target = current as Record<string, unknown>;
+    else {
+      const child: Record<string, unknown> = {};
+      defineField(target, key, child);
+      target = child;
+    }
+  }
+  defineField(target, keys[keys.length - 1]!, value);
+}
+
+/** Sets an own, enumerable field: `__proto__` and `constructor` are names like any other. */
+function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** An event file: a regular file only (a FIFO or device could hang or never end), read bounded. */
+async function readEventFile(path: string, option: string): Promise<string | undefined> {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new UsageError(`--event ${option}: cannot read ${option.slice(1)}: ${code === 'ENOENT' ? 'no such file' : code === 'ELOOP' ? 'a symlink loop' : code === 'EACCES' ? 'permission denied' : code ?? String(error)}`);
+  }
+  if (!isFile) throw new UsageError(`--event ${option}: ${option.slice(1)} is not a regular file`);
+  return readBounded(createReadStream(path), MAX_EVENT_BYTES);
+}
+
+/** Reads a stream to text, or gives undefined (and stops reading) once it passes `limit` bytes. */
+async function readBounded(stream: NodeJS.ReadableStream, limit: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += buf.length;
+    if (size > limit) {
+      (stream as { destroy?: () => void }).destroy?.();
+      return undefined;
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function readEnvFile(option: string | undefined, io: Io): Record<string, string> {

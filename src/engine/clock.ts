@@ -43,6 +43,10 @@ export class SkippingClock implements Clock {
   now(): number {
     return this.base() + this.skipped;
   }
+  /** The time skipped so far, in milliseconds. */
+  get skippedMs(): number {
+    return this.skipped;
+  }
   async sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) throw signal.reason as Error;
     this.sleeps.push(ms);

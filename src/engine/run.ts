@@ -4,13 +4,13 @@
  * timeouts), and on failure escalate to the owner and run the recovery steps. Every step's
  * outcome is journaled as it happens, and every run ends with a recorded terminal state.
  */
-import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import type { ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
+import { eventSha256, exceedsBounds, MAX_EVENT_BYTES, MAX_EVENT_DEPTH } from './limits.js';
 import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
 import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './step-state.js';
@@ -48,6 +48,8 @@ class Run {
   private readonly random: () => number;
   private context: CelContext = {};
   private stopped = false;
+  /** Set when the journal could not write a record: the run stops and fails with it. */
+  private journalFailure: Error | undefined;
   private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly req: RunRequest) {
@@ -74,13 +76,26 @@ class Run {
     const masked: Record<string, unknown> = { ...this.base, ts: new Date(this.req.clock.now()).toISOString() };
     for (const [k, v] of Object.entries(fields)) masked[k] = MASKED_FIELDS.has(k) ? this.req.masker.maskValue(v, { keys: k === 'output' || k === 'data' }) : v;
     const record = masked as unknown as RunRecord;
-    this.req.journal.append(record);
+    try {
+      this.req.journal.append(record);
+    } catch (error) {
+      // The record of the run cannot be kept (a full disk, a removed directory): going on
+      // would do work nobody can audit. Stop every step now; the run fails with this reason
+      // and its owner is told.
+      if (!this.journalFailure) {
+        this.journalFailure = error instanceof Error ? error : new Error(String(error));
+        this.controller.abort(this.journalFailure);
+      }
+    }
     this.req.onRecord?.(record);
   }
 
   async execute(): Promise<RunResult> {
     const wf = this.req.workflow;
-    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: sha256(JSON.stringify(this.req.event ?? null)), file: wf.file, dry_run: this.req.dryRun === true });
+    // Outside data is bounded before anything reads it: a deep or huge event is refused whole.
+    const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_EVENT_DEPTH, maxBytes: MAX_EVENT_BYTES });
+    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event, refusal === undefined), file: wf.file, dry_run: this.req.dryRun === true });
+    if (refusal !== undefined) return this.finish('rejected', { message: refusal });
     const rejection = this.prepare();
     if (rejection) return this.finish('rejected', { message: rejection });
     let status: RunStatus = 'succeeded';
@@ -89,7 +104,13 @@ class Run {
     try {
       await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Record<string, unknown>, top: true });
     } catch (e) {
-      if (e instanceof Cancelled || this.signal.aborted) {
+      if (this.journalFailure) {
+        const failure = new StepFailure(this.journalFailure.message, undefined);
+        error = { message: this.req.masker.mask(failure.message) };
+        const handled = await this.handleFailure(failure, error);
+        status = handled.status;
+        escalation = handled.escalation;
+      } else if (e instanceof Cancelled || this.signal.aborted) {
         status = 'cancelled';
         error = { message: 'the run was cancelled' };
       } else {
@@ -446,8 +467,4 @@ class Run {
     const match = (payload: unknown) => wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(payload) });
     return waitForStep(wf, id, match, { clock: this.req.clock, signal: this.signal, dryRun: this.req.dryRun === true, ...(this.req.events ? { events: this.req.events } : {}) });
   }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -37,6 +37,11 @@ export interface RunRequest {
   readonly journal: Journal;
   readonly masker: Masker;
   readonly runId: string;
+  /**
+   * A reason the caller already refuses the event for (e.g. its text was too large to read):
+   * the run is recorded `rejected` with it and no step runs.
+   */
+  readonly refuse?: string;
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly random?: () => number;

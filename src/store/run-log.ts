@@ -4,7 +4,7 @@
  * a file opened for append, and the file is fsynced when the run ends, so a crash never leaves
  * a half record in the middle of a file; readers tolerate a truncated last line.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const RUN_LOG_VERSION = 1;
@@ -50,29 +50,93 @@ export interface Journal {
   close(): Promise<void>;
 }
 
-/** A journal writing one JSONL file. `transform` masks each line before it is written. */
+/** A run log could not be opened or written: says which file and why, in words. */
+export class JournalError extends Error {
+  override readonly name = 'JournalError';
+  constructor(readonly path: string, readonly code: string | undefined, reason: string) {
+    super(`cannot write the run log ${path}: ${reason}`);
+  }
+}
+
+/**
+ * A journal writing one JSONL file. `transform` masks each line before it is written.
+ * Opening creates the directory and the file, so a log location that cannot be written is
+ * found before the run starts. A write that fails or is cut short (a full disk) is undone back
+ * to the last whole record and throws a JournalError; the journal then refuses further writes,
+ * so the file always ends with a whole record.
+ */
 export class FileJournal implements Journal {
   private fd: number | undefined;
+  private size: number;
+  private failed: JournalError | undefined;
 
-  constructor(readonly path: string, private readonly transform: (line: string) => string = (l) => l) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'a', 0o600);
+  /**
+   * `shown` is the path as messages give it (relative to where flux was started).
+   */
+  constructor(readonly path: string, private readonly transform: (line: string) => string = (l) => l, private readonly shown = path) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      this.fd = openSync(path, 'a', 0o600);
+      this.size = fstatSync(this.fd).size;
+    } catch (error) {
+      throw journalError(this.shown, error);
+    }
   }
 
   append(record: RunRecord): void {
-    if (this.fd === undefined) throw new Error(`run log ${this.path} is closed`);
-    writeSync(this.fd, `${this.transform(JSON.stringify(record))}\n`);
+    if (this.failed) throw this.failed;
+    if (this.fd === undefined) throw new JournalError(this.shown, undefined, 'the log is closed');
+    const line = Buffer.from(`${this.transform(JSON.stringify(record))}\n`);
+    try {
+      const written = writeSync(this.fd, line);
+      if (written < line.length) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      this.size += written;
+    } catch (error) {
+      this.failed = journalError(this.shown, error);
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // The file keeps a cut last line, which readers detect and report.
+      }
+      throw this.failed;
+    }
+  }
+
+  /** The error that stopped this journal writing, if one did. */
+  get failure(): JournalError | undefined {
+    return this.failed;
   }
 
   async close(): Promise<void> {
     if (this.fd === undefined) return;
     try {
       fsyncSync(this.fd);
+    } catch (error) {
+      throw journalError(this.shown, error);
     } finally {
       closeSync(this.fd);
       this.fd = undefined;
     }
   }
+}
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'the path is a directory',
+  EEXIST: 'a part of the path is a file, not a directory',
+  ENOENT: 'the directory was removed',
+  EIO: 'an input/output error on the device',
+  EFBIG: 'the file is too large',
+};
+
+function journalError(path: string, error: unknown): JournalError {
+  const code = (error as { code?: string }).code;
+  return new JournalError(path, code, (code && REASONS[code]) ?? (error instanceof Error ? error.message : String(error)));
 }
 
 /** A journal in memory, for tests and dry runs. */

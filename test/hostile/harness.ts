@@ -6,8 +6,12 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { BIN } from '../helpers.js';
+
+// Each case carries its own, tighter wall-clock bound (`withinMs`, enforced by a kill); the
+// runner's default of 5 s must not cut a case short first and hide which bound was broken.
+vi.setConfig({ testTimeout: 60_000 });
 
 export interface HostileCase {
   readonly args: readonly string[];
@@ -22,6 +26,10 @@ export interface HostileCase {
   readonly secrets?: readonly string[];
   /** The log directory to check for whole runs; omit for commands that write no run log. */
   readonly logDir?: string;
+  /** Send a signal once stdout shows a text (e.g. a step has started). */
+  readonly signal?: { readonly when: string; readonly send: NodeJS.Signals };
+  /** Run as this user (root can drop to `nobody`), for permission cases root would pass. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface Outcome {
@@ -30,6 +38,7 @@ export interface Outcome {
   readonly stderr: string;
   readonly ms: number;
   readonly killed: boolean;
+  readonly signalled: boolean;
   /** Every record of every run log under logDir, by file. */
   readonly logs: ReadonlyMap<string, readonly Record<string, unknown>[]>;
   /** The raw text of those files, for secret checks. */
@@ -43,11 +52,19 @@ export function spawnFlux(c: HostileCase): Promise<Outcome> {
     cwd: c.cwd,
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...c.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(c.user ? { uid: c.user.uid, gid: c.user.gid } : {}),
   });
   let stdout = '';
   let stderr = '';
   let killed = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  let signalled = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (c.signal && !signalled && stdout.includes(c.signal.when)) {
+      signalled = true;
+      child.kill(c.signal.send);
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.on('error', () => {});
   child.stdin.end(c.input ?? '');
@@ -60,7 +77,7 @@ export function spawnFlux(c: HostileCase): Promise<Outcome> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const { logs, logText } = c.logDir ? readLogs(c.logDir) : { logs: new Map(), logText: '' };
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms: performance.now() - started, killed, logs, logText });
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, ms: performance.now() - started, killed, signalled, logs, logText });
     });
   });
 }
@@ -70,6 +87,7 @@ export async function expectContract(c: HostileCase): Promise<Outcome> {
   const o = await spawnFlux(c);
   const context = `flux ${c.args.join(' ')}\n--- stdout\n${o.stdout}\n--- stderr\n${o.stderr}`;
   expect(o.killed, `did not finish within ${c.withinMs} ms: ${context}`).toBe(false);
+  if (c.signal) expect(o.signalled, `never saw ${JSON.stringify(c.signal.when)} to send ${c.signal.send}: ${context}`).toBe(true);
   expect(o.code, `internal fault: ${context}`).not.toBe(3);
   const allowed = typeof c.exit === 'number' ? [c.exit] : c.exit;
   expect(allowed, `exit code ${o.code}: ${context}`).toContain(o.code);
@@ -112,6 +130,19 @@ export function readLogs(dir: string): { logs: Map<string, Record<string, unknow
   };
   walk(dir);
   return { logs, logText };
+}
+
+/**
+ * The unprivileged user permission cases run as. Tests run as root here, and root reads and
+ * writes through any mode, so a case about a directory nobody may write drops to `nobody`.
+ * Without such a user the case fails loudly rather than passing untested.
+ */
+export function unprivilegedUser(): { uid: number; gid: number } {
+  if (process.getuid?.() !== 0) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
+  if (!line) throw new Error('tests run as root and there is no user `nobody` to drop to: permission cases cannot be tested');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
 }
 
 /** A scratch directory with a helper to write files into it. */

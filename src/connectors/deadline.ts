@@ -9,6 +9,9 @@
  * dispose, so a run with thousands of steps does not pile listeners onto its cancel signal.
  */
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** One attempt's deadline; call `dispose` when the attempt ends, however it ends. */
 export interface Deadline {
   /** Aborted when the parent is aborted or the time runs out. */
@@ -27,10 +30,16 @@ export function startDeadline(parent: AbortSignal, ms: number): Deadline {
   if (parent.aborted) controller.abort(parent.reason);
   else parent.addEventListener('abort', onParentAbort, { once: true });
   // A referenced timer on purpose: the process must stay alive until the attempt is bounded.
-  const timer = setTimeout(() => {
-    expired = true;
-    controller.abort(new DeadlineExpired(ms));
-  }, ms);
+  // Node fires a delay past 2^31-1 ms at once, so a longer one (`timeout: 30d`) is re-armed.
+  let timer: NodeJS.Timeout;
+  const arm = (left: number): void => {
+    timer = setTimeout(() => {
+      if (left > MAX_TIMER_MS) return arm(left - MAX_TIMER_MS);
+      expired = true;
+      controller.abort(new DeadlineExpired(ms));
+    }, Math.min(left, MAX_TIMER_MS));
+  };
+  arm(ms);
   return {
     signal: controller.signal,
     get expired() {

@@ -65,6 +65,17 @@ describe('the attempt deadline', () => {
     deadline.dispose();
   });
 
+  it('holds a bound longer than a timer can (30 days) instead of firing at once', () => {
+    vi.useFakeTimers();
+    const day = 86_400_000;
+    const deadline = startDeadline(new AbortController().signal, 30 * day);
+    vi.advanceTimersByTime(29 * day);
+    expect(deadline.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(day);
+    expect(deadline.expired).toBe(true);
+    deadline.dispose();
+  });
+
   it('leaves nothing behind once disposed: no timer, no listener on the run signal', () => {
     vi.useFakeTimers();
     const parent = new AbortController();

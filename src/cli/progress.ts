@@ -62,7 +62,9 @@ export class ProgressPrinter {
         if (nested && r.status !== 'failed') return;
         const mark = r.status === 'succeeded' ? this.green(MARKS.succeeded) : r.status === 'failed' ? this.red(MARKS.failed) : this.dim(MARKS.skipped);
         const what = r.status === 'skipped' ? this.dim('skipped') : this.dim(this.duration(r.duration_ms, this.skippedSince(r.path)));
-        const http = r.http_status !== undefined ? ` HTTP ${r.http_status}` : '';
+        // A failed step's message already says its status when the status is the failure
+        // ("HTTP 401: ..."); the column is for the steps that did not fail.
+        const http = r.http_status !== undefined && !r.error ? ` HTTP ${r.http_status}` : '';
         const attempts = r.attempt > 1 ? ` after ${r.attempt} attempts` : '';
         const continued = r.continued ? this.yellow(' (continued)') : '';
         const error = r.error ? `: ${shown(r.error.message)}` : '';

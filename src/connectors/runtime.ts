@@ -4,6 +4,13 @@
  */
 import type { Masker } from '../secrets/masker.js';
 
+/**
+ * The bound on one attempt of a call when neither the step nor its connection sets a
+ * `timeout`: 5 minutes, like undici's own defaults, but enforced by flux's one deadline so it
+ * covers connecting, headers, the body and any token fetch together.
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 5 * 60_000;
+
 /** A named connection after its expressions were rendered. */
 export interface ConnectionConfig {
   readonly type?: string;
@@ -26,7 +33,7 @@ export interface CallContext {
   /** Credentials derived at run time (basic auth headers, OAuth tokens) are added here. */
   readonly masker: Masker;
   readonly dryRun: boolean;
-  /** Bound on this attempt, in milliseconds. */
+  /** Bound on this whole attempt, in milliseconds; DEFAULT_ATTEMPT_TIMEOUT_MS when absent. */
   readonly timeoutMs?: number;
 }
 

@@ -5,7 +5,7 @@
  * outcome is journaled as it happens, and every run ends with a recorded terminal state.
  */
 import { resolveUses } from '../connectors/index.js';
-import type { ConnectionConfig } from '../connectors/runtime.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
@@ -374,8 +374,11 @@ class Run {
     }
   }
 
-  /** Calls `uses` with rendered parameters; a failed call is a value, not an exception. */
-  private async callConnector(uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs?: number) {
+  /**
+   * Calls `uses` with rendered parameters; a failed call is a value, not an exception. Every
+   * attempt is bounded: by the step's `timeout`, else its connection's, else `fallbackTimeoutMs`.
+   */
+  private async callConnector(uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS) {
     const wf = this.req.workflow.value;
     const connections = asRecord(wf.connections) ?? {};
     const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));
@@ -389,11 +392,10 @@ class Run {
       const connTimeout = typeof raw.timeout === 'string' ? durationMs(raw.timeout) : undefined;
       timeoutMs ??= connTimeout;
     }
-    timeoutMs ??= fallbackTimeoutMs;
     const operation = resolved.name.split('.').pop() ?? resolved.name;
     return runtime.call(
       { operation, params, ...(connection ? { connection } : {}) },
-      { signal, idempotencyKey: key, masker: this.req.masker, dryRun: this.req.dryRun === true, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+      { signal, idempotencyKey: key, masker: this.req.masker, dryRun: this.req.dryRun === true, timeoutMs: timeoutMs ?? fallbackTimeoutMs },
     );
   }
 

@@ -300,7 +300,7 @@ describe('HTTP steps', () => {
     uses: http
     with: { url: "${server.url}/big", max_response_bytes: 1000 }
 `);
-    expect(result.error?.message).toBe('response body is larger than 1000 bytes (max_response_bytes)');
+    expect(result.error?.message).toBe(`response body from ${server.url} is larger than 1000 bytes (max_response_bytes)`);
   });
 
   it('OAuth2 client credentials: one token for many calls, refreshed once on 401', async () => {

@@ -81,6 +81,20 @@ const routes: Record<string, Handler> = {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"x":1}},"ok":true}');
   },
+  // A header named `__proto__`: a client that copies headers with `out[k] = v` loses it.
+  '/proto-header': (_req, res) => {
+    res.setHeader('__proto__', 'kept');
+    res.setHeader('content-type', 'application/json');
+    res.end('{}');
+  },
+  // The request's headers as sent, as [name, value] pairs: Node's req.headers drops some
+  // names (`__proto__` among them), so a client's handling of them is seen only here.
+  '/raw-headers': (req, res) => {
+    const pairs: [string, string][] = [];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(pairs));
+  },
   '/ansi': (_req, res, url) => {
     res.writeHead(Number(url.searchParams.get('status') ?? '500'), { 'content-type': 'text/plain' });
     res.end(TERMINAL_ATTACK);

@@ -35,12 +35,16 @@ export const MIN_ENCODED_LENGTH = 3;
 export function formsOf(value: string): Form[] {
   if (value.length < MIN_ENCODED_LENGTH) return [literal(value)];
   const forms: Form[] = [{ source: charwisePattern(value), length: value.length }];
-  // Case mappings that change a string's length (ß → SS, İ → i̇) escape the `i` flag.
-  for (const folded of [value.toLowerCase(), value.toUpperCase()]) if (folded.length !== value.length) forms.push(literal(folded));
+  // Some case mappings escape the `i` flag: those that change a string's length (ß → SS) and
+  // those that cross from non-ASCII to ASCII (the Kelvin sign's lowercase is k).
+  const caseless = new RegExp(`^${escapeRegExp(value)}$`, 'i');
+  for (const folded of [value.toLowerCase(), value.toUpperCase()]) if (!caseless.test(folded)) forms.push(literal(folded));
   // A secret used as a host name label is lowercased and, if not ASCII, punycoded by the URL parser.
   const host = /[^\x00-\x7f]/.test(value) ? domainToASCII(value) : '';
   if (host !== '') forms.push(literal(host));
-  for (const text of new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2), jsonInner(value), asciiJsonInner(value)])) {
+  // encodeURIComponent throws on a lone surrogate; encoders write U+FFFD for it.
+  const wellFormed = value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  for (const text of new Set([value, encodeURIComponent(wellFormed), new URLSearchParams({ v: value }).toString().slice(2), jsonInner(value), asciiJsonInner(value)])) {
     const bytes = Buffer.from(text, 'utf8');
     forms.push(literal(bytes.toString('hex')));
     for (const fragment of base64Fragments(bytes)) {
@@ -127,7 +131,8 @@ function literal(text: string): Form {
 
 function dedupe(forms: Form[]): Form[] {
   const seen = new Map<string, Form>();
-  for (const f of forms) if (f.source !== '' && !seen.has(f.source.toLowerCase())) seen.set(f.source.toLowerCase(), f);
+  // By exact source: the regex's case-insensitivity is not toLowerCase's (astral letters).
+  for (const f of forms) if (f.source !== '' && !seen.has(f.source)) seen.set(f.source, f);
   return [...seen.values()];
 }
 

@@ -39,9 +39,8 @@ export class Masker {
     this.values.add(value);
     if (value.includes('*')) this.starred = true;
     for (const form of formsOf(value)) {
-      const key = form.source.toLowerCase();
-      const known = this.forms.get(key);
-      if (known === undefined || form.length > known.length) this.forms.set(key, form);
+      const known = this.forms.get(form.source);
+      if (known === undefined || form.length > known.length) this.forms.set(form.source, form);
       if (form.base64 && form.literal !== undefined) this.base64.set(form.literal.toUpperCase(), form.base64);
     }
     this.pattern = undefined;
@@ -153,7 +152,12 @@ export class Masker {
     if (Array.isArray(value)) return value.map((v) => this.walk(v, keys));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[keys ? this.mask(k) : k] = this.walk(v, keys);
+      for (const [k, v] of Object.entries(value)) {
+        const key = keys ? this.mask(k) : k;
+        // Assigning `__proto__` would set the copy's prototype and drop the key: define it.
+        if (key === '__proto__') Object.defineProperty(out, key, { value: this.walk(v, keys), enumerable: true, writable: true, configurable: true });
+        else out[key] = this.walk(v, keys);
+      }
       return out;
     }
     return value;

@@ -109,6 +109,11 @@ describe('Masker: what it shows', () => {
     const text = 'run 01J8 succeeded in 1.2s; step fetch_contacts HTTP 200 {"ok":true} ✓ Ünïcödé';
     expect(m.mask(text)).toBe(text);
     expect(m.maskValue({ 's3cret-token': 's3cret-token' })).toEqual({ 's3cret-token': MASK });
+    // A hostile body's `__proto__` key stays a key, and sets no prototype on the copy.
+    const copy = m.maskValue(JSON.parse('{"__proto__":{"polluted":"s3cret-token"},"ok":1}') as Record<string, unknown>, { keys: true });
+    expect(Object.keys(copy)).toEqual(['__proto__', 'ok']);
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"polluted":"***"},"ok":1}');
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it('is idempotent, and never lets a mask join its neighbours into another value', () => {

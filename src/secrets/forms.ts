@@ -1,8 +1,9 @@
 /**
  * The forms a secret takes on its way out of flux, as regular-expression sources for the masker.
  * Two families:
- * - character-wise encodings (URL percent-encoding in either hex case, `+` for a space, JSON
- *   escapes including `\u00e9` for non-ASCII and `\/`, nested JSON escaping, HTML entities):
+ * - character-wise encodings (percent-encoding in either hex case, once or nested, `+` for a
+ *   space, JSON escapes including `\u00e9` for non-ASCII and `\/`, nested JSON escaping, HTML
+ *   entities):
  *   each character of the secret may appear as itself or in any of these forms, so one pattern
  *   per secret covers every mix an encoder, or a chain of encoders, produces;
  * - byte-wise encodings (hex, base64, base64url) of the secret and of its character-wise
@@ -93,8 +94,9 @@ function charwisePattern(value: string): string {
       continue;
     }
     const alternatives = new Set<string>([escapeRegExp(c)]);
-    alternatives.add([...Buffer.from(c, 'utf8')].map((b) => `%${hex2(b)}`).join(''));
-    if (c === ' ') alternatives.add('\\+');
+    // Percent-encoded once or more (a URL inside a URL: `%40`, `%2540`).
+    alternatives.add([...Buffer.from(c, 'utf8')].map((b) => `%(?:25)*${hex2(b)}`).join(''));
+    if (c === ' ') alternatives.add('\\+|%(?:25)*2B');
     if (c === '\\') alternatives.add(BACKSLASHES);
     const short = JSON_SHORT[c];
     if (short !== undefined && c !== '\\') alternatives.add(`${BACKSLASHES}${escapeRegExp(short)}`);

@@ -50,6 +50,7 @@ function textForms(secret: string) {
     urlLowerHex: percentLower(url),
     urlPlus: url.replace(/%20/g, '+'),
     form: new URLSearchParams({ v: secret }).toString().slice(2),
+    urlTwice: encodeURIComponent(new URLSearchParams({ v: secret }).toString().slice(2)),
     urlParserQuery: urlParserQuery(secret),
     json: JSON.stringify(secret).slice(1, -1),
     jsonAscii: asciiJson(secret),

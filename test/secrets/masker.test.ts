@@ -62,6 +62,9 @@ describe('Masker: forms', () => {
     for (const form of [upper, lower, upper.replace(/%20/g, '+'), new URLSearchParams({ v: SECRET }).toString().slice(2), new URL(`http://x/?${SECRET}`).search.slice(1)]) {
       expect(m.mask(`?k=${form}&n=1`), form).toBe(`?k=${MASK}&n=1`);
     }
+    // A URL inside a URL: percent-encoded twice.
+    const twice = encodeURIComponent(new URLSearchParams({ v: SECRET }).toString().slice(2));
+    expect(m.mask(`next=${twice}`)).toBe(`next=${MASK}`);
   });
 
   it('masks JSON escapes: \\u00xx for non-ASCII, \\/ for a slash, JSON inside JSON', () => {

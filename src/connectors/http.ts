@@ -3,6 +3,7 @@
  * `uses: <connection>.request` for a request relative to a named connection's base URL and auth.
  */
 import type { Dispatcher } from 'undici';
+import type { Masker } from '../secrets/masker.js';
 import type { AuthConfig, CallContext, CallOutcome, ConnectorRuntime, OperationCall } from './runtime.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
@@ -133,7 +134,7 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
           built.headers.authorization = `Bearer ${await fetchToken(auth.oauth2, { ...ctx, signal }, true)}`;
           response = await send(built, signal);
         }
-        return interpret(response, call.params);
+        return interpret(response, call.params, ctx.masker);
       } catch (error) {
         return describeFailure(error, built.url, ctx, signal);
       }
@@ -247,7 +248,9 @@ function applyAuth(auth: AuthConfig, headers: Record<string, string>, url: URL, 
   }
 }
 
-function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>): CallOutcome {
+// Outside text is cut short with masker.clip, which masks before it cuts: a cut through a
+// secret would leave its first part, which no form of the secret matches any more.
+function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>, masker: Masker): CallOutcome {
   const contentType = res.headers['content-type'] ?? '';
   const expect = typeof params.response === 'string' ? params.response : 'auto';
   let body: unknown;
@@ -262,7 +265,7 @@ function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>):
         body = JSON.parse(text);
       } catch {
         const what = looksJson ? `declares ${contentType.split(';')[0]} but its body is not valid JSON` : `is not JSON (content-type ${contentType.split(';')[0] || 'missing'})`;
-        return { ok: false, status: res.status, output: { status: res.status, headers: res.headers, body: text.slice(0, 2000) }, error: { message: `response (HTTP ${res.status}) ${what}`, retryable: false, status: res.status } };
+        return { ok: false, status: res.status, output: { status: res.status, headers: res.headers, body: masker.clip(text, 2000) }, error: { message: `response (HTTP ${res.status}) ${what}`, retryable: false, status: res.status } };
       }
     }
   } else if (/^text\/|xml|x-www-form-urlencoded/i.test(contentType) || isUtf8(res.bytes)) {
@@ -274,7 +277,7 @@ function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>):
   if (statusOk(res.status, params.ok_status)) return { ok: true, status: res.status, output };
   const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
-  const detail = typeof body === 'string' ? body.trim().slice(0, 200) : body && typeof body === 'object' && Object.keys(body).length > 0 ? JSON.stringify(body).slice(0, 200) : '';
+  const detail = typeof body === 'string' ? masker.clip(body.trim(), 200) : body && typeof body === 'object' && Object.keys(body).length > 0 ? masker.clip(JSON.stringify(body), 200) : '';
   return {
     ok: false, status: res.status, output,
     error: { message: `HTTP ${res.status}${detail ? `: ${detail}` : ''}`, retryable, status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },

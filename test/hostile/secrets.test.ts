@@ -3,7 +3,7 @@
 // back everything it got in every encoding (succeeding and failing), and a step then fails with
 // the echoed text as its message. Whatever the mode (progress, --json, --dry-run), no form of
 // any secret flux promises to mask may appear in stdout, stderr or the run log.
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectContract, head, workspace } from './harness.js';
 import { encodings, startHostileServer, type HostileServer } from './hostile-server.js';
 
@@ -123,5 +123,42 @@ describe('secrets against a hostile service: no form of a secret in any output',
         });
       }
     }
+  }
+});
+
+// Where flux cuts outside text short (an error's detail, a body that is not JSON, an output
+// past the log's cap), it must mask first: a cut through a secret leaves its first part, which
+// no form of the secret matches any more.
+describe('secrets cut short: no first part of a secret either', () => {
+  let server: HostileServer;
+  beforeAll(async () => {
+    server = await startHostileServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const prefix = SECRETS.TENANT.slice(0, 7);
+  const call = (status: number, body: string) => `on_error: continue\n    uses: http\n    with: { url: "${server.url}/status", query: { code: ${status}, body: '${body}' } }`;
+  // Each step's padding puts the secret across the cut at a different place; /status answers
+  // with the body it is given.
+  const cuts = [
+    { name: "a failed call's error detail (200 characters)", step: (pad: number) => call(500, `{"e":"${'x'.repeat(pad)}${s('TENANT')}"}`), pads: [184, 185, 186, 187] },
+    { name: 'a body that is not JSON (2,000 characters)', step: (pad: number) => call(200, `${'x'.repeat(pad)}${s('TENANT')}`), pads: [1986, 1988, 1990, 1992] },
+    { name: "an output past the run log's cap (16 KiB)", step: (pad: number) => `set: { big: "${'x'.repeat(pad)}${s('TENANT')}" }`, pads: [16_369, 16_371] },
+  ];
+  for (const cut of cuts) {
+    it.concurrent(cut.name, async () => {
+      const ws = workspace('flux-secrets-cut-');
+      const steps = cut.pads.map((pad, i) => `  - id: step${i}\n    ${cut.step(pad)}\n`).join('');
+      const file = ws.write('wf.yaml', `${head('secrets-cut')}secrets: [TENANT]\nsteps:\n${steps}  - id: stop\n    fail: "done"\n`);
+      const o = await expectContract({
+        args: ['run', file, '--log-dir', 'logs'], cwd: ws.dir, env: { TENANT: SECRETS.TENANT }, exit: 1, withinMs: 20_000, logDir: `${ws.dir}/logs`, secrets: ALL_FORMS,
+      });
+      for (const [where, text] of [['stdout', o.stdout], ['run log', o.logText]] as const) {
+        expect(text.toLowerCase().includes(prefix.toLowerCase()), `${prefix} in ${where}:\n${text.slice(0, 3000)}`).toBe(false);
+      }
+      expect(o.logText, 'the secret was sent and echoed, and masked').toContain('***');
+    });
   }
 });

@@ -143,6 +143,6 @@ function hex2(b: number): string {
 }
 
 /** Escapes text for use as a literal inside a regular expression. */
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

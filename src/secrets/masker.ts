@@ -13,6 +13,7 @@
  */
 import { formsOf, type Form } from './forms.js';
 
+/** What every form of a secret is replaced with: the same three characters, whatever the value. */
 export const MASK = '***';
 
 /** Shorter secret values cannot be masked without garbling ordinary text, so runs refuse them. */
@@ -24,6 +25,7 @@ const ALPHABET = { std: /[A-Za-z0-9+/]/, url: /[A-Za-z0-9_-]/ } as const;
 /** Characters of an encoding on each side of a base64 fragment that carry a few of its bits. */
 const BASE64_EDGE = 3;
 
+/** The run's secret values, and the masking of every text flux writes from outside data. */
 export class Masker {
   private readonly values = new Set<string>();
   private readonly forms = new Map<string, Form>();

@@ -18,7 +18,10 @@ import { domainToASCII } from 'node:url';
 export interface Form {
   /** Regular-expression source (no flags; matched with `gi`). */
   readonly source: string;
-  /** Sort key: longer forms are tried first, so a form is never half-masked by a shorter one. */
+  /**
+   * The fewest characters the form matches (a value's characters are never encoded shorter).
+   * Also the sort key: longer forms are tried first, so a form is never half-masked by a shorter one.
+   */
   readonly length: number;
   /** For base64 fragments: the alphabet their neighbours are in (see Masker.mask). */
   readonly base64?: 'std' | 'url';

@@ -30,6 +30,8 @@ export class Masker {
   private readonly values = new Set<string>();
   private readonly forms = new Map<string, Form>();
   private pattern: RegExp | undefined;
+  /** The fewest characters any form matches: shorter strings (most JSON values) are skipped. */
+  private shortest = Infinity;
   /** True once a value contains `*`, the mask's own character. */
   private starred = false;
   /** Base64 fragments by upper-cased text, to recognise a match as one. */
@@ -43,6 +45,8 @@ export class Masker {
     for (const form of formsOf(value)) {
       const known = this.forms.get(form.source);
       if (known === undefined || form.length > known.length) this.forms.set(form.source, form);
+      // A character-wise form matches at least one character per character of the value.
+      this.shortest = Math.min(this.shortest, form.length);
       if (form.base64 && form.literal !== undefined) this.base64.set(form.literal.toUpperCase(), form.base64);
     }
     this.pattern = undefined;
@@ -59,7 +63,7 @@ export class Masker {
    * a base64 fragment.
    */
   mask(text: string): string {
-    if (this.values.size === 0 || text === '') return text;
+    if (text.length < this.shortest) return text;
     const once = this.maskOnce(text);
     if (!this.starred || once === text) return once;
     // A value with `*` in it could be completed by the `***` that replaced its neighbour. Each

@@ -3,6 +3,7 @@
  * JSON within the nesting bound, text or base64; success or a failure that says why).
  */
 import type { Dispatcher } from 'undici';
+import type { Masker } from '../secrets/masker.js';
 import { escapeControl } from '../text/escape.js';
 import { HttpFailure, originOf } from './http-failure.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
@@ -36,7 +37,7 @@ export async function readBody(res: Dispatcher.ResponseData, limit: number, url:
 }
 
 /** What a response means for the step: its output, and a failure unless its status is ok. */
-export function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>, url: URL): CallOutcome {
+export function interpret(res: RawResponse, params: Readonly<Record<string, unknown>>, url: URL, masker: Masker): CallOutcome {
   const contentType = res.headers['content-type'] ?? '';
   const mediaType = escapeControl(contentType.split(';')[0] ?? '');
   const expect = typeof params.response === 'string' ? params.response : 'auto';
@@ -52,7 +53,7 @@ export function interpret(res: RawResponse, params: Readonly<Record<string, unkn
         body = JSON.parse(text);
       } catch {
         const what = looksJson ? `declares ${mediaType} but its body is not valid JSON` : `is not JSON (content-type ${mediaType || 'missing'})`;
-        return { ok: false, status: res.status, output: { status: res.status, headers: res.headers, body: text.slice(0, 2000) }, error: { message: `response (HTTP ${res.status}) ${what}`, retryable: false, status: res.status } };
+        return { ok: false, status: res.status, output: { status: res.status, headers: res.headers, body: masker.clip(text, 2000) }, error: { message: `response (HTTP ${res.status}) ${what}`, retryable: false, status: res.status } };
       }
       if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
         const message = `response body from ${originOf(url)} nests deeper than ${MAX_JSON_DEPTH} levels`;
@@ -70,17 +71,21 @@ export function interpret(res: RawResponse, params: Readonly<Record<string, unkn
   const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
   return {
     ok: false, status: res.status, output,
-    error: { message: statusMessage(res, body), retryable, status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+    error: { message: statusMessage(res, body, masker), retryable, status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
   };
 }
 
-/** "HTTP 500: <the start of the body>", with the body's control characters made visible. */
-function statusMessage(res: RawResponse, body: unknown): string {
+/**
+ * "HTTP 500: <the start of the body>", with the body's control characters made visible.
+ * Outside text is cut with masker.clip, which masks before it cuts: a cut through a secret
+ * would leave its first part, which no form of the secret matches any more.
+ */
+function statusMessage(res: RawResponse, body: unknown, masker: Masker): string {
   const location = res.headers.location;
   if (REDIRECTS.has(res.status) && location !== undefined) {
-    return `HTTP ${res.status} redirect to ${escapeControl(location.slice(0, 200))} (flux does not follow redirects; add ${res.status} to ok_status to accept it)`;
+    return `HTTP ${res.status} redirect to ${escapeControl(masker.clip(location, 200))} (flux does not follow redirects; add ${res.status} to ok_status to accept it)`;
   }
-  const detail = typeof body === 'string' ? body.trim().slice(0, 200) : body && typeof body === 'object' && Object.keys(body).length > 0 ? JSON.stringify(body).slice(0, 200) : '';
+  const detail = typeof body === 'string' ? masker.clip(body.trim(), 200) : body && typeof body === 'object' && Object.keys(body).length > 0 ? masker.clip(JSON.stringify(body), 200) : '';
   return `HTTP ${res.status}${detail ? `: ${escapeControl(detail)}` : ''}`;
 }
 

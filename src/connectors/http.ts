@@ -163,7 +163,7 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
           await authorize(true);
           response = await send(built, deadline.signal);
         }
-        return interpret(response, call.params, built.url);
+        return interpret(response, call.params, built.url, ctx.masker);
       } catch (error) {
         if (error instanceof HttpFailure) return failure(error.message, error.retryable, error.status);
         if (ctx.signal.aborted) return failure(`request to ${originOf(target)} was cancelled`, false);

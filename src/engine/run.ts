@@ -332,7 +332,8 @@ class Run {
   private finishStep(step: RawStep, frame: Frame, path: string, started: number, status: StepStatus, attempts: number, output: unknown, error?: string, httpStatus?: number, continued?: boolean): void {
     const id = String(step.id);
     const duration = this.req.clock.now() - started;
-    const capped = capOutput(output);
+    // The preview of a capped output is masked before it is cut (record() masks it again).
+    const capped = capOutput(output, undefined, (text) => this.req.masker.mask(text));
     this.record({
       type: 'step.finished', step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status, duration_ms: duration, attempt: attempts,
       ...(httpStatus !== undefined ? { http_status: httpStatus } : {}),

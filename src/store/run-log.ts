@@ -191,12 +191,14 @@ export function readRunLog(path: string): ReadResult {
 /**
  * Caps a value's serialized size for the log; returns the value or a truncated preview. The
  * size is measured by a walk that stops as soon as the cap is passed, so a huge output (a
- * 100,000-item foreach) is never serialized whole just to be cut.
+ * 100,000-item foreach) is never serialized whole just to be cut. `mask` is applied to the
+ * preview's text before it is cut: a cut through a secret would leave its first part, which
+ * no form of the secret matches any more.
  */
-export function capOutput(value: unknown, maxBytes = 16 * 1024): { output: unknown; truncated: boolean } {
+export function capOutput(value: unknown, maxBytes = 16 * 1024, mask: (text: string) => string = (t) => t): { output: unknown; truncated: boolean } {
   if (value === undefined) return { output: null, truncated: false };
   if (fitsWithin(value, maxBytes)) return { output: value, truncated: false };
-  return { output: `${previewJson(value, maxBytes)}…`, truncated: true };
+  return { output: `${previewJson(value, maxBytes, mask)}…`, truncated: true };
 }
 
 function fitsWithin(value: unknown, budget: number): boolean {
@@ -222,16 +224,16 @@ function fitsWithin(value: unknown, budget: number): boolean {
   return walk(value) && (JSON.stringify(value)?.length ?? 0) <= budget;
 }
 
-function previewJson(value: unknown, maxBytes: number): string {
+function previewJson(value: unknown, maxBytes: number, mask: (text: string) => string): string {
   if (Array.isArray(value)) {
     let out = '[';
     for (const item of value) {
-      const next = JSON.stringify(item) ?? 'null';
+      const next = mask(JSON.stringify(item) ?? 'null');
       if (out.length + next.length + 1 > maxBytes) break;
       out += `${out.length > 1 ? ',' : ''}${next}`;
     }
     return out;
   }
-  const text = JSON.stringify(value) ?? '';
+  const text = mask(JSON.stringify(value) ?? '');
   return text.slice(0, maxBytes);
 }

@@ -1,6 +1,9 @@
 /**
  * Formats for machines: JSON, GitHub Actions annotations, and SARIF 2.1.0 for code scanning.
+ * JSON escapes control characters itself; the GitHub format is read by the runner line by
+ * line and shown in a browser and logs, so it escapes them on its own (see `data`).
  */
+import { escapeControl } from '../../text/escape.js';
 import type { Diagnostic } from '../diagnostic.js';
 
 export interface RuleInfo {
@@ -28,8 +31,13 @@ export function formatGithub(diagnostics: readonly Diagnostic[]): string {
   }).join('');
 }
 
+/**
+ * A workflow command's message: control characters shown escaped (so an ESC or a bidi override
+ * in a file's value reaches no terminal), then GitHub's own escapes for `%`, CR and LF, which
+ * keep a value from ending the command and starting another (`\n::add-mask::`).
+ */
 function data(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return escapeControl(s, { keepLines: true }).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 function prop(s: string): string {

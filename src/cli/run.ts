@@ -16,6 +16,7 @@ import { formatStylish, plain } from '../lint/format/stylish.js';
 import { parseEnvFile } from '../secrets/env-file.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, MemoryJournal, runLogPath, type Journal } from '../store/run-log.js';
+import { escapeControl } from '../text/escape.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
@@ -67,6 +68,11 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const event = readEvent(options, io);
   const loaded = await loadWorkflow(path, display);
   if (!loaded.ok) {
+    // A file that cannot be read has nothing to fix inside it: say why, not "has errors".
+    if (loaded.ioMessage !== undefined) {
+      io.stderr.write(`flux: ${escapeControl(loaded.ioMessage)}\n`);
+      return ExitCode.usage;
+    }
     io.stderr.write(formatStylish(loaded.diagnostics, new Map(loaded.text !== undefined ? [[display, loaded.text]] : []), plain));
     io.stderr.write(`flux: ${display} has errors; fix them before running it (flux lint ${display})\n`);
     return ExitCode.usage;

@@ -3,7 +3,7 @@
  * while keeping every node's position, and answering "where in the file is this value?".
  * Everything downstream (schema errors, lint rules, `flux run`) asks this module for positions.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../lint/diagnostic.js';
 
@@ -33,27 +33,42 @@ export interface SourceFile {
 
 export type LoadResult =
   | { readonly ok: true; readonly source: SourceFile }
-  | { readonly ok: false; readonly diagnostics: Diagnostic[] };
+  | {
+    readonly ok: false;
+    readonly diagnostics: Diagnostic[];
+    /** Why the file could not be read at all (missing, permission denied, not a regular file); absent when it was read. */
+    readonly unreadable?: string;
+  };
 
 /** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
 export async function loadFile(path: string, file: string = path): Promise<LoadResult> {
   const read = readLimited(path);
-  if (typeof read === 'string') return fail(file, read.startsWith('file is') ? 'file-size' : 'io', read);
-  return parseSource(file, read);
+  if (read instanceof Uint8Array) return parseSource(file, read);
+  if (read.tooLarge) return fail(file, 'file-size', read.reason);
+  return { ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', ruleId: 'io', message: `cannot read file: ${read.reason}` }], unreadable: read.reason };
 }
+
+// Opening a FIFO for reading blocks until a writer appears, and a device such as /dev/zero
+// never ends: only regular files are opened, and without blocking, in case the path was
+// swapped for something else between the stat and the open.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads a file of at most MAX_FILE_BYTES. Synchronous on purpose: workflow files are small and
- * many, and one open/fstat/read/close beats the promise round trips by a wide margin.
- * Returns the bytes, or a message saying why they cannot be read.
+ * many, and one stat/open/fstat/read/close beats the promise round trips by a wide margin.
+ * Returns the bytes, or why they cannot be read.
  */
-function readLimited(path: string): Buffer | string {
+function readLimited(path: string): Buffer | { readonly reason: string; readonly tooLarge?: true } {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    const before = statSync(path);
+    const kind = notRegular(before);
+    if (kind !== undefined) return { reason: kind };
+    fd = openSync(path, OPEN_FLAGS);
     const info = fstatSync(fd);
-    if (info.isDirectory()) return 'is a directory, not a workflow file';
-    if (info.size > MAX_FILE_BYTES) return `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`;
+    const now = notRegular(info);
+    if (now !== undefined) return { reason: now };
+    if (info.size > MAX_FILE_BYTES) return { reason: `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`, tooLarge: true };
     const buffer = Buffer.allocUnsafe(info.size);
     let at = 0;
     while (at < info.size) {
@@ -63,11 +78,19 @@ function readLimited(path: string): Buffer | string {
     }
     return buffer.subarray(0, at);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return code === 'EISDIR' ? 'is a directory, not a workflow file' : `cannot read file: ${describeIoError(error)}`;
+    return { reason: describeIoError(error) };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Why a file of this kind is not read, or undefined for a regular file. */
+function notRegular(info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isDirectory()) return 'it is a directory, not a workflow file';
+  const kind = info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device'
+    : info.isBlockDevice() ? 'a block device' : 'not a file';
+  return `not a regular file (${kind}); workflows are read from regular files only`;
 }
 
 /** Parses workflow text (or raw bytes) that is already in memory. */
@@ -273,11 +296,20 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return 0;
 }
 
-/** Turns a Node fs error into words without a stack. */
+/** Turns a Node fs error into words without a stack (and without the path, which the caller names). */
 export function describeIoError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a directory, not a workflow file';
+    case 'ELOOP': return 'symlink loop (ELOOP): the link resolves back to itself';
+    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'ENAMETOOLONG': return 'the path is too long';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    default: break;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // Node's messages read "EIO: i/o error, open '/the/path'": keep the code and the words.
+  return message.replace(/, \w+ '.*'$/s, '');
 }

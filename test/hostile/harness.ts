@@ -22,6 +22,8 @@ export interface HostileCase {
   readonly secrets?: readonly string[];
   /** The log directory to check for whole runs; omit for commands that write no run log. */
   readonly logDir?: string;
+  /** Run flux as this user (e.g. an unprivileged one, so that mode 000 means unreadable even when the tests run as root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface Outcome {
@@ -43,6 +45,7 @@ export function spawnFlux(c: HostileCase): Promise<Outcome> {
     cwd: c.cwd,
     env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...c.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(c.user ? { uid: c.user.uid, gid: c.user.gid } : {}),
   });
   let stdout = '';
   let stderr = '';

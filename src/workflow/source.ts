@@ -143,8 +143,9 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
   const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
   for (const error of doc.errors) {
     if (error.code !== 'DUPLICATE_KEY' && error !== firstSyntax) continue;
-    const start = position(error.pos[0]);
-    const end = position(error.pos[1]);
+    const [from, to] = error.code === 'DUPLICATE_KEY' ? keySpan(text, error.pos[0], error.pos[1]) : error.pos;
+    const start = position(from);
+    const end = position(to);
     const line = text.split('\n', start.line)[start.line - 1] ?? '';
     const hint = error.code !== 'DUPLICATE_KEY' && line.includes('${{') && /: /.test(line.slice(line.indexOf('${{')))
       ? '; an expression that contains `: ` must be quoted, e.g. "${{ a ? b : c }}"'
@@ -219,6 +220,26 @@ function findPair(items: Pair[], segment: PathSegment): Pair | undefined {
     if (key === segment || String(key) === String(segment)) return item;
   }
   return undefined;
+}
+
+/**
+ * The span of a duplicate key. The parser reports it from where the pair's properties start,
+ * which after a key with an empty value (`a:` then `a: 1`) is the end of the line before, or
+ * a blank or comment line: move on to the key itself.
+ */
+function keySpan(text: string, from: number, to: number): [number, number] {
+  let at = from;
+  while (at < text.length) {
+    const c = text[at]!;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === ',') at++;
+    else if (c === '#') {
+      const eol = text.indexOf('\n', at);
+      at = eol === -1 ? text.length : eol;
+    } else break;
+  }
+  if (at >= text.length) return [from, Math.max(from, to)];
+  const key = /^(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\n,{}[\]]*?(?=\s*:(?:\s|$)|[\n,{}[\]]|$))/.exec(text.slice(at, at + 1024));
+  return [at, at + Math.max(1, key?.[0].length ?? 1)];
 }
 
 function yamlMessage(code: string, message: string): string {

@@ -74,7 +74,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
       return ExitCode.usage;
     }
     io.stderr.write(formatStylish(loaded.diagnostics, new Map(loaded.text !== undefined ? [[display, loaded.text]] : []), plain));
-    io.stderr.write(`flux: ${display} has errors; fix them before running it (flux lint ${display})\n`);
+    io.stderr.write(`flux: ${escapeControl(display)} has errors; fix them before running it (flux lint ${escapeControl(display)})\n`);
     return ExitCode.usage;
   }
   const fileValues = readEnvFile(options.envFile, io);

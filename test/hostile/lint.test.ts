@@ -307,7 +307,7 @@ describe('flux lint never prints control characters from the file', () => {
   // and a file name holding an escape sequence.
   const evil = [
     'name: evil',
-    'owner: "x\\e]0;pwned\\a\\r\\u202e"',
+    'owner: "x\\e]0;pwned\\a\\r\\u202e\\x9b"',
     'trigger: manual',
     'steps:',
     '  - id: a',
@@ -325,7 +325,7 @@ describe('flux lint never prints control characters from the file', () => {
       const output = o.stdout.replace(/\n/g, '');
       expect(RAW_CONTROL.exec(output), `a raw control character in:\n${JSON.stringify(o.stdout)}`).toBeNull();
       expect(o.stdout).toContain('e\\e[31mvil\\u202e.yaml'); // the file name
-      expect(o.stdout).toContain('x\\e]0;pwned\\x07\\r\\u202e'); // the owner value, quoted in the message
+      expect(o.stdout).toContain('x\\e]0;pwned\\x07\\r\\u202e\\x9b'); // the owner value, quoted in the message
       expect(o.stdout).toContain('k\\e[2J\\x07y'); // the key
       if (format === 'stylish') expect(o.stdout).toContain('# a comment\\rOVERWRITTEN'); // the excerpt line
       if (format === 'github') {
@@ -334,4 +334,19 @@ describe('flux lint never prints control characters from the file', () => {
       }
     }, TEST_MS);
   }
+  it('in the json format, where JSON.stringify leaves C1 controls and bidi overrides raw', async () => {
+    const ws = openWorkspace();
+    ws.write(fileName, evil);
+    const o = await expectContract({ args: ['lint', '--format', 'json', '.'], cwd: ws.dir, exit: 1, withinMs: WITHIN_MS });
+    expect(RAW_CONTROL.exec(o.stdout.replace(/\n/g, '')), `a raw control character in:\n${JSON.stringify(o.stdout)}`).toBeNull();
+    const parsed = JSON.parse(o.stdout) as { file: string; message: string }[];
+    expect(parsed.map((d) => d.file)).toContain(fileName);
+  }, TEST_MS);
+  it('in what flux run prints about a file with errors', async () => {
+    const ws = openWorkspace();
+    ws.write(fileName, evil);
+    const o = await expectContract({ args: ['run', fileName], cwd: ws.dir, exit: 2, withinMs: WITHIN_MS });
+    expect(RAW_CONTROL.exec(o.stderr.replace(/\n/g, '')), `a raw control character in:\n${JSON.stringify(o.stderr)}`).toBeNull();
+    expect(o.stderr).toContain('flux: e\\e[31mvil\\u202e.yaml has errors; fix them');
+  }, TEST_MS);
 });

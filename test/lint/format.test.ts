@@ -2,7 +2,7 @@
 // lines): control characters come out escaped, and the caret still stands under its span.
 import { describe, expect, it } from 'vitest';
 import type { Diagnostic } from '../../src/lint/diagnostic.js';
-import { formatGithub } from '../../src/lint/format/machine.js';
+import { formatGithub, formatJson, formatSarif } from '../../src/lint/format/machine.js';
 import { formatStylish } from '../../src/lint/format/stylish.js';
 
 function diag(line: number, column: number, endColumn: number, message: string, file = 'f.yaml'): Diagnostic {
@@ -53,5 +53,17 @@ describe('github', () => {
     const out = formatGithub([diag(1, 1, 2, '100% `x\n::add-mask::y\r\u001b[2J\u202e`', 'a:b,c\u0007.yaml')]);
     expect(out).toBe('::error file=a%3Ab%2Cc\\x07.yaml,line=1,col=1,endLine=1,endColumn=2,title=flux lint (schema)::100%25 `x%0A::add-mask::y\\r\\e[2J\\u202e`\n');
     expect(out.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('json and sarif', () => {
+  it('escape the controls JSON.stringify leaves raw (C1, bidi), keeping the same data', () => {
+    const message = 'owner `a\u001b\u009b2J\u202eb\u2066` is wrong';
+    const d = diag(1, 1, 2, message, 'x\u202e.yaml');
+    for (const out of [formatJson([d]), formatSarif([d], [], '0.0.0')]) {
+      expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(out).toContain('a\\u001b\\u009b2J\\u202eb\\u2066');
+    }
+    expect((JSON.parse(formatJson([d])) as { message: string; file: string }[])[0]).toMatchObject({ message, file: 'x\u202e.yaml' });
   });
 });

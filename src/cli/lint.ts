@@ -1,7 +1,8 @@
 /**
  * `flux lint [paths…]`: check workflow files and print the problems in the chosen format.
  * Exit 0 when clean (warnings allowed up to --max-warnings), 1 on problems, 2 on usage errors
- * or unreadable files.
+ * or anything that could not be read (a file, a directory, a FIFO or device in their place):
+ * lint never comes out clean while some workflow went unchecked.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';

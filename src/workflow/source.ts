@@ -89,7 +89,7 @@ function notRegular(info: Stats): string | undefined {
   if (info.isFile()) return undefined;
   if (info.isDirectory()) return 'it is a directory, not a workflow file';
   const kind = info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device'
-    : info.isBlockDevice() ? 'a block device' : 'not a file';
+    : info.isBlockDevice() ? 'a block device' : 'an unknown kind of file';
   return `not a regular file (${kind}); workflows are read from regular files only`;
 }
 

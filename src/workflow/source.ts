@@ -4,7 +4,7 @@
  * Everything downstream (schema errors, lint rules, `flux run`) asks this module for positions.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../lint/diagnostic.js';
 
 /** Largest workflow file flux reads; real workflows are a few kilobytes. */
@@ -150,10 +150,11 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
     const hint = error.code !== 'DUPLICATE_KEY' && line.includes('${{') && /: /.test(line.slice(line.indexOf('${{')))
       ? '; an expression that contains `: ` must be quoted, e.g. "${{ a ? b : c }}"'
       : '';
-    diagnostics.push({
-      file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml',
-      message: yamlMessage(error.code, error.message) + hint,
-    });
+    const first = error.code === 'DUPLICATE_KEY' ? firstDefinition(doc, from) : undefined;
+    const message = first
+      ? `duplicate key \`${first.key}\`; each key may appear once in a mapping (first defined at ${position(first.offset).line}:${position(first.offset).column})`
+      : yamlMessage(error.code, error.message) + hint;
+    diagnostics.push({ file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml', message });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
@@ -240,6 +241,25 @@ function keySpan(text: string, from: number, to: number): [number, number] {
   if (at >= text.length) return [from, Math.max(from, to)];
   const key = /^(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\n,{}[\]]*?(?=\s*:(?:\s|$)|[\n,{}[\]]|$))/.exec(text.slice(at, at + 1024));
   return [at, at + Math.max(1, key?.[0].length ?? 1)];
+}
+
+/** For the key at `offset`, its text and where the same key first stands in that mapping. */
+function firstDefinition(doc: Document.Parsed, offset: number): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const pairs = map.items.filter((p): p is Pair => isPair(p) && isScalar(p.key));
+      const at = pairs.findIndex((p) => (p.key as Node).range?.[0] === offset);
+      if (at === -1) return undefined;
+      const value = (pairs[at]!.key as { value: unknown }).value;
+      const earlier = pairs.slice(0, at).find((p) => (p.key as { value: unknown }).value === value);
+      const start = (earlier?.key as Node | undefined)?.range?.[0];
+      const key = String(value);
+      if (start !== undefined) found = { key: key.length > 60 ? `${key.slice(0, 59)}…` : key, offset: start };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function yamlMessage(code: string, message: string): string {

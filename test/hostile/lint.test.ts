@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers.js';
 import { expectContract, head, workspace, type HostileCase, type Outcome } from './harness.js';
 
 const WITHIN_MS = 4000;
@@ -23,9 +24,11 @@ function unprivileged(): { uid: number; gid: number } | undefined {
     const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
     if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) throw new Error(`nobody is uid ${uid}`);
+    // The checkout itself must be readable by that user, or every case fails for the wrong reason.
+    execFileSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid, gid, stdio: 'pipe' });
     return { uid, gid };
   } catch (error) {
-    throw new Error(`the unreadable-path cases run flux as an unprivileged user, and there is none here (as root, mode 000 is readable): ${String(error)}`);
+    throw new Error(`the unreadable-path cases run flux as an unprivileged user, and none can run it here (as root, mode 000 is readable; \`nobody\` must exist and be able to read ${BIN}): ${String(error)}`);
   }
 }
 

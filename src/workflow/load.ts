@@ -27,7 +27,9 @@ export type LoadWorkflowResult =
 export async function loadWorkflow(path: string, name: string = path): Promise<LoadWorkflowResult> {
   const loaded = await loadFile(path, name);
   if (!loaded.ok) {
-    if (loaded.unreadable === undefined) return { ok: false, diagnostics: loaded.diagnostics, unreadable: false };
+    if (loaded.unreadable === undefined) {
+      return { ok: false, diagnostics: loaded.diagnostics, unreadable: false, ...(loaded.text !== undefined ? { text: loaded.text } : {}) };
+    }
     return { ok: false, diagnostics: loaded.diagnostics, unreadable: true, ioMessage: `cannot read ${name}: ${loaded.unreadable}` };
   }
   const fileRules = rules.filter((r) => r.scope === 'file');

@@ -38,6 +38,8 @@ export type LoadResult =
     readonly diagnostics: Diagnostic[];
     /** Why the file could not be read at all (missing, permission denied, not a regular file); absent when it was read. */
     readonly unreadable?: string;
+    /** The file's text when it was read and decoded, for the excerpts under its problems. */
+    readonly text?: string;
   };
 
 /** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
@@ -115,6 +117,14 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const result = parseText(file, text);
+  // A syntax error or a duplicate key has a place in the text worth showing under it; a
+  // problem with the file as a whole stands at 1:1 with no span, and line 1 would mislead.
+  if (result.ok || !result.diagnostics.some((d) => d.endLine !== undefined || d.line !== 1 || d.column !== 1)) return result;
+  return { ...result, text };
+}
+
+function parseText(file: string, text: string): LoadResult {
   if (text.trim() === '') return fail(file, 'empty-file', 'file is empty; a workflow needs at least name, owner, trigger and steps');
 
   const tooDeep = findExcessiveNesting(text);

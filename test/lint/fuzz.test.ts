@@ -1,6 +1,6 @@
 // Property-based fuzzing of the linter on text: whatever the bytes, linting never throws,
-// every diagnostic has a valid 1-based position inside the file, and each input is done within
-// a bound. Three sources of input: structures serialized by the `yaml` package (workflow-shaped
+// every diagnostic has a valid 1-based position inside the file, the terminal and GitHub
+// outputs hold no raw control character, and each input is done within a bound. Three sources of input: structures serialized by the `yaml` package (workflow-shaped
 // and arbitrary), raw strings, and mutations of the real example workflows. fast-check prints
 // the seed and the shrunk counterexample when a property fails; replay with { seed, path }.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../../src/lint/diagnostic.js';
+import { formatGithub } from '../../src/lint/format/machine.js';
 import { formatStylish } from '../../src/lint/format/stylish.js';
 import { lintSources } from '../../src/lint/linter.js';
 import { parseSource } from '../../src/workflow/source.js';
@@ -17,12 +18,19 @@ import { ROOT } from '../helpers.js';
 /** Longest any one input may take; real workflows lint in a few milliseconds. */
 const BOUND_MS = 1000;
 
-/** What `flux lint` does with one file's text, in process: load, lint, format. */
+// What a terminal would obey: every control but newline and tab, and the bidi overrides.
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** What `flux lint` does with one file's text, in process: load, lint, format for a terminal and for GitHub. */
 function lintText(text: string | Uint8Array): readonly Diagnostic[] {
   const loaded = parseSource('f.yaml', text);
   const diagnostics = loaded.ok ? lintSources([loaded.source]).diagnostics : loaded.diagnostics;
   const shown = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
-  formatStylish(diagnostics, new Map([['f.yaml', shown]]));
+  for (const out of [formatStylish(diagnostics, new Map([['f.yaml', shown]])), formatGithub(diagnostics)]) {
+    const raw = RAW_CONTROL.exec(out);
+    expect(raw, `a raw control character U+${raw?.[0].charCodeAt(0).toString(16).padStart(4, '0')} in:\n${out}`).toBeNull();
+  }
   return diagnostics;
 }
 

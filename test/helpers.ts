@@ -39,6 +39,8 @@ export function runFlux(argv: string[], options: { cwd?: string; env?: Record<st
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A command that never reads stdin may exit before this write lands: EPIPE then is no failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

@@ -17,6 +17,7 @@ import { formatStylish, plain } from '../lint/format/stylish.js';
 import { parseEnvFile } from '../secrets/env-file.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
+import { escapeControl } from '../text/escape.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './main.js';
@@ -70,8 +71,13 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const { event, refuse } = await readEvent(options, io);
   const loaded = await loadWorkflow(path, display);
   if (!loaded.ok) {
+    // A file that cannot be read has nothing to fix inside it: say why, not "has errors".
+    if (loaded.ioMessage !== undefined) {
+      io.stderr.write(`flux: ${escapeControl(loaded.ioMessage)}\n`);
+      return ExitCode.usage;
+    }
     io.stderr.write(formatStylish(loaded.diagnostics, new Map(loaded.text !== undefined ? [[display, loaded.text]] : []), plain));
-    io.stderr.write(`flux: ${display} has errors; fix them before running it (flux lint ${display})\n`);
+    io.stderr.write(`flux: ${escapeControl(display)} has errors; fix them before running it (flux lint ${escapeControl(display)})\n`);
     return ExitCode.usage;
   }
   const fileValues = readEnvFile(options.envFile, io);

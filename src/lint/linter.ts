@@ -39,6 +39,7 @@ export async function lintFiles(files: readonly LintInput[], rules: readonly Rul
     const result = await pending[i]!;
     pending[i] = undefined as unknown as ReturnType<typeof load>; // release the parsed document
     if (!result.ok) {
+      if (result.text !== undefined) texts.set(nameOf(files[i]!), result.text);
       diagnostics.push(...result.diagnostics);
       if (result.diagnostics.some((d) => d.ruleId === 'io')) unreadable++;
       continue;
@@ -51,7 +52,7 @@ export async function lintFiles(files: readonly LintInput[], rules: readonly Rul
   const projectDiagnostics = checkProject(facts, rules);
   for (const d of projectDiagnostics) {
     if (!texts.has(d.file)) {
-      const input = files.find((f) => (typeof f === 'string' ? f : f.name) === d.file);
+      const input = files.find((f) => nameOf(f) === d.file);
       const loaded = input === undefined ? undefined : await load(input);
       if (loaded?.ok) texts.set(d.file, loaded.source.text);
     }
@@ -71,6 +72,10 @@ export function lintSources(sources: readonly SourceFile[], rules: readonly Rule
   }
   diagnostics.push(...checkProject(analyses.map(factsOf), rules));
   return { diagnostics: diagnostics.sort(compareDiagnostics), analyses };
+}
+
+function nameOf(input: LintInput): string {
+  return typeof input === 'string' ? input : input.name;
 }
 
 function lintOne(source: SourceFile, rules: readonly Rule[]): { diagnostics: Diagnostic[]; analysis: Analysis } {

@@ -20,6 +20,7 @@ export interface CronCheck {
 }
 
 const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+const MACRO_LIST = '@yearly (or @annually), @monthly, @weekly, @daily (or @midnight), @hourly';
 
 /** Checks a cron expression of five fields (or six, seconds first). */
 export function checkCron(expression: string): CronCheck {
@@ -36,11 +37,20 @@ const cronCache = new Map<string, CronCheck>();
 
 function checkCronUncached(expression: string): CronCheck {
   const text = expression.trim();
-  if (MACROS.has(text)) return { valid: validate(text), domAndDow: false };
+  if (text.startsWith('@')) {
+    if (MACROS.has(text)) return { valid: validate(text), domAndDow: false };
+    // @reboot and friends are classic cron, but the scheduler has no notion of them.
+    const macro = text.split(/\s+/)[0]!;
+    return { valid: false, domAndDow: false, message: `cron \`${macro}\` is not supported; use one of ${MACRO_LIST}, or five fields (minute hour day-of-month month day-of-week)` };
+  }
   const fields = text.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     return { valid: false, domAndDow: false, message: `cron \`${expression}\` has ${fields.length} field${fields.length === 1 ? '' : 's'}; write five (minute hour day-of-month month day-of-week) or six with seconds first` };
   }
+  // Checked before the scheduler's own validation: it rejects a zero step with no reason and
+  // accepts a backwards range such as 5-1, which is a mistake either way.
+  const shape = explainShape(fields);
+  if (shape !== undefined) return { valid: false, domAndDow: false, message: `invalid cron \`${expression}\`: ${shape}` };
   if (!validate(text)) {
     return { valid: false, domAndDow: false, message: `invalid cron \`${expression}\`: ${explainCron(fields)}` };
   }
@@ -48,6 +58,28 @@ function checkCronUncached(expression: string): CronCheck {
   const dom = fields[offset + 2]!;
   const dow = fields[offset + 4]!;
   return { valid: true, domAndDow: !isWildcard(dom) && !isWildcard(dow) };
+}
+
+/** A zero step or a backwards range in any numeric field, said in words; undefined when there is none. */
+function explainShape(fields: readonly string[]): string | undefined {
+  const named = fields.length === 6 ? ['seconds', ...FIELD_NAMES] : FIELD_NAMES;
+  const ranges = fields.length === 6 ? [[0, 59] as const, ...RANGES] : RANGES;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    const [lo, hi] = ranges[i]!;
+    for (const part of field.split(',')) {
+      const m = /^(?:\*|(\d+)(?:-(\d+))?)\/(\d+)$/.exec(part) ?? /^(\d+)-(\d+)$/.exec(part);
+      if (!m) continue;
+      const step = m[3];
+      if (step !== undefined && Number(step) < 1) return `${named[i]} field \`${field}\` has the step \`/${step}\`; a step must be at least 1`;
+      const from = m[1];
+      const to = m[2];
+      if (from !== undefined && to !== undefined && Number(from) > Number(to)) {
+        return `${named[i]} field \`${field}\` has the backwards range \`${from}-${to}\`; write the smaller number first, or two ranges such as \`${from}-${hi},${lo}-${to}\``;
+      }
+    }
+  }
+  return undefined;
 }
 
 function isWildcard(field: string): boolean {

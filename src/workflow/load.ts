@@ -12,12 +12,26 @@ import { loadFile } from './source.js';
 
 export type LoadWorkflowResult =
   | { readonly ok: true; readonly workflow: LoadedWorkflow; readonly text: string; readonly warnings: readonly Diagnostic[] }
-  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[]; readonly text?: string; readonly unreadable: boolean };
+  | {
+    readonly ok: false;
+    /** The file's problems; an unreadable file has one, with rule id `io`. */
+    readonly diagnostics: readonly Diagnostic[];
+    readonly text?: string;
+    /** True when the file could not be read at all, so there is nothing in it to fix. */
+    readonly unreadable: boolean;
+    /** For an unreadable file, the whole story in one line: "cannot read x.yaml: no such file". */
+    readonly ioMessage?: string;
+  };
 
 /** Loads and lints one workflow file (file rules only: cross-file rules need the whole directory). */
 export async function loadWorkflow(path: string, name: string = path): Promise<LoadWorkflowResult> {
   const loaded = await loadFile(path, name);
-  if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, unreadable: loaded.diagnostics.some((d) => d.ruleId === 'io') };
+  if (!loaded.ok) {
+    if (loaded.unreadable === undefined) {
+      return { ok: false, diagnostics: loaded.diagnostics, unreadable: false, ...(loaded.text !== undefined ? { text: loaded.text } : {}) };
+    }
+    return { ok: false, diagnostics: loaded.diagnostics, unreadable: true, ioMessage: `cannot read ${name}: ${loaded.unreadable}` };
+  }
   const fileRules = rules.filter((r) => r.scope === 'file');
   const { diagnostics } = lintSources([loaded.source], fileRules);
   const errors = diagnostics.filter((d) => d.severity === 'error').sort(compareDiagnostics);

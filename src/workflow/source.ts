@@ -3,8 +3,8 @@
  * while keeping every node's position, and answering "where in the file is this value?".
  * Everything downstream (schema errors, lint rules, `flux run`) asks this module for positions.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../lint/diagnostic.js';
 
 /** Largest workflow file flux reads; real workflows are a few kilobytes. */
@@ -33,27 +33,44 @@ export interface SourceFile {
 
 export type LoadResult =
   | { readonly ok: true; readonly source: SourceFile }
-  | { readonly ok: false; readonly diagnostics: Diagnostic[] };
+  | {
+    readonly ok: false;
+    readonly diagnostics: Diagnostic[];
+    /** Why the file could not be read at all (missing, permission denied, not a regular file); absent when it was read. */
+    readonly unreadable?: string;
+    /** The file's text when it was read and decoded, for the excerpts under its problems. */
+    readonly text?: string;
+  };
 
 /** Reads and parses a workflow file. I/O errors are returned as diagnostics with rule id `io`. */
 export async function loadFile(path: string, file: string = path): Promise<LoadResult> {
   const read = readLimited(path);
-  if (typeof read === 'string') return fail(file, read.startsWith('file is') ? 'file-size' : 'io', read);
-  return parseSource(file, read);
+  if (read instanceof Uint8Array) return parseSource(file, read);
+  if (read.tooLarge) return fail(file, 'file-size', read.reason);
+  return { ok: false, diagnostics: [{ file, line: 1, column: 1, severity: 'error', ruleId: 'io', message: `cannot read file: ${read.reason}` }], unreadable: read.reason };
 }
+
+// Opening a FIFO for reading blocks until a writer appears, and a device such as /dev/zero
+// never ends: only regular files are opened, and without blocking, in case the path was
+// swapped for something else between the stat and the open.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads a file of at most MAX_FILE_BYTES. Synchronous on purpose: workflow files are small and
- * many, and one open/fstat/read/close beats the promise round trips by a wide margin.
- * Returns the bytes, or a message saying why they cannot be read.
+ * many, and one stat/open/fstat/read/close beats the promise round trips by a wide margin.
+ * Returns the bytes, or why they cannot be read.
  */
-function readLimited(path: string): Buffer | string {
+function readLimited(path: string): Buffer | { readonly reason: string; readonly tooLarge?: true } {
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    const before = statSync(path);
+    const kind = notRegular(before);
+    if (kind !== undefined) return { reason: kind };
+    fd = openSync(path, OPEN_FLAGS);
     const info = fstatSync(fd);
-    if (info.isDirectory()) return 'is a directory, not a workflow file';
-    if (info.size > MAX_FILE_BYTES) return `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`;
+    const now = notRegular(info);
+    if (now !== undefined) return { reason: now };
+    if (info.size > MAX_FILE_BYTES) return { reason: `file is ${info.size} bytes; workflow files are limited to ${MAX_FILE_BYTES} bytes`, tooLarge: true };
     const buffer = Buffer.allocUnsafe(info.size);
     let at = 0;
     while (at < info.size) {
@@ -63,11 +80,19 @@ function readLimited(path: string): Buffer | string {
     }
     return buffer.subarray(0, at);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return code === 'EISDIR' ? 'is a directory, not a workflow file' : `cannot read file: ${describeIoError(error)}`;
+    return { reason: describeIoError(error) };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Why a file of this kind is not read, or undefined for a regular file. */
+function notRegular(info: Stats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isDirectory()) return 'it is a directory, not a workflow file';
+  const kind = info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : info.isCharacterDevice() ? 'a character device'
+    : info.isBlockDevice() ? 'a block device' : 'an unknown kind of file';
+  return `not a regular file (${kind}); workflows are read from regular files only`;
 }
 
 /** Parses workflow text (or raw bytes) that is already in memory. */
@@ -92,6 +117,14 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
     }
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const result = parseText(file, text);
+  // A syntax error or a duplicate key has a place in the text worth showing under it; a
+  // problem with the file as a whole stands at 1:1 with no span, and line 1 would mislead.
+  if (result.ok || !result.diagnostics.some((d) => d.endLine !== undefined || d.line !== 1 || d.column !== 1)) return result;
+  return { ...result, text };
+}
+
+function parseText(file: string, text: string): LoadResult {
   if (text.trim() === '') return fail(file, 'empty-file', 'file is empty; a workflow needs at least name, owner, trigger and steps');
 
   const tooDeep = findExcessiveNesting(text);
@@ -120,16 +153,18 @@ export function parseSource(file: string, input: string | Uint8Array): LoadResul
   const firstSyntax = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
   for (const error of doc.errors) {
     if (error.code !== 'DUPLICATE_KEY' && error !== firstSyntax) continue;
-    const start = position(error.pos[0]);
-    const end = position(error.pos[1]);
+    const [from, to] = error.code === 'DUPLICATE_KEY' ? keySpan(text, error.pos[0], error.pos[1]) : error.pos;
+    const start = position(from);
+    const end = position(to);
     const line = text.split('\n', start.line)[start.line - 1] ?? '';
     const hint = error.code !== 'DUPLICATE_KEY' && line.includes('${{') && /: /.test(line.slice(line.indexOf('${{')))
       ? '; an expression that contains `: ` must be quoted, e.g. "${{ a ? b : c }}"'
       : '';
-    diagnostics.push({
-      file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml',
-      message: yamlMessage(error.code, error.message) + hint,
-    });
+    const first = error.code === 'DUPLICATE_KEY' ? firstDefinition(doc, from) : undefined;
+    const message = first
+      ? `duplicate key \`${first.key}\`; each key may appear once in a mapping (first defined at ${position(first.offset).line}:${position(first.offset).column})`
+      : yamlMessage(error.code, error.message) + hint;
+    diagnostics.push({ file, ...start, endLine: end.line, endColumn: end.column, severity: 'error', ruleId: 'yaml', message });
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
@@ -196,6 +231,45 @@ function findPair(items: Pair[], segment: PathSegment): Pair | undefined {
     if (key === segment || String(key) === String(segment)) return item;
   }
   return undefined;
+}
+
+/**
+ * The span of a duplicate key. The parser reports it from where the pair's properties start,
+ * which after a key with an empty value (`a:` then `a: 1`) is the end of the line before, or
+ * a blank or comment line: move on to the key itself.
+ */
+function keySpan(text: string, from: number, to: number): [number, number] {
+  let at = from;
+  while (at < text.length) {
+    const c = text[at]!;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === ',') at++;
+    else if (c === '#') {
+      const eol = text.indexOf('\n', at);
+      at = eol === -1 ? text.length : eol;
+    } else break;
+  }
+  if (at >= text.length) return [from, Math.max(from, to)];
+  const key = /^(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\n,{}[\]]*?(?=\s*:(?:\s|$)|[\n,{}[\]]|$))/.exec(text.slice(at, at + 1024));
+  return [at, at + Math.max(1, key?.[0].length ?? 1)];
+}
+
+/** For the key at `offset`, its text and where the same key first stands in that mapping. */
+function firstDefinition(doc: Document.Parsed, offset: number): { key: string; offset: number } | undefined {
+  let found: { key: string; offset: number } | undefined;
+  visit(doc, {
+    Map(_, map) {
+      const pairs = map.items.filter((p): p is Pair => isPair(p) && isScalar(p.key));
+      const at = pairs.findIndex((p) => (p.key as Node).range?.[0] === offset);
+      if (at === -1) return undefined;
+      const value = (pairs[at]!.key as { value: unknown }).value;
+      const earlier = pairs.slice(0, at).find((p) => (p.key as { value: unknown }).value === value);
+      const start = (earlier?.key as Node | undefined)?.range?.[0];
+      const key = String(value);
+      if (start !== undefined) found = { key: key.length > 60 ? `${key.slice(0, 59)}…` : key, offset: start };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -273,11 +347,20 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return 0;
 }
 
-/** Turns a Node fs error into words without a stack. */
+/** Turns a Node fs error into words without a stack (and without the path, which the caller names). */
 export function describeIoError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return error instanceof Error ? error.message : String(error);
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'it is a directory, not a workflow file';
+    case 'ELOOP': return 'symlink loop (ELOOP): the link resolves back to itself';
+    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'ENAMETOOLONG': return 'the path is too long';
+    case 'EMFILE': case 'ENFILE': return 'too many open files';
+    default: break;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  // Node's messages read "EIO: i/o error, open '/the/path'": keep the code and the words.
+  return message.replace(/, \w+ '.*'$/s, '');
 }

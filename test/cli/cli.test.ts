@@ -68,7 +68,7 @@ describe('flux lint', () => {
   it('expands globs itself and recurses into directories', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flux-glob-'));
     mkdirSync(join(dir, 'a/b'), { recursive: true });
-    const ok = 'name: n\nowner: o@x.io\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n';
+    const ok = 'name: n\nowner: o@x.io\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate: {uses: http, with: {url: "https://chat.test/alerts"}}\n';
     writeFileSync(join(dir, 'a/one.yaml'), ok.replace('name: n', 'name: one'));
     writeFileSync(join(dir, 'a/b/two.yml'), ok.replace('name: n', 'name: two'));
     writeFileSync(join(dir, 'a/b/notes.txt'), 'not yaml');

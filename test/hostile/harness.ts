@@ -2,7 +2,7 @@
 // a bound (it is killed and the case fails otherwise), exits with the code the contract names
 // (never 3, the internal-fault code), prints no stack trace, leaves a run log whose every run
 // has exactly one `run.started` and one `run.finished`, and shows no secret anywhere.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,8 +28,8 @@ export interface HostileCase {
   readonly logDir?: string;
   /** Send a signal once stdout shows a text (e.g. a step has started). */
   readonly signal?: { readonly when: string; readonly send: NodeJS.Signals };
-  /** Run as this user (root can drop to `nobody`), for permission cases root would pass. */
-  readonly user?: { readonly uid: number; readonly gid: number };
+  /** Run as this user (root drops to `nobody`, see unprivilegedUser), for permission cases root would pass. */
+  readonly user?: { readonly uid: number; readonly gid: number } | undefined;
 }
 
 export interface Outcome {
@@ -133,16 +133,23 @@ export function readLogs(dir: string): { logs: Map<string, Record<string, unknow
 }
 
 /**
- * The unprivileged user permission cases run as. Tests run as root here, and root reads and
- * writes through any mode, so a case about a directory nobody may write drops to `nobody`.
- * Without such a user the case fails loudly rather than passing untested.
+ * Who can really not read or write a mode-000 entry. Tests run as root here, and permissions
+ * do not apply to root, so permission cases run flux as `nobody` (a non-root test run runs it
+ * as itself). Without such a user, or when that user cannot read the checkout, the case
+ * cannot be tested honestly and fails, loudly, saying why.
  */
-export function unprivilegedUser(): { uid: number; gid: number } {
-  if (process.getuid?.() !== 0) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
-  if (!line) throw new Error('tests run as root and there is no user `nobody` to drop to: permission cases cannot be tested');
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
+export function unprivilegedUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim());
+    if (!Number.isInteger(uid) || !Number.isInteger(gid) || uid === 0) throw new Error(`nobody is uid ${uid}`);
+    // The checkout itself must be readable by that user, or every case fails for the wrong reason.
+    execFileSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid, gid, stdio: 'pipe' });
+    return { uid, gid };
+  } catch (error) {
+    throw new Error(`permission cases run flux as an unprivileged user, and none can run it here (as root, mode 000 is readable and writable; \`nobody\` must exist and be able to read ${BIN}): ${String(error)}`);
+  }
 }
 
 /** A scratch directory with a helper to write files into it. */

@@ -23,6 +23,12 @@ describe('hostile input', () => {
   it('names duplicate keys at the second occurrence', () => {
     expect(problem('name: a\nowner: b\nname: c\n')).toMatch(/^3:1 \[yaml\] duplicate key/);
   });
+  it('names a duplicate key at the key when the first has no value (found by the fuzz test)', () => {
+    // The parser points at the end of the line before, or at a blank or comment line between.
+    expect(problem('a:\na: 1\n')).toMatch(/^2:1 \[yaml\] duplicate key/);
+    expect(problem('x:\n  a:\n\n  # note\n  a: 1\n')).toMatch(/^5:3 \[yaml\] duplicate key `a`; .*\(first defined at 2:3\)$/);
+    expect(problem('{a: 1, a: 2}\n')).toMatch(/^1:8 \[yaml\] duplicate key/);
+  });
   it('points at the first YAML syntax error only', () => {
     expect(problem('name: a\nsteps:\n  - id: [unclosed\n  - id: b\n')).toMatch(/^\d+:\d+ \[yaml\] invalid YAML/);
   });

@@ -103,6 +103,22 @@ const tables: Record<string, Table> = {
     valid: [`${head}connections: {chat: {base_url: "https://chat.test"}}\nsteps:\n  - id: a\n    on_error: escalate\n    uses: chat.request\n    with: {path: /x}\non_error:\n  escalate: {uses: chat.request, with: {path: /alerts}}\n`],
     invalid: [{ text: `${head}steps:\n  - id: a\n    on_error: escalate\n    set: {x: 1}\n  - id: b\n    wait_for: {event: e.x, timeout: 1h, on_timeout: escalate}\n`, at: ['6:15', '9:53'] }],
   },
+  'no-escalation': {
+    valid: [
+      `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate: {uses: http, with: {url: "https://x.test"}}\n`,
+      // A wrong type is the schema's to report, once.
+      `${head}steps:\n  - id: a\n    set: {x: 1}\non_error: escalate\n`,
+    ],
+    invalid: [
+      // No on_error at all: at the name, wherever it stands.
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\n`, at: ['1:1'] },
+      { text: 'owner: o@x.io\ntrigger: manual\nname: t\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['3:1'] },
+      // Recovery steps but nobody told: at the on_error key.
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  steps:\n    - id: r\n      set: {x: 2}\n`, at: ['7:1'] },
+      // A step that escalates with no target: escalation-target says so at the step, this rule at the name.
+      { text: `${head}steps:\n  - id: a\n    on_error: escalate\n    set: {x: 1}\n`, at: ['1:1'] },
+    ],
+  },
   'timeout-scope': {
     valid: [`${head}steps:\n  - id: a\n    uses: http\n    timeout: 5s\n    with: {url: "https://x.test"}\n`],
     invalid: [{ text: `${head}steps:\n  - id: a\n    timeout: 5s\n    set: {x: 1}\n`, at: ['6:5'] }],

@@ -1,6 +1,10 @@
 /**
  * Formats for machines: JSON, GitHub Actions annotations, and SARIF 2.1.0 for code scanning.
+ * JSON.stringify escapes C0 controls (ESC, BEL, CR) but not C1 controls or bidi overrides,
+ * which `json` escapes too; the GitHub format is read by the runner line by line and shown in
+ * a browser and logs, so it escapes them on its own (see `data`).
  */
+import { escapeControl } from '../../text/escape.js';
 import type { Diagnostic } from '../diagnostic.js';
 
 export interface RuleInfo {
@@ -11,10 +15,10 @@ export interface RuleInfo {
 
 /** A JSON array of `{file, line, column, endLine, endColumn, severity, ruleId, message}`. */
 export function formatJson(diagnostics: readonly Diagnostic[]): string {
-  return `${JSON.stringify(diagnostics.map((d) => ({
+  return `${json(diagnostics.map((d) => ({
     file: d.file, line: d.line, column: d.column, endLine: d.endLine ?? d.line, endColumn: d.endColumn ?? d.column,
     severity: d.severity, ruleId: d.ruleId, message: d.message,
-  })), null, 2)}\n`;
+  })))}\n`;
 }
 
 /** GitHub Actions workflow commands, one `::error` or `::warning` line per problem. */
@@ -28,8 +32,13 @@ export function formatGithub(diagnostics: readonly Diagnostic[]): string {
   }).join('');
 }
 
+/**
+ * A workflow command's message: control characters shown escaped (so an ESC or a bidi override
+ * in a file's value reaches no terminal), then GitHub's own escapes for `%`, CR and LF, which
+ * keep a value from ending the command and starting another (`\n::add-mask::`).
+ */
 function data(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return escapeControl(s, { keepLines: true }).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 function prop(s: string): string {
@@ -74,7 +83,16 @@ export function formatSarif(diagnostics: readonly Diagnostic[], rules: readonly 
       })),
     }],
   };
-  return `${JSON.stringify(log, null, 2)}\n`;
+  return `${json(log)}\n`;
+}
+
+// Characters a terminal obeys that JSON.stringify leaves raw: C1 controls (0x9B is a one-byte
+// CSI) and the bidirectional embedding, override and isolate characters.
+const RAW_IN_JSON = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Pretty JSON in which every terminal control is a \u escape: the same data, safe to print. */
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function builtinDescription(id: string): string {

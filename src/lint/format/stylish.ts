@@ -1,7 +1,10 @@
 /**
  * The terminal format: `file:line:col: message [rule-id]`, the source line, and a caret
- * marker under the span, like compilers and actionlint print.
+ * marker under the span, like compilers and actionlint print. File names, messages (which
+ * quote the file's values) and source lines come from outside: their control characters are
+ * shown escaped, never sent to the terminal.
  */
+import { escapeControl } from '../../text/escape.js';
 import { countBySeverity, type Diagnostic } from '../diagnostic.js';
 
 export interface Paint {
@@ -21,7 +24,8 @@ export function formatStylish(diagnostics: readonly Diagnostic[], sources: Reado
   const lineCache = new Map<string, string[]>();
   for (const d of diagnostics) {
     const level = d.severity === 'warning' ? `${paint.warning('warning:')} ` : '';
-    out.push(`${paint.location(`${d.file}:${d.line}:${d.column}:`)} ${level}${d.severity === 'error' ? paint.error(d.message) : d.message} ${paint.rule(`[${d.ruleId}]`)}`);
+    const message = escapeControl(d.message);
+    out.push(`${paint.location(`${escapeControl(d.file)}:${d.line}:${d.column}:`)} ${level}${d.severity === 'error' ? paint.error(message) : message} ${paint.rule(`[${d.ruleId}]`)}`);
     const text = sources.get(d.file);
     if (text === undefined) continue;
     let lines = lineCache.get(d.file);
@@ -34,12 +38,14 @@ export function formatStylish(diagnostics: readonly Diagnostic[], sources: Reado
     const gutter = String(d.line);
     const pad = ' '.repeat(gutter.length);
     const shown = source.length > 200 ? source.slice(0, 200) : source;
-    const start = Math.max(0, d.column - 1);
-    const end = d.endLine === d.line && d.endColumn !== undefined && d.endColumn > d.column ? d.endColumn - 1 : shown.length;
-    const width = Math.max(1, Math.min(end, shown.length) - start);
-    const lead = shown.slice(0, start).replace(/[^\t]/g, ' ');
+    const start = Math.min(Math.max(0, d.column - 1), shown.length);
+    const end = d.endLine === d.line && d.endColumn !== undefined && d.endColumn > d.column ? Math.min(d.endColumn - 1, shown.length) : shown.length;
+    // Escaping widens a control character to several (ESC to `\e`), so the marker is measured
+    // on the escaped text: the lead under what precedes the span, the tildes under the span.
+    const lead = visible(shown.slice(0, start)).replace(/[^\t]/g, ' ');
+    const width = Math.max(1, visible(shown.slice(start, end)).length);
     out.push(paint.dim(`${pad} |`));
-    out.push(`${paint.dim(`${gutter} |`)} ${shown}`);
+    out.push(`${paint.dim(`${gutter} |`)} ${visible(shown)}`);
     out.push(`${paint.dim(`${pad} |`)} ${lead}${paint[d.severity === 'error' ? 'error' : 'warning'](`^${'~'.repeat(width - 1)}`)}`);
   }
   if (diagnostics.length > 0) {
@@ -49,6 +55,11 @@ export function formatStylish(diagnostics: readonly Diagnostic[], sources: Reado
     out.push(`${plural(errors + warnings, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${plural(files, 'file')}`);
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
+/** A source line as shown: tabs kept (the marker lead copies them), other controls escaped. */
+function visible(text: string): string {
+  return escapeControl(text, { keepLines: true });
 }
 
 function plural(n: number, word: string): string {

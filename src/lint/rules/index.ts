@@ -12,6 +12,7 @@ import { eventCycle } from './event-cycle.js';
 import { expressionSyntax } from './expression-syntax.js';
 import { expressionType } from './expression-type.js';
 import { inputsSchema } from './inputs-schema.js';
+import { noEscalation } from './no-escalation.js';
 import { owner } from './owner.js';
 import { secretReference } from './secret-reference.js';
 import { stepReference } from './step-reference.js';
@@ -33,6 +34,7 @@ export const rules: readonly Rule[] = [
   expressionSyntax,
   expressionType,
   inputsSchema,
+  noEscalation,
   owner,
   secretReference,
   stepReference,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import type { ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
-import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, ValueTooDeep, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
 import { prepareRun } from './prepare.js';
@@ -22,6 +22,13 @@ const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
 
 /** How long an escalation call may take unless its connection sets a timeout. */
 const ESCALATION_TIMEOUT_MS = 30_000;
+
+/**
+ * How long the step loop may run without giving the event loop a turn. Steps such as `set` and
+ * `if` are synchronous, and a run of them chains only microtasks: without a yield, a signal
+ * handler (Ctrl-C) would not run until the whole run had finished.
+ */
+const YIELD_AFTER_MS = 15;
 
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
 
@@ -48,6 +55,8 @@ class Run {
   private readonly random: () => number;
   private context: CelContext = {};
   private stopped = false;
+  /** performance.now() when the step loop last yielded to the event loop (scheduling, not run time). */
+  private lastYield = performance.now();
   private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly req: RunRequest) {
@@ -105,7 +114,15 @@ class Run {
 
   /** Checks the event and secrets and builds the expression context; returns why the run is refused. */
   private prepare(): string | undefined {
-    const prepared = prepareRun(this.req, this.started);
+    let prepared: ReturnType<typeof prepareRun>;
+    try {
+      prepared = prepareRun(this.req, this.started);
+    } catch (e) {
+      // The event (or env) cannot cross into expressions; the CLI refuses such events earlier,
+      // but other callers may not.
+      if (e instanceof ValueTooDeep) return `the event cannot be read by expressions: ${e.message}`;
+      throw e;
+    }
     if (!prepared.ok) return prepared.rejection;
     this.context = prepared.context;
     return undefined;
@@ -204,6 +221,12 @@ class Run {
       if (this.stopped) return;
       const step = asRecord(raw);
       if (step) await this.runStep(step, frame);
+      if (performance.now() - this.lastYield >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+      }
+      // Checked after every step too, so a cancel that arrives during the last step is not lost.
+      if (this.signal.aborted) throw new Cancelled();
     }
   }
 

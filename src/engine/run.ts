@@ -89,7 +89,7 @@ class Run {
 
   async execute(): Promise<RunResult> {
     const wf = this.req.workflow;
-    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: sha256(JSON.stringify(this.req.event ?? null)), file: wf.file, dry_run: this.req.dryRun === true });
+    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventDigest(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
     const rejection = this.prepare();
     if (rejection) return this.finish('rejected', { message: rejection });
     let status: RunStatus = 'succeeded';
@@ -468,6 +468,19 @@ class Run {
     const matchScope = this.scope([...scope.loopVars, 'item']);
     const match = (payload: unknown) => wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(payload) });
     return waitForStep(wf, id, match, { clock: this.req.clock, signal: this.signal, dryRun: this.req.dryRun === true, ...(this.req.events ? { events: this.req.events } : {}) });
+  }
+}
+
+/**
+ * SHA-256 of the event's JSON. An event nested too deeply for JSON.stringify (a RangeError) is
+ * rejected by prepare() before any step runs; it gets the digest of the empty string, which no
+ * JSON text has, so the run still starts and ends on record instead of crashing.
+ */
+function eventDigest(event: unknown): string {
+  try {
+    return sha256(JSON.stringify(event ?? null));
+  } catch {
+    return sha256('');
   }
 }
 

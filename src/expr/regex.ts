@@ -60,9 +60,8 @@ function compileUncached(pattern: string): Compiled {
 }
 
 function describe(error: Re2js.RE2JSException): string {
-  const e = error as Re2js.RE2JSException & { getDescription?: () => string };
-  const text = typeof e.getDescription === 'function' ? e.getDescription() : e.message;
-  return text.replace(/^error parsing regexp: /, '');
+  // re2js's message names the offending part: "error parsing regexp: invalid escape sequence: `\1`".
+  return error.message.replace(/^error parsing regexp: /, '');
 }
 
 function quotePattern(pattern: string): string {

@@ -100,6 +100,13 @@ const ROWS: readonly Row[] = [
     check: failedWith('ran longer than 1000 ms, the time limit of one expression'),
   },
   {
+    name: 'duration() of a long attacker string (cel-js parses it in cubic time): stopped at the time limit',
+    steps: [{ id: 'parse', set: { s: '${{ duration(event.d).getSeconds() }}' } }],
+    event: JSON.stringify({ d: '1'.repeat(5000) }),
+    exit: 1,
+    check: failedWith('ran longer than 1000 ms, the time limit of one expression'),
+  },
+  {
     name: 'a list grown from the event past the size limit',
     steps: [{ id: 'grow', set: { v: '${{ event.items.map(a, event.items.map(b, event.items)) }}' } }],
     event: JSON.stringify({ items: Array.from({ length: 101 }, (_, i) => i) }),

@@ -1,8 +1,10 @@
 /**
  * Evaluating templates at run time. A string that is exactly one `${{ … }}` keeps the
  * expression's type; any other string is interpolated. Values cross into CEL with whole JSON
- * numbers as CEL ints (so `event.count + 1` works) and come back as plain JSON: ints and
- * doubles as numbers, timestamps as ISO strings, bytes as base64.
+ * numbers as CEL ints (so `event.count + 1` works) and objects as Maps (so every key, even
+ * `__proto__` or `constructor`, is data), and come back as plain JSON: ints and doubles as
+ * numbers, timestamps as ISO strings, bytes as base64. Expressions that can loop run within the
+ * limits of budget.ts; values nested deeper than MAX_VALUE_DEPTH are refused, not overflowed.
  */
 import { BudgetExceeded, needsGuard, runGuarded, SizeMeter } from './budget.js';
 import { parseExpression, type Scope } from './cel.js';

@@ -46,29 +46,18 @@ export function exceedsBounds(value: unknown, bounds: JsonBounds, what = 'the ev
 }
 
 /**
- * SHA-256 of a value's JSON text. Values within the event bounds hash `JSON.stringify`; a
- * value past them (which `JSON.stringify` may not survive) is hashed from a bounded walk, so a
- * refused event still gets a stable identifier in its `run.started` record.
+ * SHA-256 of the event's JSON. An event nested too deeply for JSON.stringify (a RangeError) is
+ * refused before any step runs; it gets the digest of the empty string, which no JSON text
+ * has, so the run still starts and ends on record instead of crashing.
  */
-export function eventSha256(value: unknown, withinBounds: boolean): string {
-  const hash = createHash('sha256');
-  if (withinBounds) return hash.update(JSON.stringify(value ?? null)).digest('hex');
-  const stack: unknown[] = [value ?? null];
-  let budget = MAX_EVENT_BYTES * 4;
-  while (stack.length > 0 && budget > 0) {
-    const v = stack.pop();
-    if (v !== null && typeof v === 'object') {
-      const entries = Array.isArray(v) ? v.map((item, i) => [String(i), item] as const) : Object.entries(v);
-      hash.update(Array.isArray(v) ? '[' : '{');
-      for (let i = entries.length - 1; i >= 0; i--) stack.push(entries[i]![1], `\u0000${entries[i]![0]}`);
-      budget -= entries.length + 1;
-    } else {
-      const text = typeof v === 'string' ? v : JSON.stringify(v) ?? 'null';
-      hash.update(text);
-      budget -= text.length;
-    }
+export function eventSha256(event: unknown): string {
+  let text = '';
+  try {
+    text = JSON.stringify(event ?? null);
+  } catch {
+    // too deep to serialise: the empty text's digest marks it
   }
-  return hash.digest('hex');
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** 1 MiB, 512 KiB, 300 bytes. */

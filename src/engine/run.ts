@@ -7,7 +7,7 @@
 import { resolveUses } from '../connectors/index.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
-import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
+import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, ValueTooDeep, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
 import { eventSha256, exceedsBounds, MAX_EVENT_BYTES, MAX_EVENT_DEPTH } from './limits.js';
@@ -22,6 +22,13 @@ const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
 
 /** How long an escalation call may take unless its connection sets a timeout. */
 const ESCALATION_TIMEOUT_MS = 30_000;
+
+/**
+ * How long the step loop may run without giving the event loop a turn. Steps such as `set` and
+ * `if` are synchronous, and a run of them chains only microtasks: without a yield, a signal
+ * handler (Ctrl-C) would not run until the whole run had finished.
+ */
+const YIELD_AFTER_MS = 15;
 
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response'];
 
@@ -50,6 +57,8 @@ class Run {
   private stopped = false;
   /** Set when the journal could not write a record: the run stops and fails with it. */
   private journalFailure: Error | undefined;
+  /** performance.now() when the step loop last yielded to the event loop (scheduling, not run time). */
+  private lastYield = performance.now();
   private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly req: RunRequest) {
@@ -94,7 +103,7 @@ class Run {
     const wf = this.req.workflow;
     // Outside data is bounded before anything reads it: a deep or huge event is refused whole.
     const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_EVENT_DEPTH, maxBytes: MAX_EVENT_BYTES });
-    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event, refusal === undefined), file: wf.file, dry_run: this.req.dryRun === true });
+    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
     if (refusal !== undefined) return this.finish('rejected', { message: refusal });
     const rejection = this.prepare();
     if (rejection) return this.finish('rejected', { message: rejection });
@@ -126,7 +135,15 @@ class Run {
 
   /** Checks the event and secrets and builds the expression context; returns why the run is refused. */
   private prepare(): string | undefined {
-    const prepared = prepareRun(this.req, this.started);
+    let prepared: ReturnType<typeof prepareRun>;
+    try {
+      prepared = prepareRun(this.req, this.started);
+    } catch (e) {
+      // The event (or env) cannot cross into expressions; the CLI refuses such events earlier,
+      // but other callers may not.
+      if (e instanceof ValueTooDeep) return `the event cannot be read by expressions: ${e.message}`;
+      throw e;
+    }
     if (!prepared.ok) return prepared.rejection;
     this.context = prepared.context;
     return undefined;
@@ -225,6 +242,12 @@ class Run {
       if (this.stopped) return;
       const step = asRecord(raw);
       if (step) await this.runStep(step, frame);
+      if (performance.now() - this.lastYield >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+      }
+      // Checked after every step too, so a cancel that arrives during the last step is not lost.
+      if (this.signal.aborted) throw new Cancelled();
     }
   }
 

@@ -4,6 +4,7 @@
  * CEL is safe by design: no eval, no Function, nothing that reaches Node.
  */
 import { Environment } from '@marcbachmann/cel-js';
+import { registerMatches } from './regex.js';
 
 /** The context names an expression may use; which are visible depends on where it stands. */
 export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index';
@@ -42,6 +43,7 @@ export function environmentFor(scope: Scope): Environment {
   let env = environments.get(key);
   if (!env) {
     env = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 5000, maxDepth: 100 } });
+    registerMatches(env);
     for (const name of scope.contexts) {
       const type = name === 'event' && scope.eventSchema ? scope.eventSchema : CONTEXT_TYPES[name];
       if (typeof type === 'string') env.registerVariable(name, type);

@@ -1,11 +1,28 @@
 /**
  * Evaluating templates at run time. A string that is exactly one `${{ … }}` keeps the
  * expression's type; any other string is interpolated. Values cross into CEL with whole JSON
- * numbers as CEL ints (so `event.count + 1` works) and come back as plain JSON: ints and
- * doubles as numbers, timestamps as ISO strings, bytes as base64.
+ * numbers as CEL ints (so `event.count + 1` works) and objects as Maps (so every key, even
+ * `__proto__` or `constructor`, is data), and come back as plain JSON: ints and doubles as
+ * numbers, timestamps as ISO strings, bytes as base64. Expressions that can loop run within the
+ * limits of budget.ts; values nested deeper than MAX_VALUE_DEPTH are refused, not overflowed.
  */
+import { BudgetExceeded, needsGuard, runGuarded, SizeMeter } from './budget.js';
 import { parseExpression, type Scope } from './cel.js';
 import { hasExpression, parseTemplate, quoteSource, type Template } from './template.js';
+
+/**
+ * How deeply nested a value may be to cross into or out of CEL. The conversions recurse, and
+ * data from outside (an event, a response) can be nested thousands of levels deep.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
+/** A value nested deeper than MAX_VALUE_DEPTH. */
+export class ValueTooDeep extends Error {
+  override readonly name = 'ValueTooDeep';
+  constructor() {
+    super(`a value is nested deeper than ${MAX_VALUE_DEPTH} levels, the limit for data that expressions read`);
+  }
+}
 
 /** An expression failed while evaluating: which one and why. */
 export class ExpressionError extends Error {
@@ -18,7 +35,11 @@ export class ExpressionError extends Error {
 /** The values expressions read, already converted to CEL's view (see toCel). */
 export type CelContext = Record<string, unknown>;
 
-type Compiled = (context: CelContext) => unknown;
+/** A compiled expression: guarded ones run under the time and size limits of budget.ts. */
+interface Compiled {
+  readonly guarded: boolean;
+  readonly run: (context: CelContext) => unknown;
+}
 
 const compiled = new Map<string, Compiled>();
 const templates = new Map<string, Template>();
@@ -31,11 +52,14 @@ function compile(source: string, scope: Scope): Compiled {
     const result = parseExpression(source, scope);
     if (result.ok) {
       const parsed = result.parsed;
-      fn = (context) => parsed(context);
+      fn = needsGuard(parsed.ast) ? { guarded: true, run: (context) => runGuarded(() => parsed(context)) } : { guarded: false, run: (context) => parsed(context) };
     } else {
       const reason = result.problem.message;
-      fn = () => {
-        throw new ExpressionError(source, reason);
+      fn = {
+        guarded: false,
+        run: () => {
+          throw new ExpressionError(source, reason);
+        },
       };
     }
     if (compiled.size > 10_000) compiled.clear();
@@ -57,9 +81,11 @@ function templateOf(text: string): Template {
 /** Evaluates one expression source in a context; the result is plain JSON. */
 export function evaluateExpression(source: string, scope: Scope, context: CelContext): unknown {
   try {
-    return fromCel(compile(source, scope)(context));
+    const fn = compile(source, scope);
+    return toPlain(fn.run(context), 0, fn.guarded ? new SizeMeter() : undefined);
   } catch (error) {
     if (error instanceof ExpressionError) throw error;
+    if (error instanceof BudgetExceeded) throw new ExpressionError(source, error.message);
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
     throw new ExpressionError(source, lowerFirst(message.replace(/\.$/, '')));
   }
@@ -81,14 +107,21 @@ export function renderString(text: string, scope: Scope, context: CelContext): u
 
 /** Renders every string inside a value (objects and lists are walked; keys are kept). */
 export function renderValue(value: unknown, scope: Scope, context: CelContext): unknown {
+  return render(value, scope, context, 0);
+}
+
+function render(value: unknown, scope: Scope, context: CelContext, depth: number): unknown {
   if (typeof value === 'string') return renderString(value, scope, context);
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope, context));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, scope, context);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_VALUE_DEPTH) throw new ValueTooDeep();
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = render(value[i], scope, context, depth + 1);
     return out;
   }
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value)) setKey(out, k, render((value as Record<string, unknown>)[k], scope, context, depth + 1));
+  return out;
 }
 
 /** Evaluates a condition: true/false literals, or an expression that must give a bool. */
@@ -101,39 +134,87 @@ export function evaluateCondition(condition: unknown, scope: Scope, context: Cel
   return value;
 }
 
-/** Converts JSON into CEL's view: whole numbers become ints (bigint), other numbers stay doubles. */
+/**
+ * Converts JSON into CEL's view: whole numbers become ints (bigint), other numbers stay doubles,
+ * and objects become Maps. cel-js reads a plain object's `constructor` to type it, so data with a
+ * `constructor` key would not be a map to it, and a `__proto__` key copied by assignment sets a
+ * prototype instead of a key: in a Map, every key is only data.
+ */
 export function toCel(value: unknown): unknown {
+  return celOf(value, 0);
+}
+
+function celOf(value: unknown, depth: number): unknown {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
-  if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toCel(v);
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    if (depth >= MAX_VALUE_DEPTH) throw new ValueTooDeep();
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = celOf(value[i], depth + 1);
+    return out;
+  }
+  if (isPlainObject(value)) {
+    if (depth >= MAX_VALUE_DEPTH) throw new ValueTooDeep();
+    const out = new Map<string, unknown>();
+    for (const k of Object.keys(value)) out.set(k, celOf(value[k], depth + 1));
     return out;
   }
   return value;
 }
 
-/** Converts a CEL result back to plain JSON. */
+/** Converts a CEL result back to plain JSON (objects whose keys are all data, whatever they are). */
 export function fromCel(value: unknown): unknown {
+  return toPlain(value, 0, undefined);
+}
+
+function toPlain(value: unknown, depth: number, meter: SizeMeter | undefined): unknown {
+  if (typeof value === 'string') {
+    meter?.addText(value);
+    return value;
+  }
   if (typeof value === 'bigint') {
     const n = Number(value);
     return Number.isSafeInteger(n) ? n : value.toString();
   }
   if (value === undefined) return null;
+  if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (Array.isArray(value)) return value.map(fromCel);
+  if (depth >= MAX_VALUE_DEPTH) throw new ValueTooDeep();
+  if (Array.isArray(value)) {
+    meter?.addElements(value.length);
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = toPlain(value[i], depth + 1, meter);
+    return out;
+  }
+  const out: Record<string, unknown> = {};
   if (value instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of value) out[String(k)] = fromCel(v);
+    meter?.addElements(value.size);
+    for (const [k, v] of value) {
+      const key = String(k);
+      meter?.addText(key);
+      setKey(out, key, toPlain(v, depth + 1, meter));
+    }
     return out;
   }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = fromCel(v);
-    return out;
+  const keys = Object.keys(value);
+  meter?.addElements(keys.length);
+  for (const k of keys) {
+    meter?.addText(k);
+    setKey(out, k, toPlain((value as Record<string, unknown>)[k], depth + 1, meter));
   }
-  return value;
+  return out;
+}
+
+/** Sets a key as data: a `__proto__` key assigned with `=` would set the prototype instead. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 /** How a value reads when interpolated into a string. */

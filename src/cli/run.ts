@@ -81,15 +81,18 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
     return ExitCode.usage;
   }
   const fileValues = readEnvFile(options.envFile, io);
-  const lookup = (name: string) => io.env[name] ?? fileValues[name];
+  const own = (values: Readonly<Record<string, string | undefined>>, name: string) => (Object.hasOwn(values, name) ? values[name] : undefined);
+  const lookup = (name: string) => own(io.env, name) ?? own(fileValues, name);
   const declared = Array.isArray(loaded.workflow.value.secrets) ? (loaded.workflow.value.secrets as unknown[]).map(String) : [];
   const secrets: Record<string, string> = {};
   for (const name of declared) {
     const value = lookup(name);
-    if (value !== undefined) secrets[name] = value;
+    if (value !== undefined) Object.defineProperty(secrets, name, { value, enumerable: true });
   }
   const environment: Record<string, string | undefined> = {};
-  for (const name of Object.keys((loaded.workflow.value.env as Record<string, unknown> | undefined) ?? {})) environment[name] = lookup(name);
+  for (const name of Object.keys((loaded.workflow.value.env as Record<string, unknown> | undefined) ?? {})) {
+    Object.defineProperty(environment, name, { value: lookup(name), enumerable: true });
+  }
   const logDir = options.logDir ? resolveDir(options.logDir, io) : io.env.FLUX_HOME ? join(resolveDir(io.env.FLUX_HOME, io), 'logs') : join(io.cwd, '.flux', 'logs');
 
   const controller = new AbortController();

@@ -31,27 +31,26 @@ export function prepareRun(req: RunRequest, started: number): Prepared {
     }
   }
   const declared = Array.isArray(wf.secrets) ? wf.secrets.filter((s): s is string => typeof s === 'string') : [];
-  const missing = declared.filter((name) => req.secrets[name] === undefined || req.secrets[name] === '');
+  // Own values only: a secret or setting may be named `constructor` or `__proto__`.
+  const secretOf = (name: string): string | undefined => (Object.hasOwn(req.secrets, name) ? req.secrets[name] : undefined);
+  const missing = declared.filter((name) => secretOf(name) === undefined || secretOf(name) === '');
   if (missing.length > 0) {
     const names = missing.map((m) => `\`${m}\``).join(', ');
     return { ok: false, rejection: `secret${missing.length === 1 ? '' : 's'} ${names} not set; set ${missing.length === 1 ? 'it' : 'them'} in the environment or in an env file (--env-file)` };
   }
-  const short = declared.filter((name) => req.secrets[name]!.length < MIN_SECRET_LENGTH);
+  const short = declared.filter((name) => secretOf(name)!.length < MIN_SECRET_LENGTH);
   if (short.length > 0) {
     const names = short.map((m) => `\`${m}\``).join(', ');
     return { ok: false, rejection: `secret${short.length === 1 ? '' : 's'} ${names} ${short.length === 1 ? 'is' : 'are'} shorter than ${MIN_SECRET_LENGTH} characters; a value that short cannot be masked in logs without garbling them, and is no secret` };
   }
-  const secrets: Record<string, string> = {};
-  for (const name of declared) {
-    secrets[name] = req.secrets[name]!;
-    req.masker.add(secrets[name]);
-  }
-  const env: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(asRecord(wf.env) ?? {})) {
-    const override = req.environment[name];
-    env[name] = override !== undefined ? override : value;
-  }
+  // Maps, as CEL reads them: any name is a key, never a property of the object itself.
+  const secrets = new Map(declared.map((name) => [name, secretOf(name)!]));
+  for (const value of secrets.values()) req.masker.add(value);
+  const env = new Map(Object.entries(asRecord(wf.env) ?? {}).map(([name, value]) => {
+    const override = Object.hasOwn(req.environment, name) ? req.environment[name] : undefined;
+    return [name, toCel(override !== undefined ? override : value)];
+  }));
   const run = { id: req.runId, started_at: new Date(started).toISOString(), trigger: req.trigger, attempt: 1 };
   const workflow = { name: req.workflow.name, owner: req.workflow.owner, version: req.workflow.version };
-  return { ok: true, context: { event: toCel(req.event ?? {}), steps: {}, secrets, env: toCel(env), run: toCel(run), workflow } };
+  return { ok: true, context: { event: toCel(req.event ?? {}), steps: new Map(), secrets, env, run: toCel(run), workflow } };
 }

@@ -37,7 +37,11 @@ interface Frame {
   readonly path: string;
   readonly index: readonly number[];
   readonly loopVars: Readonly<Record<string, unknown>>;
-  readonly steps: Record<string, unknown>;
+  /**
+   * Finished steps by id, as expressions read them. A Map, not an object: a step may be called
+   * `constructor`, and CEL must see that as a key, not as the object's class.
+   */
+  readonly steps: Map<string, unknown>;
   readonly top: boolean;
 }
 
@@ -111,7 +115,7 @@ class Run {
     let error: ErrorInfo | undefined;
     let escalation: RunResult['escalation'];
     try {
-      await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Record<string, unknown>, top: true });
+      await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Map<string, unknown>, top: true });
     } catch (e) {
       if (this.journalFailure) {
         const failure = new StepFailure(this.journalFailure.message, undefined);
@@ -180,7 +184,7 @@ class Run {
     if (Array.isArray(recovery)) {
       this.stopped = false;
       try {
-        await this.runList(recovery, { path: 'on_error', index: [], loopVars: {}, steps: this.context.steps as Record<string, unknown>, top: false });
+        await this.runList(recovery, { path: 'on_error', index: [], loopVars: {}, steps: this.context.steps as Map<string, unknown>, top: false });
       } catch {
         // A failing recovery step is journaled like any step; the run keeps its first error.
       }
@@ -270,7 +274,7 @@ class Run {
       }
     }
     if (!run) {
-      frame.steps[id] = stepView(null, 'skipped');
+      frame.steps.set(id, stepView(null, 'skipped'));
       this.record({ type: 'step.finished', step: id, path, ...indexField, status: 'skipped', duration_ms: 0, attempt: 0 });
       if (frame.top) this.summaries.push({ step: id, path, status: 'skipped', duration_ms: 0, attempts: 0 });
       return;
@@ -316,7 +320,7 @@ class Run {
         // A dry run has no responses, so expressions that read them cannot be evaluated: the
         // step would run, with a value that is only known for real.
         const unresolved = { dry_run: true, unresolved: e.message };
-        frame.steps[id] = stepView(unresolved, 'succeeded');
+        frame.steps.set(id, stepView(unresolved, 'succeeded'));
         this.finishStep(step, frame, path, started, 'succeeded', attempts, unresolved);
         return;
       }
@@ -325,7 +329,7 @@ class Run {
         // A nested step failed and stopped its container: record the container, then pass the
         // failure on (naming the nested step) unless the container itself says continue.
         const continued = step.on_error === 'continue';
-        frame.steps[id] = stepView(null, 'failed', failure.message);
+        frame.steps.set(id, stepView(null, 'failed', failure.message));
         this.finishStep(step, frame, path, started, 'failed', attempts, null, failure.message, undefined, continued);
         if (continued) {
           this.stopped = false;
@@ -338,14 +342,14 @@ class Run {
     // A failed call is handled here, outside the try: fail() throws to stop the run, and that
     // must not be caught above and recorded a second time.
     if (callFailure) return this.fail(step, frame, path, started, attempts, callFailure, httpStatus, output);
-    frame.steps[id] = stepView(output, 'succeeded');
+    frame.steps.set(id, stepView(output, 'succeeded'));
     this.finishStep(step, frame, path, started, 'succeeded', attempts, output, undefined, httpStatus);
   }
 
   private fail(step: RawStep, frame: Frame, path: string, started: number, attempts: number, failure: StepFailure, httpStatus?: number, output: unknown = null): void {
     const id = String(step.id);
     const mode = step.on_error === 'continue' ? 'continue' : step.on_error === 'escalate' ? 'escalate' : failure.mode;
-    frame.steps[id] = stepView(output, 'failed', failure.message);
+    frame.steps.set(id, stepView(output, 'failed', failure.message));
     this.finishStep(step, frame, path, started, 'failed', attempts, output, failure.message, httpStatus ?? failure.httpStatus, mode === 'continue');
     if (mode === 'continue') return;
     this.stopped = true;
@@ -453,7 +457,7 @@ class Run {
       while (failure === undefined && !this.signal.aborted) {
         const i = next++;
         if (i >= items.length) return;
-        const steps: Record<string, unknown> = { ...frame.steps };
+        const steps = new Map(frame.steps);
         const itemFrame: Frame = { path, index: [...frame.index, i], loopVars: { ...frame.loopVars, [as]: toCel(items[i]) }, steps, top: false };
         try {
           await this.runList(fe.steps, itemFrame);
@@ -462,9 +466,9 @@ class Run {
           return;
         }
         // Another item failed while this one ran and it stopped early: it does not count as done.
-        if (innerIds.some((inner) => steps[inner] === frame.steps[inner] || steps[inner] === undefined)) return;
+        if (innerIds.some((inner) => steps.get(inner) === frame.steps.get(inner) || steps.get(inner) === undefined)) return;
         const collected: Record<string, unknown> = {};
-        for (const inner of innerIds) collected[inner] = (steps[inner] as Record<symbol, unknown> | undefined)?.[RAW] ?? null;
+        for (const inner of innerIds) collected[inner] = (steps.get(inner) as Record<symbol, unknown> | undefined)?.[RAW] ?? null;
         results[i] = collected;
         done++;
         this.req.onProgress?.({ step: id, path, done, total: items.length });

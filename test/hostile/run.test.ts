@@ -67,6 +67,13 @@ describe('hostile events and command lines', () => {
     }
   });
 
+  it('reads steps, secrets and settings named constructor or __proto__ as plain names', async () => {
+    w.write('names.yaml', `${head('names')}secrets: [constructor, __proto__]\nenv: { toString: "t", hasOwnProperty: "h" }\nsteps:\n  - id: constructor\n    set: { a: 1 }\n  - id: b\n    set: { x: "\${{ steps.constructor.output.a }}", s: "\${{ secrets.constructor + secrets.__proto__ }}", e: "\${{ env.toString + env.hasOwnProperty }}" }\n`);
+    const o = await expectContract({ args: ['run', 'names.yaml', '--json'], cwd: w.dir, env: { constructor: 'first-secret', ['__proto__']: 'second-secret' }, exit: 0, withinMs: 10_000, logDir: LOGS, secrets: ['first-secret', 'second-secret'] });
+    const b = records(o).find((r) => r.type === 'step.finished' && r.step === 'b')?.output;
+    expect(b).toEqual({ x: 1, s: '***', e: 'th' });
+  });
+
   it.each([
     { name: 'a FIFO', make: (p: string) => execFileSync('mkfifo', [p]), message: 'is not a regular file' },
     { name: 'a symlink to /dev/zero', make: (p: string) => symlinkSync('/dev/zero', p), message: 'is not a regular file' },

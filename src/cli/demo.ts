@@ -13,7 +13,7 @@ import { sandboxEnvironment, startSandbox } from '../sandbox/server.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { triggerOf } from '../workflow/model.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
-import { version } from './main.js';
+import { version } from './version.js';
 import { executeRun, preferFastExit } from './run.js';
 
 /** The order the examples run in: a lead arrives first, the weekly report comes last. */
@@ -28,7 +28,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
     const path = join(dir, file);
     const shown = displayPath(path, io.cwd);
     const loaded = await loadWorkflow(path, shown);
-    if (!loaded.ok) throw new UsageError(`${shown} has errors; run flux lint ${shown}`);
+    if (!loaded.ok) throw new UsageError(loaded.ioMessage ?? `${shown} has errors; run flux lint ${shown}`);
     workflows.set(loaded.workflow.name, loaded.workflow);
   }
   const sandbox = await startSandbox();

@@ -14,7 +14,7 @@ import { lintFiles } from '../lint/linter.js';
 import { rules } from '../lint/rules/index.js';
 import { escapeControl } from '../text/escape.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
-import { version } from './main.js';
+import { version } from './version.js';
 
 export interface LintOptions {
   readonly format: 'stylish' | 'json' | 'github' | 'sarif';

@@ -3,15 +3,9 @@
  * (lazily, so `flux --version` stays as fast as bare node) and returns the exit code.
  * Only this layer prints.
  */
-import { readFileSync } from 'node:fs';
 import { escapeControl } from '../text/escape.js';
 import { ExitCode, processIo, UsageError, type Io } from './io.js';
-
-/** The package version, read once from package.json. */
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { version } from './version.js';
 
 /** Runs flux with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {

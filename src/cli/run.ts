@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import { SkippingClock, systemClock, type Clock } from '../engine/clock.js';
-import { formatBytes, MAX_EVENT_BYTES } from '../engine/limits.js';
+import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
 import { newRunId } from '../engine/run-id.js';
 import { runWorkflow } from '../engine/run.js';
 import type { EventSource, LoadedWorkflow, RunResult } from '../engine/types.js';
@@ -20,7 +20,7 @@ import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
 import { escapeControl } from '../text/escape.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
-import { version } from './main.js';
+import { version } from './version.js';
 import { ProgressPrinter } from './progress.js';
 
 export interface RunOptions {

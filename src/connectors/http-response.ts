@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { Masker } from '../secrets/masker.js';
 import { escapeControl } from '../text/escape.js';
 import { HttpFailure, originOf } from './http-failure.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
+import { formatBytes, MAX_JSON_DEPTH, nestsDeeperThan } from '../limits/json.js';
 import type { CallOutcome } from './runtime.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -115,8 +115,4 @@ function isUtf8(bytes: Buffer): boolean {
   } catch {
     return false;
   }
-}
-
-function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : `${n} bytes`;
 }

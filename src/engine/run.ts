@@ -4,13 +4,14 @@
  * timeouts), and on failure escalate to the owner and run the recovery steps. Every step's
  * outcome is journaled as it happens, and every run ends with a recorded terminal state.
  */
+import { createHash } from 'node:crypto';
 import { resolveUses } from '../connectors/index.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ConnectionConfig } from '../connectors/runtime.js';
 import type { ContextName, Scope } from '../expr/cel.js';
 import { evaluateCondition, ExpressionError, renderString, renderValue, toCel, ValueTooDeep, type CelContext } from '../expr/evaluate.js';
 import { capOutput, RUN_LOG_VERSION, type ErrorInfo, type RecordBase, type RunRecord, type RunStatus, type StepStatus } from '../store/run-log.js';
+import { exceedsBounds, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '../limits/json.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
-import { eventSha256, exceedsBounds, MAX_EVENT_BYTES, MAX_EVENT_DEPTH } from './limits.js';
 import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
 import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './step-state.js';
@@ -106,7 +107,7 @@ class Run {
   async execute(): Promise<RunResult> {
     const wf = this.req.workflow;
     // Outside data is bounded before anything reads it: a deep or huge event is refused whole.
-    const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_EVENT_DEPTH, maxBytes: MAX_EVENT_BYTES });
+    const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event');
     this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
     if (refusal !== undefined) return this.finish('rejected', { message: refusal });
     const rejection = this.prepare();
@@ -497,4 +498,19 @@ class Run {
     const match = (payload: unknown) => wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(payload) });
     return waitForStep(wf, id, match, { clock: this.req.clock, signal: this.signal, dryRun: this.req.dryRun === true, ...(this.req.events ? { events: this.req.events } : {}) });
   }
+}
+
+/**
+ * SHA-256 of the event's JSON. An event nested too deeply for JSON.stringify (a RangeError) is
+ * refused before any step runs; it gets the digest of the empty string, which no JSON text
+ * has, so the run still starts and ends on record instead of crashing.
+ */
+function eventSha256(event: unknown): string {
+  let text = '';
+  try {
+    text = JSON.stringify(event ?? null);
+  } catch {
+    // too deep to serialise: the empty text's digest marks it
+  }
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DeadlineExpired, startDeadline } from '../../src/connectors/deadline.js';
 import { createHttp } from '../../src/connectors/http.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../src/connectors/json-depth.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../src/limits/json.js';
 import type { CallContext, CallOutcome, ConnectorRuntime } from '../../src/connectors/runtime.js';
 import { Masker } from '../../src/secrets/masker.js';
 import { startHostileServer, type HostileServer } from './hostile-server.js';

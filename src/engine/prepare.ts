@@ -50,7 +50,7 @@ export function prepareRun(req: RunRequest, started: number): Prepared {
     const override = Object.hasOwn(req.environment, name) ? req.environment[name] : undefined;
     return [name, toCel(override !== undefined ? override : value)];
   }));
-  const run = { id: req.runId, started_at: new Date(started).toISOString(), trigger: req.trigger, attempt: 1 };
+  const run = { id: req.runId, started_at: new Date(started).toISOString(), trigger: req.trigger, attempt: req.attempt ?? 1 };
   const workflow = { name: req.workflow.name, owner: req.workflow.owner, version: req.workflow.version };
   return { ok: true, context: { event: toCel(req.event ?? {}), steps: new Map(), secrets, env, run: toCel(run), workflow } };
 }

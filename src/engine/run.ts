@@ -16,7 +16,7 @@ import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
 import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './step-state.js';
 import { waitForStep, waitStep } from './waits.js';
-import type { RunRequest, RunResult, StepSummary } from './types.js';
+import { stepKey, type JournaledStep, type RunRequest, type RunResult, type StepSummary } from './types.js';
 
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
 const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
@@ -62,6 +62,8 @@ class Run {
   private stopped = false;
   /** Set when the journal could not write a record: the run stops and fails with it. */
   private journalFailure: Error | undefined;
+  /** Journal writes of completed steps not yet confirmed; awaited before the next step. */
+  private pendingJournal: Promise<void>[] = [];
   /** performance.now() when the step loop last yielded to the event loop (scheduling, not run time). */
   private lastYield = performance.now();
   private readonly scopes = new Map<string, Scope>();
@@ -108,7 +110,9 @@ class Run {
     const wf = this.req.workflow;
     // Outside data is bounded before anything reads it: a deep or huge event is refused whole.
     const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event');
-    this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
+    const attempt = this.req.attempt ?? 1;
+    if (attempt > 1) this.record({ type: 'run.resumed', attempt, replayable: this.req.history?.size ?? 0 });
+    else this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
     if (refusal !== undefined) return this.finish('rejected', { message: refusal });
     const rejection = this.prepare();
     if (rejection) return this.finish('rejected', { message: rejection });
@@ -117,6 +121,7 @@ class Run {
     let escalation: RunResult['escalation'];
     try {
       await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Map<string, unknown>, top: true });
+      await this.settleJournal();
     } catch (e) {
       if (this.journalFailure) {
         const failure = new StepFailure(this.journalFailure.message, undefined);
@@ -247,6 +252,7 @@ class Run {
       if (this.stopped) return;
       const step = asRecord(raw);
       if (step) await this.runStep(step, frame);
+      if (this.pendingJournal.length > 0) await this.settleJournal();
       if (performance.now() - this.lastYield >= YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.lastYield = performance.now();
@@ -259,6 +265,8 @@ class Run {
   private async runStep(step: RawStep, frame: Frame): Promise<void> {
     const id = String(step.id);
     const path = frame.path ? `${frame.path}/${id}` : id;
+    const journaled = this.req.history?.get(stepKey(id, frame.index));
+    if (journaled) return this.replay(journaled, frame);
     const scope = this.scope(Object.keys(frame.loopVars));
     const ctx = this.contextFor(frame);
     const started = this.req.clock.now();
@@ -277,6 +285,7 @@ class Run {
     if (!run) {
       frame.steps.set(id, stepView(null, 'skipped'));
       this.record({ type: 'step.finished', step: id, path, ...indexField, status: 'skipped', duration_ms: 0, attempt: 0 });
+      this.journal({ key: stepKey(id, frame.index), step: id, path, ...indexField, status: 'skipped', output: null, attempts: 0, duration_ms: 0 });
       if (frame.top) this.summaries.push({ step: id, path, status: 'skipped', duration_ms: 0, attempts: 0 });
       return;
     }
@@ -357,9 +366,53 @@ class Run {
     throw new StepFailure(failure.message, failure.step ?? id, mode === 'escalate' ? 'escalate' : 'fail', httpStatus ?? failure.httpStatus);
   }
 
+  /**
+   * A step an earlier attempt completed: its outcome is what expressions see, and nothing runs
+   * or is recorded again (its records are in the run log already). A journaled failure is one
+   * the run went on past (`on_error: continue`): a failure that stopped the run is not replayed,
+   * so a retried run starts again at that step.
+   */
+  private replay(j: JournaledStep, frame: Frame): void {
+    frame.steps.set(j.step, stepView(j.output, j.status, j.error));
+    if (frame.top) {
+      this.summaries.push({
+        step: j.step, path: j.path, status: j.status, duration_ms: j.duration_ms, attempts: j.attempts, replayed: true,
+        ...(j.http_status !== undefined ? { http_status: j.http_status } : {}), ...(j.error ? { error: this.req.masker.mask(j.error) } : {}), ...(j.continued ? { continued: true } : {}),
+      });
+    }
+  }
+
+  /** Hands a completed step to the durable journal, when there is one; see settleJournal. */
+  private journal(entry: JournaledStep): void {
+    const write = this.req.onStepCompleted;
+    if (write) this.pendingJournal.push(Promise.resolve().then(() => write(entry)));
+  }
+
+  /** Waits for the journal writes of completed steps; a failed write stops the run. */
+  private async settleJournal(): Promise<void> {
+    if (this.pendingJournal.length === 0) return;
+    const writes = this.pendingJournal;
+    this.pendingJournal = [];
+    try {
+      await Promise.all(writes);
+    } catch (error) {
+      if (!this.journalFailure) {
+        this.journalFailure = new Error(`cannot journal the run's progress: ${error instanceof Error ? error.message : String(error)}`);
+        this.controller.abort(this.journalFailure);
+      }
+      throw new Cancelled();
+    }
+  }
+
   private finishStep(step: RawStep, frame: Frame, path: string, started: number, status: StepStatus, attempts: number, output: unknown, error?: string, httpStatus?: number, continued?: boolean): void {
     const id = String(step.id);
     const duration = this.req.clock.now() - started;
+    if (status !== 'failed' || continued) {
+      this.journal({
+        key: stepKey(id, frame.index), step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status, output, attempts, duration_ms: duration,
+        ...(error !== undefined ? { error } : {}), ...(httpStatus !== undefined ? { http_status: httpStatus } : {}), ...(continued ? { continued: true } : {}),
+      });
+    }
     // The preview of a capped output is masked before it is cut (record() masks it again).
     const capped = capOutput(output, undefined, (text) => this.req.masker.mask(text));
     this.record({

@@ -38,6 +38,23 @@ export interface RunRequest {
   readonly masker: Masker;
   readonly runId: string;
   /**
+   * Which attempt of the run this is (default 1). A later attempt resumes an earlier one: it
+   * is recorded as `run.resumed`, not `run.started`, and replays `history`.
+   */
+  readonly attempt?: number;
+  /**
+   * Steps an earlier attempt completed, by step key (see `stepKey`). Each is replayed: its
+   * journaled outcome becomes `steps.<id>` again without running it or recording it twice, so
+   * the first step not completed is where work restarts, with the same idempotency key.
+   */
+  readonly history?: ReadonlyMap<string, JournaledStep>;
+  /**
+   * Called as each step (nested ones included) completes, with its full output, for a durable
+   * journal. The engine waits for it before the next step starts; if it fails, the run stops
+   * and fails as when the run log cannot be written.
+   */
+  readonly onStepCompleted?: (step: JournaledStep) => Promise<void> | void;
+  /**
    * A reason the caller already refuses the event for (e.g. its text was too large to read):
    * the run is recorded `rejected` with it and no step runs.
    */
@@ -52,6 +69,28 @@ export interface RunRequest {
   readonly onProgress?: (progress: { readonly step: string; readonly path: string; readonly done: number; readonly total: number }) => void;
 }
 
+/** A completed step as the durable journal keeps it: enough to replay it on a later attempt. */
+export interface JournaledStep {
+  /** `<step id>` or `<step id>:<item index>…` inside foreach: unique within a run. */
+  readonly key: string;
+  readonly step: string;
+  readonly path: string;
+  readonly index?: readonly number[];
+  readonly status: StepStatus;
+  /** The full output (the run log caps outputs; the journal does not). */
+  readonly output: unknown;
+  readonly error?: string;
+  readonly attempts: number;
+  readonly http_status?: number;
+  readonly continued?: boolean;
+  readonly duration_ms: number;
+}
+
+/** The key of a step within a run: its id, and its item indexes inside foreach. */
+export function stepKey(step: string, index: readonly number[]): string {
+  return index.length === 0 ? step : `${step}:${index.join(':')}`;
+}
+
 export interface StepSummary {
   readonly step: string;
   readonly path: string;
@@ -61,6 +100,8 @@ export interface StepSummary {
   readonly http_status?: number;
   readonly error?: string;
   readonly continued?: boolean;
+  /** Completed by an earlier attempt and replayed from the journal, not run again. */
+  readonly replayed?: boolean;
 }
 
 export interface RunResult {

@@ -20,7 +20,7 @@ export interface Harnessed {
 
 const runLogSchema = JSON.parse(readFileSync(new URL('../../schemas/run-log.schema.json', import.meta.url), 'utf8')) as object;
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-const validateRecord = addFormats(new Ajv2020({ strict: true, allErrors: true })).compile(runLogSchema);
+export const validateRecord = addFormats(new Ajv2020({ strict: true, allErrors: true })).compile(runLogSchema);
 
 /** Parses, lints (failing the test on lint errors), runs, and checks every record against the run-log schema. */
 export async function run(yaml: string, options: { event?: unknown; secrets?: Record<string, string>; environment?: Record<string, string>; random?: () => number; events?: EventSource; dryRun?: boolean } = {}): Promise<Harnessed> {

@@ -1,0 +1,167 @@
+// Resume by replay: a later attempt of a run walks the workflow again, completed steps return
+// their journaled outcome without running (or being recorded) again, and the first step not
+// completed runs with the same idempotency key. Attempt 1 is cut off mid-step, as a crash
+// would leave it: its log and journal are what was written up to that instant.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHttp } from '../../src/connectors/http.js';
+import { SkippingClock } from '../../src/engine/clock.js';
+import { runWorkflow } from '../../src/engine/run.js';
+import type { JournaledStep, RunResult } from '../../src/engine/types.js';
+import { Masker } from '../../src/secrets/masker.js';
+import { MemoryJournal, type RunRecord } from '../../src/store/run-log.js';
+import { parseSource } from '../../src/workflow/source.js';
+import { startTestServer, type TestServer } from '../test-server.js';
+import { HEAD, validateRecord } from './harness.js';
+
+let server: TestServer;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await server.close();
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!condition()) throw new Error('condition never held');
+}
+
+/** One attempt of run RUN1; records go to `log`, completed steps to `journal`. */
+async function attempt(yaml: string, n: number, log: RunRecord[], journal: JournaledStep[], signal?: AbortSignal): Promise<RunResult> {
+  const parsed = parseSource('test.yaml', yaml);
+  if (!parsed.ok) throw new Error('does not parse');
+  const value = parsed.source.value;
+  const http = await createHttp({ userAgent: 'flux-test' });
+  const records = new MemoryJournal();
+  try {
+    return await runWorkflow({
+      workflow: { file: 'test.yaml', value, name: String(value.name), owner: String(value.owner), version: 'sha256:test', baseline: null },
+      event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: new SkippingClock(), journal: records,
+      masker: new Masker(), runId: 'RUN1', attempt: n, history: new Map(journal.map((j) => [j.key, j])),
+      onStepCompleted: (j) => void journal.push(j), onRecord: (r) => log.push(r), ...(signal ? { signal } : {}),
+    });
+  } finally {
+    await http.close?.();
+  }
+}
+
+/** Runs attempt 1 until `crashAt` holds, keeps only what was written by then, then attempt 2. */
+async function crashAndResume(yaml: string, crashAt: () => boolean) {
+  const log: RunRecord[] = [];
+  const journal: JournaledStep[] = [];
+  const controller = new AbortController();
+  const first = attempt(yaml, 1, log, journal, controller.signal);
+  await until(crashAt);
+  const logAtCrash = [...log];
+  const journalAtCrash = [...journal];
+  controller.abort();
+  await first;
+  const resumedLog = [...logAtCrash];
+  const result = await attempt(yaml, 2, resumedLog, journalAtCrash);
+  return { result, log: resumedLog };
+}
+
+function finishedOnce(log: RunRecord[]): void {
+  const seen = new Set<string>();
+  for (const r of log) expect(validateRecord(r), `${JSON.stringify(r)}: ${JSON.stringify(validateRecord.errors)}`).toBe(true);
+  for (const r of log) {
+    if (r.type !== 'step.finished') continue;
+    const key = `${r.path}#${JSON.stringify(r.index ?? [])}`;
+    expect(seen.has(key), `${key} finished twice`).toBe(false);
+    seen.add(key);
+  }
+  expect(log.filter((r) => r.type === 'run.started')).toHaveLength(1);
+  expect(log.filter((r) => r.type === 'run.resumed')).toEqual([expect.objectContaining({ attempt: 2 })]);
+  expect(log.filter((r) => r.type === 'run.finished')).toHaveLength(1);
+}
+
+describe('resume by replay', () => {
+  it('does not call completed steps again, and re-runs the interrupted one with the same idempotency key', async () => {
+    server.script('POST /a', { status: 201, body: { id: 'a-1' } });
+    server.script('POST /b', { status: 200, body: { late: true }, delayMs: 60_000 }, { status: 200, body: { ok: true } });
+    server.script('POST /c', { status: 200, body: {} });
+    const yaml = `${HEAD}steps:
+  - id: a
+    uses: http
+    with: { url: "${server.url}/a", method: POST }
+  - id: skip
+    if: \${{ false }}
+    set: { x: 1 }
+  - id: b
+    uses: http
+    with: { url: "${server.url}/b", method: POST, json: { from: "\${{ steps.a.output.body.id }}" } }
+  - id: c
+    uses: http
+    with: { url: "${server.url}/c", method: POST, json: { a: "\${{ steps.a.output.body.id }}", b: "\${{ steps.b.output.body.ok }}" } }
+`;
+    const { result, log } = await crashAndResume(yaml, () => server.received.some((r) => r.path === '/b'));
+    expect(result.status).toBe('succeeded');
+    const calls = (path: string) => server.received.filter((r) => r.path === path);
+    expect(calls('/a')).toHaveLength(1);
+    expect(calls('/b')).toHaveLength(2);
+    expect(calls('/b')[1]!.headers['idempotency-key']).toBe(calls('/b')[0]!.headers['idempotency-key']);
+    expect(JSON.parse(calls('/b')[1]!.body)).toEqual({ from: 'a-1' });
+    expect(JSON.parse(calls('/c')[0]!.body)).toEqual({ a: 'a-1', b: true });
+    expect(result.steps.map((s) => [s.step, s.replayed === true])).toEqual([['a', true], ['skip', true], ['b', false], ['c', false]]);
+    finishedOnce(log);
+  });
+
+  it('resumes a foreach per item', async () => {
+    server.script('POST /item', { status: 200, body: { n: 1 } }, { status: 200, body: { n: 2 } }, { status: 200, body: {}, delayMs: 60_000 }, { status: 200, body: { n: 3 } });
+    const yaml = `${HEAD}steps:
+  - id: each
+    foreach:
+      items: [10, 20, 30, 40]
+      steps:
+        - id: post
+          uses: http
+          with: { url: "${server.url}/item", method: POST, json: { v: "\${{ item }}" } }
+  - id: sum
+    set: { got: "\${{ steps.each.output.map(o, o.post.body.n) }}" }
+`;
+    const { result, log } = await crashAndResume(yaml, () => server.received.filter((r) => r.path === '/item').length === 3);
+    expect(result.status).toBe('succeeded');
+    const bodies = server.received.filter((r) => r.path === '/item').map((r) => [JSON.parse(r.body).v, r.headers['idempotency-key']]);
+    expect(bodies).toEqual([[10, 'RUN1:post:0'], [20, 'RUN1:post:1'], [30, 'RUN1:post:2'], [30, 'RUN1:post:2'], [40, 'RUN1:post:3']]);
+    const sum = log.find((r) => r.type === 'step.finished' && r.step === 'sum');
+    expect(sum).toMatchObject({ output: { got: [1, 2, 3, 3] } });
+    finishedOnce(log);
+  });
+
+  it('does not emit a replayed emit again, and exposes the attempt to expressions', async () => {
+    const yaml = `${HEAD}steps:
+  - id: tell
+    emit: { event: lead.qualified, data: { id: 1 } }
+  - id: which
+    set: { attempt: "\${{ run.attempt }}" }
+`;
+    const log: RunRecord[] = [];
+    const journal: JournaledStep[] = [];
+    await attempt(yaml, 1, log, journal);
+    expect(log.filter((r) => r.type === 'event.emitted')).toHaveLength(1);
+    const resumedLog: RunRecord[] = [];
+    const resumed = await attempt(yaml, 2, resumedLog, journal.filter((j) => j.step === 'tell'));
+    expect(resumed.emitted).toEqual([]);
+    expect(resumedLog.filter((r) => r.type === 'event.emitted')).toEqual([]);
+    expect(resumedLog.find((r) => r.type === 'step.finished' && r.step === 'which')).toMatchObject({ output: { attempt: 2 } });
+  });
+
+  it('stops and fails the run when a completed step cannot be journaled', async () => {
+    server.script('POST /a', { status: 200, body: {} });
+    server.script('POST /b', { status: 200, body: {} });
+    const parsed = parseSource('test.yaml', `${HEAD}steps:\n  - id: a\n    uses: http\n    with: { url: "${server.url}/a", method: POST }\n  - id: b\n    uses: http\n    with: { url: "${server.url}/b", method: POST }\n`);
+    if (!parsed.ok) throw new Error('does not parse');
+    const value = parsed.source.value;
+    const http = await createHttp({ userAgent: 'flux-test' });
+    const records = new MemoryJournal();
+    const result = await runWorkflow({
+      workflow: { file: 'test.yaml', value, name: 't', owner: 'ops@example.com', version: 'sha256:test', baseline: null },
+      event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: new SkippingClock(), journal: records,
+      masker: new Masker(), runId: 'RUN1', onStepCompleted: () => Promise.reject(new Error('database is locked')),
+    }).finally(() => http.close?.());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe("cannot journal the run's progress: database is locked");
+    expect(server.received.map((r) => r.path)).toEqual(['/a']);
+    expect(records.records.filter((r) => r.type === 'run.finished')).toHaveLength(1);
+  });
+});

@@ -14,8 +14,8 @@ import { exceedsBounds, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '../limits/json.j
 import { asRecord, type RawStep } from '../workflow/model.js';
 import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
-import { Cancelled, durationMs, RAW, StepFailure, stepView, toFailure } from './step-state.js';
-import { waitForStep, waitStep } from './waits.js';
+import { Cancelled, durationMs, RAW, StepFailure, stepView, Suspended, toFailure } from './step-state.js';
+import { waitEnd, waitForStep, waitForTimedOut, waitStep } from './waits.js';
 import { stepKey, type JournaledStep, type RunRequest, type RunResult, type StepSummary } from './types.js';
 
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
@@ -62,6 +62,8 @@ class Run {
   private stopped = false;
   /** Set when the journal could not write a record: the run stops and fails with it. */
   private journalFailure: Error | undefined;
+  /** The event delivered to this attempt has been taken by a wait_for (each is taken once). */
+  private delivered = false;
   /** Journal writes of completed steps not yet confirmed; awaited before the next step. */
   private pendingJournal: Promise<void>[] = [];
   /** performance.now() when the step loop last yielded to the event loop (scheduling, not run time). */
@@ -123,6 +125,7 @@ class Run {
       await this.runList(wf.value.steps, { path: '', index: [], loopVars: {}, steps: this.context.steps as Map<string, unknown>, top: true });
       await this.settleJournal();
     } catch (e) {
+      if (e instanceof Suspended && !this.journalFailure) return this.wait(e);
       if (this.journalFailure) {
         const failure = new StepFailure(this.journalFailure.message, undefined);
         error = { message: this.req.masker.mask(failure.message) };
@@ -157,6 +160,27 @@ class Run {
     if (!prepared.ok) return prepared.rejection;
     this.context = prepared.context;
     return undefined;
+  }
+
+  /**
+   * The attempt ends at a durable wait: once the journal holds the waiting entry, the run is
+   * recorded as waiting (no run.finished: the run has not ended) and the caller is told until
+   * when, and for what.
+   */
+  private async wait(s: Suspended): Promise<RunResult> {
+    try {
+      await this.settleJournal();
+    } catch {
+      return this.finish('failed', { message: this.journalFailure?.message ?? 'the run could not be journaled' });
+    }
+    const wakeAt = new Date(s.wakeAt).toISOString();
+    this.record({ type: 'run.waiting', step: s.step, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) });
+    return {
+      run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status: 'waiting',
+      duration_ms: this.req.clock.now() - this.started, dry_run: this.req.dryRun === true, steps: this.summaries,
+      emitted: this.emitted.map((e) => ({ event: e.event, data: this.req.masker.maskValue(e.data, { keys: true }) })),
+      waiting: { step: s.step, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) },
+    };
   }
 
   private finish(status: RunStatus, error?: ErrorInfo, escalation?: RunResult['escalation']): RunResult {
@@ -266,10 +290,10 @@ class Run {
     const id = String(step.id);
     const path = frame.path ? `${frame.path}/${id}` : id;
     const journaled = this.req.history?.get(stepKey(id, frame.index));
-    if (journaled) return this.replay(journaled, frame);
+    if (journaled && journaled.status !== 'waiting') return this.replay({ ...journaled, status: journaled.status }, frame);
     const scope = this.scope(Object.keys(frame.loopVars));
     const ctx = this.contextFor(frame);
-    const started = this.req.clock.now();
+    const startedNow = this.req.clock.now();
     const indexField = frame.index.length > 0 ? { index: frame.index } : {};
     const key = [this.req.runId, id, ...frame.index].join(':');
 
@@ -279,7 +303,7 @@ class Run {
         run = evaluateCondition(step.if, scope, ctx);
       } catch (e) {
         if (this.req.dryRun) run = true; // depends on a response that a dry run does not have
-        else return this.fail(step, frame, path, started, 1, toFailure(e, id));
+        else return this.fail(step, frame, path, startedNow, 1, toFailure(e, id));
       }
     }
     if (!run) {
@@ -290,7 +314,9 @@ class Run {
       return;
     }
 
-    this.record({ type: 'step.started', step: id, path, ...indexField, attempt: 1, idempotency_key: key });
+    // A durable wait resumed by a later attempt was recorded as started by the attempt that began it.
+    if (journaled === undefined) this.record({ type: 'step.started', step: id, path, ...indexField, attempt: 1, idempotency_key: key });
+    const started = journaled?.started_at ?? startedNow;
     let output: unknown = null;
     let attempts = 1;
     let httpStatus: number | undefined;
@@ -311,9 +337,9 @@ class Run {
       } else if (step.parallel !== undefined) {
         output = await this.runParallel(asRecord(step.parallel) ?? {}, frame, path);
       } else if (step.wait !== undefined) {
-        output = await this.runWait(step.wait, scope, ctx);
+        output = this.req.durableWaits ? this.durableWait(id, path, frame, started, (now) => waitEnd(step.wait, now, (text) => renderString(text, scope, ctx))) : await this.runWait(step.wait, scope, ctx);
       } else if (step.wait_for !== undefined) {
-        output = await this.runWaitFor(asRecord(step.wait_for) ?? {}, id, scope, ctx);
+        output = this.req.durableWaits ? this.durableWaitFor(asRecord(step.wait_for) ?? {}, id, path, frame, started, scope, ctx) : await this.runWaitFor(asRecord(step.wait_for) ?? {}, id, scope, ctx);
       } else if (step.emit !== undefined) {
         const emit = asRecord(step.emit) ?? {};
         const data = renderValue(emit.data ?? null, scope, ctx);
@@ -325,6 +351,7 @@ class Run {
         throw new StepFailure(String(renderString(String(step.fail), scope, ctx)), id);
       }
     } catch (e) {
+      if (e instanceof Suspended) throw e;
       if (e instanceof Cancelled || this.signal.aborted) throw new Cancelled();
       if (this.req.dryRun && e instanceof ExpressionError) {
         // A dry run has no responses, so expressions that read them cannot be evaluated: the
@@ -372,7 +399,7 @@ class Run {
    * the run went on past (`on_error: continue`): a failure that stopped the run is not replayed,
    * so a retried run starts again at that step.
    */
-  private replay(j: JournaledStep, frame: Frame): void {
+  private replay(j: JournaledStep & { status: StepStatus }, frame: Frame): void {
     frame.steps.set(j.step, stepView(j.output, j.status, j.error));
     if (frame.top) {
       this.summaries.push({
@@ -537,9 +564,56 @@ class Run {
   private async runParallel(par: Readonly<Record<string, unknown>>, frame: Frame, path: string): Promise<unknown> {
     const branches = Array.isArray(par.branches) ? par.branches : [];
     const settled = await Promise.allSettled(branches.map((b) => this.runList(asRecord(b)?.steps, { ...frame, path, top: false })));
-    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    // A failure outweighs a branch that only waits: the run fails rather than sleeping on it.
+    const rejected = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').sort((a, b) => Number(a.reason instanceof Suspended) - Number(b.reason instanceof Suspended))[0];
     if (rejected) throw rejected.reason;
     return { branches: branches.length };
+  }
+
+  /**
+   * A durable `wait`: done once the clock has passed its end (kept from the attempt that began
+   * it, so a 48-hour wait resumed early does not start over); otherwise journaled as waiting,
+   * and the attempt ends.
+   */
+  private durableWait(id: string, path: string, frame: Frame, started: number, end: (now: number) => number): unknown {
+    const journaled = this.req.history?.get(stepKey(id, frame.index));
+    const wakeAt = journaled?.wake_at ?? end(started);
+    const now = this.req.clock.now();
+    if (now >= wakeAt) return { waited_ms: Math.max(0, wakeAt - started), until: new Date(wakeAt).toISOString() };
+    this.suspend(id, path, frame, started, wakeAt);
+  }
+
+  /**
+   * A durable `wait_for`: done when the event delivered to this attempt is the one it waits for
+   * and matches, or, once its timeout has passed, as on_timeout says; otherwise the attempt ends
+   * waiting for it.
+   */
+  private durableWaitFor(wf: Readonly<Record<string, unknown>>, id: string, path: string, frame: Frame, started: number, scope: Scope, ctx: CelContext): unknown {
+    const name = String(wf.event);
+    const delivered = this.req.deliver;
+    if (delivered && !this.delivered && delivered.event === name) {
+      const matchScope = this.scope([...scope.loopVars, 'item']);
+      if (wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(delivered.payload) })) {
+        this.delivered = true;
+        return { timed_out: false, event: delivered.payload };
+      }
+    }
+    const journaled = this.req.history?.get(stepKey(id, frame.index));
+    const wakeAt = journaled?.wake_at ?? started + durationMs(String(wf.timeout ?? '0s'));
+    if (this.req.clock.now() >= wakeAt) return waitForTimedOut(wf, id);
+    this.suspend(id, path, frame, started, wakeAt, name);
+  }
+
+  /** Journals a wait that has not ended and unwinds the attempt. */
+  private suspend(id: string, path: string, frame: Frame, started: number, wakeAt: number, event?: string): never {
+    const key = stepKey(id, frame.index);
+    if (this.req.history?.get(key)?.wake_at !== wakeAt) {
+      this.journal({
+        key, step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status: 'waiting', output: null, attempts: 1,
+        duration_ms: 0, wake_at: wakeAt, started_at: started, ...(event !== undefined ? { event } : {}),
+      });
+    }
+    throw new Suspended(id, path, wakeAt, event);
   }
 
   private async runWait(wait: unknown, scope: Scope, ctx: CelContext): Promise<unknown> {

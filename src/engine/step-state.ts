@@ -16,6 +16,13 @@ export class StepFailure extends Error {
 /** The run was cancelled (a signal, Ctrl-C): unwinds every step without recording a failure. */
 export class Cancelled extends Error {}
 
+/** A durable wait whose time has not come: unwinds the attempt, which ends `waiting`. */
+export class Suspended extends Error {
+  constructor(readonly step: string, readonly path: string, readonly wakeAt: number, readonly event?: string) {
+    super(`waiting at step ${step}`);
+  }
+}
+
 /** The plain JSON output of a step, beside the CEL view (symbols are invisible to expressions). */
 export const RAW = Symbol('raw output');
 

@@ -55,6 +55,15 @@ export interface RunRequest {
    */
   readonly onStepCompleted?: (step: JournaledStep) => Promise<void> | void;
   /**
+   * Durable waits (the daemon): a `wait` or `wait_for` whose time has not come journals a
+   * `waiting` entry and ends this attempt with status `waiting`, holding no memory; a later
+   * attempt replays up to it and finishes it once its time has come or its event arrived.
+   * Without this (`flux run`), waits wait in the process.
+   */
+  readonly durableWaits?: boolean;
+  /** An event delivered to this attempt, for a `wait_for` that waits for it (if it matches). */
+  readonly deliver?: { readonly event: string; readonly payload: unknown };
+  /**
    * A reason the caller already refuses the event for (e.g. its text was too large to read):
    * the run is recorded `rejected` with it and no step runs.
    */
@@ -76,7 +85,13 @@ export interface JournaledStep {
   readonly step: string;
   readonly path: string;
   readonly index?: readonly number[];
-  readonly status: StepStatus;
+  /** `waiting`: a durable wait began and has not ended; `wake_at` says until when. */
+  readonly status: StepStatus | 'waiting';
+  /** For a waiting entry: when the wait ends (ms since the epoch), and when it began. */
+  readonly wake_at?: number;
+  readonly started_at?: number;
+  /** For a waiting `wait_for`: the event it waits for. */
+  readonly event?: string;
   /** The full output (the run log caps outputs; the journal does not). */
   readonly output: unknown;
   readonly error?: string;
@@ -108,9 +123,12 @@ export interface RunResult {
   readonly run_id: string;
   readonly workflow: string;
   readonly workflow_version: string;
-  readonly status: RunStatus;
+  /** `waiting`: the attempt ended at a durable wait (see `waiting`); the run goes on later. */
+  readonly status: RunStatus | 'waiting';
   readonly duration_ms: number;
   readonly dry_run: boolean;
+  /** What a waiting run waits for: the earliest wake time, and the event when it is a wait_for. */
+  readonly waiting?: { readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string };
   /** Top-level steps in order (nested steps are in the run log). */
   readonly steps: readonly StepSummary[];
   readonly error?: ErrorInfo;

@@ -12,18 +12,21 @@ interface WaitDeps {
   readonly dryRun: boolean;
 }
 
-/** Runs a `wait` step; `render` evaluates an `until` template. */
-export async function waitStep(wait: unknown, deps: WaitDeps & { render: (text: string) => unknown }): Promise<unknown> {
-  let ms: number;
+/** When a `wait` that begins at `start` ends: after its duration, or at its `until` time. */
+export function waitEnd(wait: unknown, start: number, render: (text: string) => unknown): number {
   const spec = wait !== null && typeof wait === 'object' ? (wait as Record<string, unknown>) : undefined;
   if (spec && spec.until !== undefined) {
-    const until = deps.render(String(spec.until));
+    const until = render(String(spec.until));
     const at = Date.parse(String(until));
     if (Number.isNaN(at)) throw new StepFailure(`wait until \`${String(until)}\` is not a time`, undefined);
-    ms = Math.max(0, at - deps.clock.now());
-  } else {
-    ms = durationMs(String(wait));
+    return Math.max(start, at);
   }
+  return start + durationMs(String(wait));
+}
+
+/** Runs a `wait` step in the process; `render` evaluates an `until` template. */
+export async function waitStep(wait: unknown, deps: WaitDeps & { render: (text: string) => unknown }): Promise<unknown> {
+  const ms = waitEnd(wait, deps.clock.now(), deps.render) - deps.clock.now();
   if (!deps.dryRun) await sleep(deps, ms);
   return { waited_ms: ms, until: new Date(deps.clock.now()).toISOString() };
 }
@@ -40,13 +43,16 @@ export async function waitForStep(wf: Readonly<Record<string, unknown>>, id: str
     await sleep(deps, timeoutMs);
     result = { timedOut: true };
   }
-  if ('timedOut' in result) {
-    const message = `no \`${name}\` event arrived within ${String(wf.timeout)}`;
-    if (wf.on_timeout === 'fail') throw new StepFailure(message, id);
-    if (wf.on_timeout === 'escalate') throw new StepFailure(message, id, 'escalate');
-    return { timed_out: true, event: null };
-  }
+  if ('timedOut' in result) return waitForTimedOut(wf, id);
   return { timed_out: false, event: result.payload };
+}
+
+/** A `wait_for` whose timeout passed: its output, or the failure `on_timeout` asks for. */
+export function waitForTimedOut(wf: Readonly<Record<string, unknown>>, id: string): unknown {
+  const message = `no \`${String(wf.event)}\` event arrived within ${String(wf.timeout)}`;
+  if (wf.on_timeout === 'fail') throw new StepFailure(message, id);
+  if (wf.on_timeout === 'escalate') throw new StepFailure(message, id, 'escalate');
+  return { timed_out: true, event: null };
 }
 
 async function sleep(deps: WaitDeps, ms: number): Promise<void> {

@@ -42,6 +42,7 @@ export type RunRecord = RecordBase & (
   | { readonly type: 'event.emitted'; readonly step: string; readonly path: string; readonly event: string; readonly data: unknown }
   | { readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string }
   | { readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number }
+  | { readonly type: 'run.waiting'; readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string }
   | { readonly type: 'run.finished'; readonly status: RunStatus; readonly duration_ms: number; readonly error?: ErrorInfo }
 );
 

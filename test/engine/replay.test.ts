@@ -26,8 +26,15 @@ async function until(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('condition never held');
 }
 
-/** One attempt of run RUN1; records go to `log`, completed steps to `journal`. */
-async function attempt(yaml: string, n: number, log: RunRecord[], journal: JournaledStep[], signal?: AbortSignal): Promise<RunResult> {
+interface AttemptOptions {
+  readonly signal?: AbortSignal;
+  readonly clock?: SkippingClock;
+  readonly durableWaits?: boolean;
+  readonly deliver?: { event: string; payload: unknown };
+}
+
+/** One attempt of run RUN1; records go to `log`, completed steps to `journal` (a later entry for a key replaces an earlier one, as in a store). */
+async function attempt(yaml: string, n: number, log: RunRecord[], journal: JournaledStep[], options: AttemptOptions = {}): Promise<RunResult> {
   const parsed = parseSource('test.yaml', yaml);
   if (!parsed.ok) throw new Error('does not parse');
   const value = parsed.source.value;
@@ -36,9 +43,10 @@ async function attempt(yaml: string, n: number, log: RunRecord[], journal: Journ
   try {
     return await runWorkflow({
       workflow: { file: 'test.yaml', value, name: String(value.name), owner: String(value.owner), version: 'sha256:test', baseline: null },
-      event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: new SkippingClock(), journal: records,
+      event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: options.clock ?? new SkippingClock(), journal: records,
       masker: new Masker(), runId: 'RUN1', attempt: n, history: new Map(journal.map((j) => [j.key, j])),
-      onStepCompleted: (j) => void journal.push(j), onRecord: (r) => log.push(r), ...(signal ? { signal } : {}),
+      onStepCompleted: (j) => void journal.push(j), onRecord: (r) => log.push(r), ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.durableWaits ? { durableWaits: true } : {}), ...(options.deliver ? { deliver: options.deliver } : {}),
     });
   } finally {
     await http.close?.();
@@ -50,7 +58,7 @@ async function crashAndResume(yaml: string, crashAt: () => boolean) {
   const log: RunRecord[] = [];
   const journal: JournaledStep[] = [];
   const controller = new AbortController();
-  const first = attempt(yaml, 1, log, journal, controller.signal);
+  const first = attempt(yaml, 1, log, journal, { signal: controller.signal });
   await until(crashAt);
   const logAtCrash = [...log];
   const journalAtCrash = [...journal];
@@ -163,5 +171,95 @@ describe('resume by replay', () => {
     expect(result.error?.message).toBe("cannot journal the run's progress: database is locked");
     expect(server.received.map((r) => r.path)).toEqual(['/a']);
     expect(records.records.filter((r) => r.type === 'run.finished')).toHaveLength(1);
+  });
+});
+
+describe('durable waits', () => {
+  /** A clock the test moves by hand: the attempt in between holds no timer. */
+  function manualClock(start: number) {
+    let now = start;
+    const clock = new SkippingClock(() => now);
+    return { clock, advance: (ms: number) => (now += ms), now: () => now };
+  }
+  const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
+  const hours = (h: number) => h * 3_600_000;
+
+  it('a 48-hour wait ends the attempt waiting, survives an early resume, and finishes once its time has come', async () => {
+    server.script('POST /chase', { status: 200, body: {} });
+    const yaml = `${HEAD}steps:
+  - id: before
+    set: { at: "\${{ run.attempt }}" }
+  - id: reply
+    wait: 48h
+  - id: chase
+    uses: http
+    with: { url: "${server.url}/chase", method: POST }
+`;
+    const time = manualClock(T0);
+    const log: RunRecord[] = [];
+    const journal: JournaledStep[] = [];
+    const first = await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true });
+    expect(first.status).toBe('waiting');
+    expect(first.waiting).toEqual({ step: 'reply', path: 'reply', wake_at: '2026-11-26T09:00:00.000Z' });
+    expect(log.at(-1)).toMatchObject({ type: 'run.waiting', step: 'reply', wake_at: '2026-11-26T09:00:00.000Z' });
+    expect(log.some((r) => r.type === 'run.finished')).toBe(false);
+
+    time.advance(hours(20)); // a restart, 20 hours in: the wait keeps its end
+    const early = await attempt(yaml, 2, log, journal, { clock: time.clock, durableWaits: true });
+    expect(early.waiting?.wake_at).toBe('2026-11-26T09:00:00.000Z');
+    expect(server.received).toHaveLength(0);
+
+    time.advance(hours(28));
+    const done = await attempt(yaml, 3, log, journal, { clock: time.clock, durableWaits: true });
+    expect(done.status).toBe('succeeded');
+    expect(server.received.map((r) => r.path)).toEqual(['/chase']);
+    const reply = log.find((r) => r.type === 'step.finished' && r.step === 'reply');
+    expect(reply).toMatchObject({ duration_ms: hours(48), output: { waited_ms: hours(48), until: '2026-11-26T09:00:00.000Z' } });
+    for (const r of log) expect(validateRecord(r), `${JSON.stringify(r)}: ${JSON.stringify(validateRecord.errors)}`).toBe(true);
+    expect(log.filter((r) => r.type === 'step.started' && r.step === 'reply')).toHaveLength(1);
+    expect(log.filter((r) => r.type === 'step.finished' && r.step === 'before')).toHaveLength(1);
+    expect(log.filter((r) => r.type === 'run.finished')).toHaveLength(1);
+  });
+
+  it('a wait_for resumes with the event that matches, and keeps waiting for one that does not', async () => {
+    const yaml = `${HEAD}steps:
+  - id: answer
+    wait_for: { event: reply.received, match: "\${{ item.booking == 7 }}", timeout: 2d }
+  - id: got
+    set: { from: "\${{ steps.answer.output.event.from }}" }
+`;
+    const time = manualClock(T0);
+    const log: RunRecord[] = [];
+    const journal: JournaledStep[] = [];
+    const first = await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true });
+    expect(first.waiting).toEqual({ step: 'answer', path: 'answer', wake_at: '2026-11-26T09:00:00.000Z', event: 'reply.received' });
+    time.advance(hours(1));
+    const other = await attempt(yaml, 2, log, journal, { clock: time.clock, durableWaits: true, deliver: { event: 'reply.received', payload: { booking: 8, from: 'bob' } } });
+    expect(other.status).toBe('waiting');
+    const matched = await attempt(yaml, 3, log, journal, { clock: time.clock, durableWaits: true, deliver: { event: 'reply.received', payload: { booking: 7, from: 'ann' } } });
+    expect(matched.status).toBe('succeeded');
+    expect(log.find((r) => r.type === 'step.finished' && r.step === 'got')).toMatchObject({ output: { from: 'ann' } });
+  });
+
+  it('a wait_for whose timeout passed while nothing ran resumes timed out, or fails as on_timeout says', async () => {
+    for (const [onTimeout, status] of [['', 'succeeded'], ['\n      on_timeout: fail', 'failed']] as const) {
+      const yaml = `${HEAD}steps:
+  - id: answer
+    wait_for:
+      event: reply.received
+      timeout: 2d${onTimeout}
+  - id: after
+    set: { timed_out: "\${{ steps.answer.output.timed_out }}" }
+`;
+      const time = manualClock(T0);
+      const log: RunRecord[] = [];
+      const journal: JournaledStep[] = [];
+      await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true });
+      time.advance(hours(24 * 5)); // the daemon was down for five days
+      const resumed = await attempt(yaml, 2, log, journal, { clock: time.clock, durableWaits: true });
+      expect(resumed.status).toBe(status);
+      if (status === 'succeeded') expect(log.find((r) => r.type === 'step.finished' && r.step === 'after')).toMatchObject({ output: { timed_out: true } });
+      else expect(resumed.error?.message).toBe('no `reply.received` event arrived within 2d');
+    }
   });
 });

@@ -123,6 +123,16 @@ const tables: Record<string, Table> = {
     valid: [`${head}steps:\n  - id: a\n    uses: http\n    timeout: 5s\n    with: {url: "https://x.test"}\n`],
     invalid: [{ text: `${head}steps:\n  - id: a\n    timeout: 5s\n    set: {x: 1}\n`, at: ['6:5'] }],
   },
+  'webhook-signature': {
+    valid: [
+      'name: t\nowner: o@x.io\ntrigger: {webhook: {path: /h, signature: {scheme: hmac-sha256, secret: s, header: X-Sig, encoding: base64}}}\nsteps:\n  - id: a\n    set: {x: 1}\n',
+      'name: t\nowner: o@x.io\ntrigger: {webhook: {path: /h, signature: {scheme: stripe, secret: s, tolerance: 10m}}}\nsteps:\n  - id: a\n    set: {x: 1}\n',
+    ],
+    invalid: [
+      { text: 'name: t\nowner: o@x.io\ntrigger: {webhook: {path: /h, signature: {scheme: github, secret: s, encoding: base64, tolerance: 5m}}}\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['3:80', '3:99'] },
+      { text: 'name: t\nowner: o@x.io\ntrigger: {webhook: {path: /h, signature: {scheme: slack, secret: s, header: X-Sig}}}\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['3:77'] },
+    ],
+  },
   'inputs-schema': {
     valid: [`${head}inputs: {type: object, properties: {email: {type: string, format: email}}}\nsteps:\n  - id: a\n    set: {x: 1}\n`],
     invalid: [{ text: `${head}inputs: {type: object, required: yes}\nsteps:\n  - id: a\n    set: {x: 1}\n`, at: ['4:34'] }],

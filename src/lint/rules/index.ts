@@ -22,6 +22,7 @@ import { unconsumedEvent } from './unconsumed-event.js';
 import { unknownContext } from './unknown-context.js';
 import { unreachableStep } from './unreachable-step.js';
 import { webhookPath } from './webhook-path.js';
+import { webhookSignature } from './webhook-signature.js';
 
 export const rules: readonly Rule[] = [
   connector,
@@ -44,4 +45,5 @@ export const rules: readonly Rule[] = [
   unknownContext,
   unreachableStep,
   webhookPath,
+  webhookSignature,
 ];

@@ -15,7 +15,7 @@
  * Keys from outside are data: JSON.parse and Object.fromEntries define own properties, so a key
  * `__proto__` is a property named `__proto__` and no prototype is ever touched.
  */
-import { MAX_EVENT_BYTES, MAX_EVENT_DEPTH, exceedsBounds } from '../engine/limits.js';
+import { exceedsBounds, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '../limits/json.js';
 import { escapeControl } from '../text/escape.js';
 import { locateJsonError } from './json-syntax.js';
 
@@ -121,9 +121,9 @@ function bounded(event: unknown): BodyResult {
     return fail(422, 'event-not-object', `the body must be a JSON object (an event is an object); got ${got}`);
   }
   // Depth first, with no size limit, so the reason says which bound was passed.
-  const deep = exceedsBounds(event, { maxDepth: MAX_EVENT_DEPTH, maxBytes: Number.POSITIVE_INFINITY }, 'the body');
+  const deep = exceedsBounds(event, { maxDepth: MAX_JSON_DEPTH, maxBytes: Number.POSITIVE_INFINITY }, 'the body');
   if (deep) return fail(422, 'event-too-deep', deep);
-  const large = exceedsBounds(event, { maxDepth: MAX_EVENT_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event read from the body');
+  const large = exceedsBounds(event, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event read from the body');
   if (large) return fail(413, 'event-too-large', large);
   return { ok: true, event: event as Record<string, unknown> };
 }

@@ -9,7 +9,7 @@
  * read), then the body (400, 413, 415, 422). Reasons never contain the secret or an expected
  * signature; outside text in them is escaped, so they may be logged and sent to the caller.
  */
-import { MAX_EVENT_BYTES, formatBytes } from '../engine/limits.js';
+import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
 import { parseWebhookBody } from './webhook-body.js';
 import type { BodyFailure } from './webhook-body.js';
 import { resolveSignature, verifySignature } from './webhook-signature.js';

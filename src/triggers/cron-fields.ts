@@ -98,7 +98,7 @@ function nextTable(values: readonly number[], lo: number, hi: number): Int8Array
 }
 
 /** Days in `month` (1-12) of `year`. */
-export function daysInMonth(year: number, month: number): number {
+function daysInMonth(year: number, month: number): number {
   if (month !== 2) return MONTH_DAYS[month]!;
   return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }

@@ -16,7 +16,7 @@
  *   winter time, each a distinct instant 15 minutes after the one before.
  */
 import { compileCron, type CronFields } from './cron-fields.js';
-import { zoneOffsets, type ZoneOffsets } from './zone-offsets.js';
+import { zoneOffsets, type Stretch, type ZoneOffsets } from './zone-offsets.js';
 
 const DAY = 86_400_000;
 /** The Gregorian calendar repeats every 400 years: a cron with no match in that span never matches. */
@@ -39,7 +39,13 @@ export interface Schedule {
 export function compileSchedule(cron: string, timezone = 'UTC'): Schedule {
   const fields = compileCron(cron);
   const zone = zoneOffsets(timezone);
-  return { cron, timezone, next: (after) => nextAfter(fields, zone, after) };
+  // The stretch the last call ended in: consecutive fires mostly share it.
+  let stretch: Stretch | undefined;
+  const stretchAt = (t: number): Stretch => {
+    if (!stretch || t < stretch.from || t >= stretch.end) stretch = zone.stretchAt(t);
+    return stretch;
+  };
+  return { cron, timezone, next: (after) => nextAfter(fields, zone, stretchAt, after) };
 }
 
 const schedules = new Map<string, Schedule>();
@@ -65,15 +71,11 @@ export function scheduleFor(cron: string, timezone: string | undefined): Schedul
   return schedule;
 }
 
-function nextAfter(fields: CronFields, zone: ZoneOffsets, after: number): number | undefined {
+function nextAfter(fields: CronFields, zone: ZoneOffsets, stretchAt: (t: number) => Stretch, after: number): number | undefined {
   if (!Number.isFinite(after)) throw new RangeError(`after must be a finite instant in ms, not ${after}`);
   let x = Math.floor(after / 1000) * 1000 + 1000;
-  // The stretch of constant offset holding x: its offset, where it began and the offset before.
-  let offset = zone.offsetAt(x);
-  const previous = zone.lastTransition(x - DAY, x);
-  let start = previous?.at ?? Number.NEGATIVE_INFINITY;
-  let before = previous?.before ?? offset;
   for (let i = 0; i < MAX_SEGMENTS; i++) {
+    const { offset, start, before, end, endIsChange } = stretchAt(x);
     let from = x + offset;
     // At the first instant after a gap, the wall times the gap skipped fire too (once, here).
     if (x === start && before < offset) from = start + before;
@@ -82,24 +84,18 @@ function nextAfter(fields: CronFields, zone: ZoneOffsets, after: number): number
     const wall = nextWall(fields, from);
     if (wall === undefined) return undefined;
     const at = wall < start + offset ? start : wall - offset;
-    if (at - x > 3 * DAY && !zone.firstTransition(x, x + DAY)) {
+    // The offset holds until `end`: no change between x and the candidate.
+    if (at < end) return at;
+    if (at - x > 3 * DAY && (end > x + DAY || (!endIsChange && !zone.firstTransition(x, x + DAY)))) {
       // Nothing matched between here and a candidate days away, and no offset changes within a
       // day: every instant up to two days before the candidate has a wall time in that empty
       // range (offsets differ by less than a day), so jump there instead of crossing each change.
       x = at - 2 * DAY;
-      offset = zone.offsetAt(x);
-      const last = zone.lastTransition(x - DAY, x);
-      start = last?.at ?? Number.NEGATIVE_INFINITY;
-      before = last?.before ?? offset;
       continue;
     }
-    const change = zone.firstTransition(x, at);
-    if (!change) return at;
-    // The candidate lies past a change of offset: search again from the change.
-    x = change.at;
-    start = change.at;
-    before = change.before;
-    offset = change.after;
+    // The candidate lies past a change of offset (or the end of the sampled year): nothing fires
+    // before `end` (its wall times are in the range that matched nothing), so search again from it.
+    x = end;
   }
   return undefined;
 }
@@ -108,7 +104,7 @@ function nextAfter(fields: CronFields, zone: ZoneOffsets, after: number): number
  * The first wall-clock time (ms, local time written as if it were UTC) at or after `from` that
  * the cron matches, stepping whole fields: the next allowed month, then day, hour, minute, second.
  */
-export function nextWall(f: CronFields, from: number): number | undefined {
+function nextWall(f: CronFields, from: number): number | undefined {
   const d = new Date(Math.ceil(from / 1000) * 1000);
   let year = d.getUTCFullYear();
   let month = d.getUTCMonth() + 1;

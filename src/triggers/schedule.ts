@@ -98,17 +98,17 @@ function newest(schedule: Schedule, from: number, to: number, keep: number, scan
     counted = at;
     if (keep > 0) {
       ring.push(at);
-      if (ring.length > keep) ring.shift();
+      if (ring.length >= 2 * keep + 16) ring.splice(0, ring.length - keep);
     }
     at = schedule.next(at);
   }
-  if (at === undefined || at > to) return { kept: ring, count, exact: true };
+  if (at === undefined || at > to) return { kept: keep > 0 ? ring.slice(-keep) : [], count, exact: true };
   // Counting stopped early: find the newest `keep` by looking back from `to` in widening windows.
   let kept: number[] = [];
   let tail = 0;
   for (let span = 60_000; keep > 0; span *= 4) {
     const windowFrom = Math.max(counted, to - span);
-    const found = between(schedule, windowFrom, to, scanLimit);
+    const found = between(schedule, windowFrom, to, Number.POSITIVE_INFINITY);
     kept = [...(windowFrom === counted ? ring : []), ...found].slice(-keep);
     tail = found.length;
     if (found.length >= keep || windowFrom === counted) break;

@@ -32,9 +32,25 @@ function utcYear(t: number): number {
   return year;
 }
 
+/**
+ * A stretch of constant offset: `offset` holds on [from, end). `start`/`before` describe the last
+ * change at or before `from` (start -Infinity when there is none nearby); `end` is the next change
+ * when `endIsChange`, else only the end of the sampled year (the offset may go on).
+ */
+export interface Stretch {
+  readonly from: number;
+  readonly end: number;
+  readonly endIsChange: boolean;
+  readonly offset: number;
+  readonly start: number;
+  readonly before: number;
+}
+
 /** The offsets of one time zone. */
 export interface ZoneOffsets {
   readonly zone: string;
+  /** The stretch of constant offset holding instant `t`. */
+  stretchAt(t: number): Stretch;
   /** Offset (ms) in effect at instant `t`. */
   offsetAt(t: number): number;
   /** The first transition with `from < at <= to`, if any. */
@@ -97,8 +113,23 @@ function createZone(zone: string): ZoneOffsets {
     return recent;
   };
 
-  return {
+  const zoneOffsets: ZoneOffsets = {
     zone,
+    stretchAt(t) {
+      const y = tableAt(t);
+      let i = -1;
+      while (i + 1 < y.transitions.length && y.transitions[i + 1]!.at <= t) i++;
+      const next = y.transitions[i + 1];
+      const end = next?.at ?? y.end;
+      const endIsChange = next !== undefined;
+      if (i >= 0) {
+        const tr = y.transitions[i]!;
+        return { from: tr.at, end, endIsChange, offset: tr.after, start: tr.at, before: tr.before };
+      }
+      // A change at the year's first instant is stored with the year before.
+      const prev = zoneOffsets.lastTransition(y.start - DAY, y.start);
+      return { from: y.start, end, endIsChange, offset: y.startOffset, start: prev?.at ?? Number.NEGATIVE_INFINITY, before: prev?.before ?? y.startOffset };
+    },
     offsetAt(t) {
       const y = tableAt(t);
       let offset = y.startOffset;
@@ -132,6 +163,7 @@ function createZone(zone: string): ZoneOffsets {
       return undefined;
     },
   };
+  return zoneOffsets;
 }
 
 /**

@@ -4,7 +4,10 @@
  * a yearly cron costs the same as a minutely one), and wall times are mapped to instants one
  * constant-offset stretch of the zone at a time.
  *
- * Clock changes (Vixie cron's rules, which Kubernetes-style schedulers also follow):
+ * Clock changes follow Vixie (ISC) cron's rules. node-cron, which flux uses to validate, is not
+ * used here because it skips a wall time in a spring-forward gap, fires a repeated one at its
+ * second occurrence and leaves an hour's hole in hourly and `*\/15` schedules on fall-back day.
+ *
  * - Spring forward: a wall time that does not exist (02:30 on the day Europe/Berlin jumps from
  *   02:00 to 03:00) fires once, at the first instant after the gap (03:00 local). Several such
  *   fires (`*\/15`) merge into that one fire, so `*\/15 * * * *` goes 01:45, 03:00, 03:15: real

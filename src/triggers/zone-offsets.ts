@@ -168,7 +168,8 @@ function createZone(zone: string): ZoneOffsets {
 
 /**
  * Samples a UTC year once a day and bisects each change to the second. Two changes less than a
- * day apart would hide each other; no zone has had that since the tz database's early history.
+ * day apart would hide each other; none of the 418 zones of Node 20's tz data has such a pair in
+ * 1990-2040 (checked at a 3-hour step).
  */
 function sampleYear(year: number, rawOffset: (t: number) => number): ZoneYear {
   const start = Date.UTC(year, 0, 1);

@@ -61,7 +61,9 @@ describe('nextFire across DST changes', () => {
       ['2026-03-08T06:45:00Z', '2026-03-08T07:00:00Z', '2026-03-08T07:15:00Z']],
     ['New York fall: every 15 minutes through both passes of 01:xx', '*/15 * * * *', 'America/New_York', '2026-11-01T05:40:00Z',
       ['2026-11-01T05:45:00Z', '2026-11-01T06:00:00Z', '2026-11-01T06:15:00Z']],
-    ['New York fall: every minute', '* * * * *', 'America/New_York', '2026-11-01T05:58:30Z',
+    ['New York spring: every minute, 01:59 EST then 03:00 EDT', '* * * * *', 'America/New_York', '2026-03-08T06:58:30Z',
+      ['2026-03-08T06:59:00Z', '2026-03-08T07:00:00Z', '2026-03-08T07:01:00Z']],
+    ['New York fall: every minute, 01:59 EDT then 01:00 EST', '* * * * *', 'America/New_York', '2026-11-01T05:58:30Z',
       ['2026-11-01T05:59:00Z', '2026-11-01T06:00:00Z', '2026-11-01T06:01:00Z']],
     // Australia/Lord_Howe shifts by 30 minutes: +10:30→+11 at 2026-10-03 15:30Z (02:00→02:30), back at 2026-04-04 15:00Z (02:00→01:30).
     ['Lord Howe spring: 02:15 does not exist, fires at 02:30', '15 2 * * *', 'Australia/Lord_Howe', '2026-10-02T16:00:00Z',

@@ -91,7 +91,8 @@ function createZone(zone: string): ZoneOffsets {
   const rawOffset = (t: number): number => {
     if (fixed) return 0;
     const s = Math.floor(t / 1000) * 1000;
-    const m = /^(\d+)\/(\d+)\/(\d+), (\d+):(\d+):(\d+)$/.exec(format.format(s));
+    // en-US order (month, day, year, hour, minute, second); separators vary between ICU versions.
+    const m = /^(\d+)\D+(\d+)\D+(\d+)\D+(\d+)\D+(\d+)\D+(\d+)$/.exec(format.format(s));
     if (!m) throw new Error(`unexpected date format from Intl for ${zone}`);
     const wall = Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]));
     return wall - s;

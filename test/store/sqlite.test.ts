@@ -153,7 +153,7 @@ describe('sqlite store: crashes and other processes', () => {
     const path = dbPath();
     const store = await openSqliteStore({ path, now: Date.now });
     await store.putWorkflowVersion({ hash: 'sha256:v', name: 'w', text: '', createdAt: T0 });
-    const ids = Array.from({ length: 1500 }, (_, i) => `R${String(i).padStart(5, '0')}`);
+    const ids = Array.from({ length: 3000 }, (_, i) => `R${String(i).padStart(5, '0')}`);
     await Promise.all(ids.map((id) => store.enqueueRun({ id, workflow: 'w', workflowVersion: 'sha256:v', trigger: 'manual', event: {}, receivedAt: T0 }, T0)));
     await store.close();
 
@@ -165,8 +165,8 @@ describe('sqlite store: crashes and other processes', () => {
     const claimed = claimers.flatMap((c) => c.lines.slice(1));
     expect(claimed.length).toBe(ids.length);
     expect(new Set(claimed).size).toBe(ids.length);
-    // Each process claimed some: the race was real.
-    for (const c of claimers) expect(c.lines.length).toBeGreaterThan(1);
+    // Several processes claimed runs, so the race was real (a loaded machine may leave one out).
+    expect(claimers.filter((c) => c.lines.length > 1).length).toBeGreaterThanOrEqual(2);
     const check = await openSqliteStore({ path, now });
     expect(await check.listRuns({ status: 'queued' })).toEqual([]);
     await check.close();

@@ -73,6 +73,9 @@ CREATE TABLE run_keys (
   created_at  TEXT NOT NULL,
   PRIMARY KEY (kind, workflow, key)
 );
+-- Which key started a run; also what SQLite searches, for every run inserted, to check the
+-- deferred foreign key above (without it, each enqueue scans the whole table).
+CREATE INDEX run_keys_by_run ON run_keys (run_id);
 
 -- A run's history: what replay returns instead of running a step again. Outputs are whole.
 CREATE TABLE journal (

@@ -19,7 +19,7 @@ import {
   type WorkflowVersion,
 } from '../store.js';
 import { GroupCommit } from './group-commit.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { migrate } from './migrate.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
@@ -60,44 +60,15 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     const mode = db.prepare('PRAGMA journal_mode = WAL').all()[0] as SqlRow | undefined;
     // WAL is what lets readers run beside the writer and makes a commit one append + fsync;
     // SQLite falls back silently where it cannot have it (some network file systems).
-    if (mode?.journal_mode !== 'wal') throw new StoreOpenError(options.path, `the file system does not support WAL mode (journal_mode is ${String(mode?.journal_mode)}); put the state directory on a local disk`);
+    if (mode?.journal_mode !== 'wal') throw new Error(`the file system does not support WAL mode (journal_mode is ${String(mode?.journal_mode)}); put the state directory on a local disk`);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    migrate(db, MIGRATIONS, options.now());
+    migrate(db, options.now());
   } catch (error) {
     db.close();
-    if (error instanceof StoreOpenError) throw error;
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
   }
   return new SqliteStore(db, options.path, options.maxBatch);
-}
-
-/**
- * Applies the migrations the file lacks, all in one transaction: an open that crashes midway
- * leaves the schema as it was. BEGIN IMMEDIATE, so two processes opening a new file at once
- * migrate it once (the second waits, then finds nothing to do).
- */
-export function migrate(db: Database.Database, migrations: readonly Migration[], now: number): void {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').all()[0] as SqlRow | undefined;
-    const current = Number(row?.v ?? 0);
-    const newest = migrations.at(-1)?.version ?? 0;
-    if (current > newest) {
-      throw new StoreOpenError(db.name, `its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
-    }
-    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      db.exec(m.sql);
-      record.run(m.version, m.name, isoTime(now));
-    }
-    db.exec('COMMIT');
-  } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
 }
 
 /** The SQLite implementation of Store. Create it with `openSqliteStore`. */

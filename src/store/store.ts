@@ -222,8 +222,10 @@ export interface Store {
   /**
    * Records a journal entry once per (run, key): a second record of the key keeps the first and
    * returns it. Only the lease holder may write; otherwise rejects with LeaseLostError.
+   * `emits` (an `emit` step's events) are appended in the same transaction, and only when this
+   * call created the entry: a replayed emit step never emits twice, and a recorded one always has.
    */
-  recordStep(owner: string, entry: JournalEntry): Promise<Recorded>;
+  recordStep(owner: string, entry: JournalEntry, emits?: readonly NewEvent[]): Promise<Recorded>;
   /** The run's journal, in the order it was written. */
   journalFor(runId: string): Promise<JournalEntry[]>;
   /**

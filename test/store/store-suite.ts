@@ -165,6 +165,18 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.getRun(id)).toMatchObject({ status: 'succeeded', leaseOwner: null, finishedAt: T0 + LEASE + 3 });
       });
 
+      it('concurrent rescuers on two connections take each run of a dead runner once', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        await Promise.all(Array.from({ length: 30 }, () => store.enqueueRun(newRun(), T0)));
+        const victims = (await store.claimRuns('dead-daemon', 30, LEASE, T0)).map((c) => c.run.id);
+        const after = T0 + LEASE + 1;
+        const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).claimRuns(`d${i}`, 2, LEASE, after)));
+        const rescued = claims.flat();
+        expect(rescued.map((c) => c.run.id).sort()).toEqual([...victims].sort());
+        expect(new Set(rescued.map((c) => `${c.reason}:${c.run.attempt}`))).toEqual(new Set(['rescue:2']));
+      });
+
       it('a renewed lease keeps the run', async () => {
         const store = await fresh();
         const id = await running(store);
@@ -192,6 +204,16 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         const again = await store.recordStep('daemon-a', { ...entry, output: { sent: 'twice' }, finishedAt: T0 + 9 });
         expect(again).toEqual({ entry, created: false });
         expect(await store.journalFor(id)).toEqual([entry]);
+      });
+
+      it("an emit step's events are appended with its entry, once however often it is recorded", async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const entry = { runId: id, key: 'announce', kind: 'step', status: 'succeeded', output: null, error: null, attempt: 1, startedAt: T0, finishedAt: T0 } as const;
+        const event = { id: `${id}:announce`, name: 'lead.qualified', data: { lead: 7 }, sourceRunId: id, chainDepth: 1, createdAt: T0 };
+        await store.recordStep('daemon-a', entry, [event]);
+        await store.recordStep('daemon-a', entry, [{ ...event, id: `${id}:announce:replayed` }]);
+        expect((await store.claimEvents('daemon-a', 10, LEASE, T0)).map((e) => [e.id, e.sourceRunId, e.data])).toEqual([[event.id, id, { lead: 7 }]]);
       });
 
       it('keeps entries in write order, outputs whole, failures and draws', async () => {
@@ -307,6 +329,7 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(results[0]).toMatchObject({ delivered: true, woken: [waiter] });
         expect(results[0]?.started).toHaveLength(1);
         expect(results[1]).toEqual({ delivered: false, woken: [], started: [] });
+        expect(await store.waitingOn('payment.received')).toEqual([]);
         expect(await store.listRuns({ workflow: 'other' })).toHaveLength(1);
         expect(await store.journalFor(waiter)).toMatchObject([{ key: 'await-payment', kind: 'step', status: 'succeeded', output }]);
         const claimed = await store.claimRuns('daemon-b', 10, LEASE, T0 + 21);

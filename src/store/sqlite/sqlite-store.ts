@@ -165,14 +165,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  recordStep(owner: string, entry: JournalEntry): Promise<Recorded> {
+  recordStep(owner: string, entry: JournalEntry, emits: readonly NewEvent[] = []): Promise<Recorded> {
     return this.write(() => {
       const inserted = this.all('recordStep', {
         run_id: entry.runId, key: entry.key, kind: entry.kind, status: entry.status, output: toJson(entry.output),
         error: entry.error === null ? null : toJson(entry.error), attempt: entry.attempt, started_at: isoTime(entry.startedAt),
         finished_at: isoTime(entry.finishedAt), owner,
       })[0];
-      if (inserted) return { entry: toJournalEntry(inserted), created: true };
+      if (inserted) {
+        for (const event of emits) this.insertEvent(event);
+        return { entry: toJournalEntry(inserted), created: true };
+      }
       // Nothing was written: either the key is already recorded, or `owner` lost the run.
       if (this.all('holdsLease', { id: entry.runId, owner }).length === 0) throw new LeaseLostError(entry.runId, owner);
       const existing = this.all('journalEntry', { run_id: entry.runId, key: entry.key })[0]!;
@@ -238,11 +241,14 @@ export class SqliteStore implements Store {
   }
 
   appendEvent(event: NewEvent): Promise<void> {
-    return this.write(() => {
-      this.run('appendEvent', {
-        id: event.id, name: event.name, data: toJson(event.data), source_run_id: event.sourceRunId ?? null, chain_depth: event.chainDepth ?? 0,
-        created_at: isoTime(event.createdAt),
-      });
+    return this.write(() => this.insertEvent(event));
+  }
+
+  /** Inside a write: adds an event (once per id). */
+  private insertEvent(event: NewEvent): void {
+    this.run('appendEvent', {
+      id: event.id, name: event.name, data: toJson(event.data), source_run_id: event.sourceRunId ?? null, chain_depth: event.chainDepth ?? 0,
+      created_at: isoTime(event.createdAt),
     });
   }
 

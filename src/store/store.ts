@@ -229,7 +229,8 @@ export interface Store {
   /** The run's journal, in the order it was written. */
   journalFor(runId: string): Promise<JournalEntry[]>;
   /**
-   * Parks a running run `owner` holds until `wakeAt` (null: until an event) and/or an event;
+   * Parks a running run `owner` holds until `wakeAt` (null: until an event) and/or an event
+   * (at least one of the two);
    * the lease is released. Resolves to the run's new state: `waiting`, or `cancelled` when a
    * cancel was asked meanwhile. Rejects with LeaseLostError when `owner` no longer holds it.
    */

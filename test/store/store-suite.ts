@@ -259,6 +259,13 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect((await store.waitingOn('payment.received')).map((r) => [r.id, r.waitingFor])).toEqual([[id, waitingFor]]);
         expect(await store.waitingOn('other')).toEqual([]);
       });
+
+      it('refuses a wait for nothing, which nothing would ever end', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await expect(store.setWaiting(id, 'daemon-a', null, null, T0)).rejects.toThrow(/cannot wait for nothing/);
+        expect((await store.getRun(id))?.status).toBe('running');
+      });
     });
 
     describe('cancel', () => {

@@ -188,6 +188,8 @@ export class SqliteStore implements Store {
   }
 
   setWaiting(runId: string, owner: string, wakeAt: number | null, waitingFor: WaitingFor | null, now: number): Promise<RunState> {
+    // A run parked with neither would never be resumed, and nothing would say so.
+    if (wakeAt === null && waitingFor === null) return Promise.reject(new TypeError(`run ${runId} cannot wait for nothing: give a wake time, an event or both`));
     return this.write(() => {
       const row = this.all('setWaiting', {
         id: runId, owner, now: isoTime(now), wake_at: isoOrNull(wakeAt), waiting_event: waitingFor?.event ?? null,

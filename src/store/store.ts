@@ -229,17 +229,19 @@ export interface Store {
   /** The run's journal, in the order it was written. */
   journalFor(runId: string): Promise<JournalEntry[]>;
   /**
-   * Parks a running run `owner` holds until `wakeAt` (null: until an event) and/or an event
-   * (at least one of the two);
-   * the lease is released. Resolves to the run's new state: `waiting`, or `cancelled` when a
-   * cancel was asked meanwhile. Rejects with LeaseLostError when `owner` no longer holds it.
+   * Parks a running run `owner` holds until `wakeAt` (null: no time limit), an event, or
+   * whichever comes first (at least one is required); the lease is released. Resolves to the
+   * run's new state: `waiting`, or `cancelled` when a cancel was asked meanwhile. Rejects with
+   * LeaseLostError when `owner` no longer holds it.
    */
   setWaiting(runId: string, owner: string, wakeAt: number | null, waitingFor: WaitingFor | null, now: number): Promise<RunState>;
   /** Ends a run `owner` holds; rejects with LeaseLostError when it no longer holds it. */
   finishRun(runId: string, owner: string, status: FinalState, error: ErrorInfo | null, now: number): Promise<void>;
   /** Cancels a queued or waiting run at once; a running run is flagged and stops at its next step. */
   cancelRun(runId: string, now: number): Promise<CancelOutcome>;
+  /** One run, or undefined when there is none by that id. */
   getRun(runId: string): Promise<RunRow | undefined>;
+  /** Runs matching the filter, newest first. */
   listRuns(filter: RunFilter): Promise<RunRow[]>;
   /** Runs waiting for an event of this name, oldest first, for the daemon to match. */
   waitingOn(eventName: string): Promise<RunRow[]>;
@@ -255,9 +257,11 @@ export interface Store {
    * started runs. A second delivery of the same event does nothing and says so.
    */
   deliverEvent(eventId: string, delivery: Delivery, now: number): Promise<Delivered>;
+  /** One event (a woken run's daemon reads it; so does an operator). */
   getEvent(eventId: string): Promise<EventRow | undefined>;
   /** Keeps a workflow's text under its content hash (once; the first text stays). */
   putWorkflowVersion(version: WorkflowVersion): Promise<void>;
+  /** The workflow text a run started with, by its `workflowVersion`. */
   getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined>;
   /** Commits what is pending, then closes; later calls reject. */
   close(): Promise<void>;

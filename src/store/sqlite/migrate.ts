@@ -1,0 +1,35 @@
+/**
+ * Bringing a database's schema up to date at open, from the numbered migrations in
+ * migrations.ts; `schema_migrations` records each one applied and when.
+ */
+import type Database from 'libsql';
+import { MIGRATIONS, type Migration } from './migrations.js';
+import { isoTime, type SqlRow } from './rows.js';
+
+/**
+ * Applies the migrations the file lacks, all in one transaction: an open that crashes midway
+ * leaves the schema as it was. BEGIN IMMEDIATE, so two processes opening a new file at once
+ * migrate it once (the second waits, then finds nothing to do).
+ */
+export function migrate(db: Database.Database, now: number, migrations: readonly Migration[] = MIGRATIONS): void {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').all()[0] as SqlRow | undefined;
+    const current = Number(row?.v ?? 0);
+    const newest = migrations.at(-1)?.version ?? 0;
+    if (current > newest) {
+      throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, isoTime(now));
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The SQLite schema, as numbered migrations applied in order at open (see `migrate` in
+ * sqlite-store.ts). A migration, once released, is never edited: a change is a new migration.
+ *
+ * Written for an operator with `sqlite3 .flux/flux.db`: times are ISO-8601 UTC text with
+ * milliseconds (`2026-11-24T09:00:00.000Z`, which sorts in time order), JSON columns are
+ * JSON text, states are words.
+ */
+
+/** One schema change. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, run keys, journal, events, workflow versions',
+    sql: `
+-- A workflow file as runs started it, by content hash: a run replays the version it began with,
+-- even after the file changed.
+CREATE TABLE workflow_versions (
+  hash        TEXT PRIMARY KEY,             -- sha256:<hex> of the file
+  name        TEXT NOT NULL,
+  text        TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+  id                TEXT PRIMARY KEY,       -- ULID: sorts by creation time
+  workflow          TEXT NOT NULL,
+  workflow_version  TEXT NOT NULL REFERENCES workflow_versions (hash),
+  status            TEXT NOT NULL CHECK (status IN ('queued', 'running', 'waiting', 'succeeded', 'failed', 'escalated', 'cancelled', 'rejected')),
+  trigger           TEXT NOT NULL,          -- manual, schedule, webhook, poll, event
+  event             TEXT NOT NULL,          -- JSON
+  received_at       TEXT NOT NULL,
+  scheduled_for     TEXT,                   -- a schedule fire's time; not started before it
+  attempt           INTEGER NOT NULL DEFAULT 0,   -- 1 on the first start, +1 per rescue
+  lease_owner       TEXT,                   -- the daemon running it, while running
+  lease_until       TEXT,                   -- past this, the owner is presumed dead
+  wake_at           TEXT,                   -- a waiting run is resumed at this time
+  waiting_event     TEXT,                   -- the event name a waiting run waits for
+  waiting_for       TEXT,                   -- JSON {event, step, match}
+  cancel_requested  INTEGER NOT NULL DEFAULT 0, -- 1: stop at the next step
+  parent_run_id     TEXT,                   -- the run whose event started this one
+  chain_depth       INTEGER NOT NULL DEFAULT 0,
+  error             TEXT,                   -- JSON {message, step?, http_status?}
+  created_at        TEXT NOT NULL,
+  updated_at        TEXT NOT NULL,
+  finished_at       TEXT
+);
+-- What claimRuns scans: queued runs by start time, waiting runs by wake time, running runs by lease.
+CREATE INDEX runs_queued ON runs (scheduled_for, id) WHERE status = 'queued';
+CREATE INDEX runs_waking ON runs (wake_at) WHERE status = 'waiting';
+CREATE INDEX runs_leased ON runs (lease_until) WHERE status = 'running';
+CREATE INDEX runs_waiting_event ON runs (waiting_event) WHERE status = 'waiting';
+CREATE INDEX runs_by_workflow ON runs (workflow, created_at);
+CREATE INDEX runs_by_created ON runs (created_at);
+
+-- Makes a webhook delivery (kind 'dedupe') or a schedule fire (kind 'fire', key = fire time)
+-- start one run, however many intakes or schedulers see it. Inserted with the run, in one
+-- transaction, before the run can start.
+CREATE TABLE run_keys (
+  kind        TEXT NOT NULL CHECK (kind IN ('dedupe', 'fire')),
+  workflow    TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  -- Deferred: the key goes in first, so a duplicate is refused before any run row is written;
+  -- the run follows in the same write.
+  run_id      TEXT NOT NULL REFERENCES runs (id) DEFERRABLE INITIALLY DEFERRED,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (kind, workflow, key)
+);
+-- Which key started a run; also what SQLite searches, for every run inserted, to check the
+-- deferred foreign key above (without it, each enqueue scans the whole table).
+CREATE INDEX run_keys_by_run ON run_keys (run_id);
+
+-- A run's history: what replay returns instead of running a step again. Outputs are whole.
+CREATE TABLE journal (
+  id           INTEGER PRIMARY KEY,         -- write order
+  run_id       TEXT NOT NULL REFERENCES runs (id),
+  key          TEXT NOT NULL,               -- step path and item indexes: remind/email[3]
+  kind         TEXT NOT NULL CHECK (kind IN ('step', 'random', 'time')),
+  status       TEXT NOT NULL,               -- succeeded, failed, skipped; recorded for draws
+  output       TEXT NOT NULL,               -- JSON
+  error        TEXT,                        -- JSON
+  attempt      INTEGER NOT NULL,
+  started_at   TEXT NOT NULL,
+  finished_at  TEXT NOT NULL,
+  UNIQUE (run_id, key)                      -- a step is recorded once; replay reads it back
+);
+
+-- Events emitted by runs or injected from outside. delivered_at is set once, by the one
+-- delivery that wins the conditional update; the lease keeps two daemons off one event.
+CREATE TABLE events (
+  id             TEXT PRIMARY KEY,
+  name           TEXT NOT NULL,
+  data           TEXT NOT NULL,             -- JSON
+  source_run_id  TEXT,
+  chain_depth    INTEGER NOT NULL DEFAULT 0,
+  created_at     TEXT NOT NULL,
+  lease_owner    TEXT,
+  lease_until    TEXT,
+  delivered_at   TEXT
+);
+CREATE INDEX events_pending ON events (created_at) WHERE delivered_at IS NULL;
+`,
+  },
+];

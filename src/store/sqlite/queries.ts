@@ -1,0 +1,140 @@
+/**
+ * Every statement the SQLite store runs, by name. Writes are conditional (`WHERE status = …
+ * AND lease_owner = …`) or guarded by a UNIQUE key with ON CONFLICT, so each is correct however
+ * many connections or processes write at once; none relies on a read made earlier.
+ * Parameters are named (`:now`, `:owner`); times are ISO-8601 text (see migrations.ts).
+ */
+
+/** The canned error of a run cancelled by `cancelRun` or at a wait. */
+export const CANCELLED_ERROR = '{"message":"the run was cancelled"}';
+
+export const SQL = {
+  putWorkflowVersion: `
+    INSERT INTO workflow_versions (hash, name, text, created_at) VALUES (:hash, :name, :text, :created_at)
+    ON CONFLICT (hash) DO NOTHING`,
+  getWorkflowVersion: `SELECT * FROM workflow_versions WHERE hash = :hash`,
+
+  /** First half of a keyed enqueue: take the key, or learn which run holds it. */
+  takeRunKey: `
+    INSERT INTO run_keys (kind, workflow, key, run_id, created_at) VALUES (:kind, :workflow, :key, :id, :now)
+    ON CONFLICT (kind, workflow, key) DO NOTHING
+    RETURNING run_id`,
+  runKeyHolder: `SELECT run_id FROM run_keys WHERE kind = :kind AND workflow = :workflow AND key = :key`,
+  insertRun: `
+    INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, scheduled_for,
+                      parent_run_id, chain_depth, created_at, updated_at)
+    VALUES (:id, :workflow, :workflow_version, 'queued', :trigger, :event, :received_at, :scheduled_for,
+            :parent_run_id, :chain_depth, :now, :now)`,
+
+  /** A crashed runner's run whose cancel was asked is cancelled, not rescued. */
+  cancelAbandoned: `
+    UPDATE runs SET status = 'cancelled', error = '${CANCELLED_ERROR}', lease_owner = NULL, lease_until = NULL,
+                    finished_at = :now, updated_at = :now
+    WHERE status = 'running' AND lease_until < :now AND cancel_requested = 1`,
+  /** Runs whose runner stopped renewing its lease (it died): taken over, as a new attempt. */
+  claimRescue: `
+    UPDATE runs SET attempt = attempt + 1, lease_owner = :owner, lease_until = :until, updated_at = :now
+    WHERE id IN (SELECT id FROM runs WHERE status = 'running' AND lease_until < :now
+                 ORDER BY lease_until, id LIMIT :limit)
+    RETURNING *`,
+  /** Waiting runs whose time came (a wait, a wait_for timeout, or a delivered event). */
+  claimWake: `
+    UPDATE runs SET status = 'running', lease_owner = :owner, lease_until = :until, wake_at = NULL,
+                    waiting_event = NULL, waiting_for = NULL, updated_at = :now
+    WHERE id IN (SELECT id FROM runs WHERE status = 'waiting' AND wake_at <= :now
+                 ORDER BY wake_at, id LIMIT :limit)
+    RETURNING *`,
+  /** Queued runs, oldest first; a schedule fire not before its time. */
+  claimStart: `
+    UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = :owner, lease_until = :until,
+                    updated_at = :now
+    WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= :now)
+                 ORDER BY id LIMIT :limit)
+    RETURNING *`,
+
+  renewLease: `
+    UPDATE runs SET lease_until = :until, updated_at = :now
+    WHERE id = :id AND status = 'running' AND lease_owner = :owner
+    RETURNING cancel_requested`,
+
+  /** Only the lease holder writes the journal; a key already recorded keeps its first entry. */
+  recordStep: `
+    INSERT INTO journal (run_id, key, kind, status, output, error, attempt, started_at, finished_at)
+    SELECT :run_id, :key, :kind, :status, :output, :error, :attempt, :started_at, :finished_at
+    WHERE EXISTS (SELECT 1 FROM runs WHERE id = :run_id AND status = 'running' AND lease_owner = :owner)
+    ON CONFLICT (run_id, key) DO NOTHING
+    RETURNING *`,
+  /** The entry an event delivery records for a woken run's wait_for step. */
+  recordDelivery: `
+    INSERT INTO journal (run_id, key, kind, status, output, error, attempt, started_at, finished_at)
+    VALUES (:run_id, :key, 'step', 'succeeded', :output, NULL, :attempt, :now, :now)
+    ON CONFLICT (run_id, key) DO NOTHING`,
+  journalEntry: `SELECT * FROM journal WHERE run_id = :run_id AND key = :key`,
+  journalFor: `SELECT * FROM journal WHERE run_id = :run_id ORDER BY id`,
+  holdsLease: `SELECT 1 FROM runs WHERE id = :id AND status = 'running' AND lease_owner = :owner`,
+
+  /** A cancel asked while the run was running takes effect here, instead of parking it. */
+  setWaiting: `
+    UPDATE runs SET
+      status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'waiting' END,
+      error = CASE WHEN cancel_requested = 1 THEN '${CANCELLED_ERROR}' ELSE error END,
+      finished_at = CASE WHEN cancel_requested = 1 THEN :now ELSE NULL END,
+      wake_at = CASE WHEN cancel_requested = 1 THEN NULL ELSE :wake_at END,
+      waiting_event = CASE WHEN cancel_requested = 1 THEN NULL ELSE :waiting_event END,
+      waiting_for = CASE WHEN cancel_requested = 1 THEN NULL ELSE :waiting_for END,
+      lease_owner = NULL, lease_until = NULL, updated_at = :now
+    WHERE id = :id AND status = 'running' AND lease_owner = :owner
+    RETURNING status`,
+  finishRun: `
+    UPDATE runs SET status = :status, error = :error, finished_at = :now, updated_at = :now,
+                    lease_owner = NULL, lease_until = NULL, wake_at = NULL, waiting_event = NULL, waiting_for = NULL
+    WHERE id = :id AND status = 'running' AND lease_owner = :owner`,
+  /** Queued and waiting runs end now; a running run is flagged for its runner. */
+  cancelRun: `
+    UPDATE runs SET
+      status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+      cancel_requested = CASE WHEN status = 'running' THEN 1 ELSE cancel_requested END,
+      error = CASE WHEN status = 'running' THEN error ELSE '${CANCELLED_ERROR}' END,
+      finished_at = CASE WHEN status = 'running' THEN finished_at ELSE :now END,
+      wake_at = CASE WHEN status = 'running' THEN wake_at ELSE NULL END,
+      waiting_event = CASE WHEN status = 'running' THEN waiting_event ELSE NULL END,
+      waiting_for = CASE WHEN status = 'running' THEN waiting_for ELSE NULL END,
+      updated_at = :now
+    WHERE id = :id AND status IN ('queued', 'waiting', 'running')
+    RETURNING status`,
+
+  getRun: `SELECT * FROM runs WHERE id = :id`,
+  /** Every filter is optional: a NULL parameter matches all. */
+  listRuns: `
+    SELECT * FROM runs
+    WHERE (:workflow IS NULL OR workflow = :workflow)
+      AND (:statuses IS NULL OR status IN (SELECT value FROM json_each(:statuses)))
+      AND (:since IS NULL OR created_at >= :since)
+    ORDER BY created_at DESC, id DESC
+    LIMIT :limit`,
+  waitingOn: `SELECT * FROM runs WHERE status = 'waiting' AND waiting_event = :name ORDER BY created_at, id`,
+  lastFire: `
+    SELECT max(r.scheduled_for) AS fired FROM run_keys k JOIN runs r ON r.id = k.run_id
+    WHERE k.kind = 'fire' AND k.workflow = :workflow`,
+
+  appendEvent: `
+    INSERT INTO events (id, name, data, source_run_id, chain_depth, created_at)
+    VALUES (:id, :name, :data, :source_run_id, :chain_depth, :created_at)
+    ON CONFLICT (id) DO NOTHING`,
+  claimEvents: `
+    UPDATE events SET lease_owner = :owner, lease_until = :until
+    WHERE id IN (SELECT id FROM events WHERE delivered_at IS NULL AND (lease_until IS NULL OR lease_until < :now)
+                 ORDER BY created_at, id LIMIT :limit)
+    RETURNING *`,
+  /** The one delivery of an event: whoever sets delivered_at first. */
+  markDelivered: `
+    UPDATE events SET delivered_at = :now, lease_owner = NULL, lease_until = NULL
+    WHERE id = :id AND delivered_at IS NULL
+    RETURNING name`,
+  /** Wakes a run only if it still waits for this event at this step (not timed out, not cancelled). */
+  wakeForEvent: `
+    UPDATE runs SET wake_at = :now, waiting_event = NULL, waiting_for = NULL, updated_at = :now
+    WHERE id = :id AND status = 'waiting' AND waiting_event = :name AND json_extract(waiting_for, '$.step') = :step
+    RETURNING attempt`,
+  getEvent: `SELECT * FROM events WHERE id = :id`,
+} as const;

@@ -1,0 +1,313 @@
+/**
+ * The embedded store: one SQLite file in the state directory (`.flux/flux.db`), in WAL mode
+ * with `synchronous=FULL` (a commit is fsynced before it returns) and a busy timeout (another
+ * process holding the write lock is waited for, not failed on). Writes go through a group
+ * commit (group-commit.ts); reads run directly on the connection, between transactions, and
+ * so see exactly what was committed.
+ *
+ * The driver is libsql (better-sqlite3's synchronous API, prebuilt for Node 20 to 24). Rows
+ * are always read with `.all()`: in libsql 0.5, `.get()` adds a `_metadata` field, and a
+ * RETURNING statement run with `.run()` or `.get()` stays open and blocks the next COMMIT.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'libsql';
+import type { ErrorInfo } from '../run-log.js';
+import {
+  LeaseLostError, type CancelOutcome, type ClaimedRun, type ClaimReason, type Delivered, type Delivery, type Enqueued, type EventRow, type FinalState,
+  type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Recorded, type RunFilter, type RunRow, type RunState, type Store, type WaitingFor,
+  type WorkflowVersion,
+} from '../store.js';
+import { GroupCommit } from './group-commit.js';
+import { migrate } from './migrate.js';
+import { SQL } from './queries.js';
+import { isoOrNull, isoTime, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
+
+/** How to open the store. */
+export interface SqliteStoreOptions {
+  /** The database file, e.g. `.flux/flux.db`; its directory is created. */
+  readonly path: string;
+  /** The clock, read only to stamp applied migrations. */
+  readonly now: () => number;
+  /** How long to wait for another process's write lock before a write fails (default 5 s). */
+  readonly busyTimeoutMs?: number;
+  /** At most this many writes per transaction (default 1000; 1 turns group commit off). */
+  readonly maxBatch?: number;
+}
+
+/** The state database could not be opened, or is not one this flux can use. */
+export class StoreOpenError extends Error {
+  override readonly name = 'StoreOpenError';
+  constructor(readonly path: string, reason: string) {
+    super(`cannot open the state database ${path}: ${reason}`);
+  }
+}
+
+type Statement = ReturnType<Database.Database['prepare']>;
+type Params = Record<string, unknown>;
+
+/** Opens (creating and migrating as needed) the SQLite store at `options.path`. */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  let db: Database.Database;
+  try {
+    mkdirSync(dirname(options.path), { recursive: true });
+    db = new Database(options.path);
+  } catch (error) {
+    throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    const mode = db.prepare('PRAGMA journal_mode = WAL').all()[0] as SqlRow | undefined;
+    // WAL is what lets readers run beside the writer and makes a commit one append + fsync;
+    // SQLite falls back silently where it cannot have it (some network file systems).
+    if (mode?.journal_mode !== 'wal') throw new Error(`the file system does not support WAL mode (journal_mode is ${String(mode?.journal_mode)}); put the state directory on a local disk`);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, options.now());
+  } catch (error) {
+    db.close();
+    throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
+  }
+  return new SqliteStore(db, options.path, options.maxBatch);
+}
+
+/** The SQLite implementation of Store. Create it with `openSqliteStore`. */
+export class SqliteStore implements Store {
+  private readonly writes: GroupCommit;
+  private readonly statements = new Map<keyof typeof SQL, Statement>();
+  private closed = false;
+
+  /** Use `openSqliteStore`, which configures and migrates the connection first. */
+  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number) {
+    this.writes = new GroupCommit(db, maxBatch);
+    for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) this.statements.set(name, db.prepare(SQL[name]));
+  }
+
+  /** Transactions committed and writes in them since open: writes / transactions is the batching. */
+  get writeStats(): { readonly transactions: number; readonly writes: number } {
+    return { ...this.writes.stats };
+  }
+
+  private all(name: keyof typeof SQL, params: Params): SqlRow[] {
+    return this.statement(name).all(params) as SqlRow[];
+  }
+
+  private run(name: keyof typeof SQL, params: Params): number {
+    return this.statement(name).run(params).changes;
+  }
+
+  private statement(name: keyof typeof SQL): Statement {
+    return this.statements.get(name)!;
+  }
+
+  /** Queues a write for the next group commit. */
+  private write<T>(work: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`the state database ${this.path} is closed`));
+    return this.writes.submit(work);
+  }
+
+  /** Runs a read now (reads see every committed write). */
+  private async read<T>(work: () => T): Promise<T> {
+    if (this.closed) throw new Error(`the state database ${this.path} is closed`);
+    return work();
+  }
+
+  enqueueRun(run: NewRun, now: number): Promise<Enqueued> {
+    if (run.key?.kind === 'fire' && run.scheduledFor === undefined) {
+      return Promise.reject(new TypeError(`a schedule fire of ${run.workflow} needs scheduledFor`));
+    }
+    return this.write(() => this.insertRun(run, now));
+  }
+
+  /** Inside a write: takes the run's key (if any) and inserts the run, or names the key's holder. */
+  private insertRun(run: NewRun, now: number): Enqueued {
+    if (run.key) {
+      const keyParams = { kind: run.key.kind, workflow: run.workflow, key: run.key.key };
+      const taken = this.all('takeRunKey', { ...keyParams, id: run.id, now: isoTime(now) });
+      if (taken.length === 0) {
+        // The key is held, so its run exists: the row is read in the same transaction as the
+        // failed insert, under the write lock, so it cannot have changed in between.
+        const holder = this.all('runKeyHolder', keyParams)[0];
+        return { id: String(holder?.run_id), created: false };
+      }
+    }
+    this.run('insertRun', {
+      id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, event: toJson(run.event),
+      received_at: isoTime(run.receivedAt), scheduled_for: isoOrNull(run.scheduledFor), parent_run_id: run.parentRunId ?? null,
+      chain_depth: run.chainDepth ?? 0, now: isoTime(now),
+    });
+    return { id: run.id, created: true };
+  }
+
+  claimRuns(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedRun[]> {
+    return this.write(() => {
+      const params = { owner, now: isoTime(now), until: isoTime(now + leaseMs) };
+      this.run('cancelAbandoned', { now: params.now });
+      const claimed: ClaimedRun[] = [];
+      const take = (name: 'claimRescue' | 'claimWake' | 'claimStart', reason: ClaimReason) => {
+        if (claimed.length >= limit) return;
+        // RETURNING gives rows in no set order; run ids (ULIDs) sort by creation.
+        const rows = this.all(name, { ...params, limit: limit - claimed.length }).map(toRun);
+        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        for (const run of rows) claimed.push({ run, reason });
+      };
+      take('claimRescue', 'rescue');
+      take('claimWake', 'wake');
+      take('claimStart', 'start');
+      return claimed;
+    });
+  }
+
+  renewLease(runId: string, owner: string, leaseMs: number, now: number): Promise<LeaseState> {
+    return this.write(() => {
+      const row = this.all('renewLease', { id: runId, owner, now: isoTime(now), until: isoTime(now + leaseMs) })[0];
+      return { held: row !== undefined, cancelRequested: Number(row?.cancel_requested) === 1 };
+    });
+  }
+
+  recordStep(owner: string, entry: JournalEntry, emits: readonly NewEvent[] = []): Promise<Recorded> {
+    return this.write(() => {
+      const inserted = this.all('recordStep', {
+        run_id: entry.runId, key: entry.key, kind: entry.kind, status: entry.status, output: toJson(entry.output),
+        error: entry.error === null ? null : toJson(entry.error), attempt: entry.attempt, started_at: isoTime(entry.startedAt),
+        finished_at: isoTime(entry.finishedAt), owner,
+      })[0];
+      if (inserted) {
+        for (const event of emits) this.insertEvent(event);
+        return { entry: toJournalEntry(inserted), created: true };
+      }
+      // Nothing was written: either the key is already recorded, or `owner` lost the run.
+      if (this.all('holdsLease', { id: entry.runId, owner }).length === 0) throw new LeaseLostError(entry.runId, owner);
+      const existing = this.all('journalEntry', { run_id: entry.runId, key: entry.key })[0]!;
+      return { entry: toJournalEntry(existing), created: false };
+    });
+  }
+
+  journalFor(runId: string): Promise<JournalEntry[]> {
+    return this.read(() => this.all('journalFor', { run_id: runId }).map(toJournalEntry));
+  }
+
+  setWaiting(runId: string, owner: string, wakeAt: number | null, waitingFor: WaitingFor | null, now: number): Promise<RunState> {
+    // A run parked with neither would never be resumed, and nothing would say so.
+    if (wakeAt === null && waitingFor === null) return Promise.reject(new TypeError(`run ${runId} cannot wait for nothing: give a wake time, an event or both`));
+    return this.write(() => {
+      const row = this.all('setWaiting', {
+        id: runId, owner, now: isoTime(now), wake_at: isoOrNull(wakeAt), waiting_event: waitingFor?.event ?? null,
+        waiting_for: waitingFor ? toJson(waitingFor) : null,
+      })[0];
+      if (!row) throw new LeaseLostError(runId, owner);
+      return String(row.status) as RunState;
+    });
+  }
+
+  finishRun(runId: string, owner: string, status: FinalState, error: ErrorInfo | null, now: number): Promise<void> {
+    return this.write(() => {
+      const changed = this.run('finishRun', { id: runId, owner, status, error: error === null ? null : toJson(error), now: isoTime(now) });
+      if (changed === 0) throw new LeaseLostError(runId, owner);
+    });
+  }
+
+  cancelRun(runId: string, now: number): Promise<CancelOutcome> {
+    return this.write(() => {
+      const row = this.all('cancelRun', { id: runId, now: isoTime(now) })[0];
+      if (row) return row.status === 'running' ? 'requested' : 'cancelled';
+      return this.all('getRun', { id: runId }).length > 0 ? 'finished' : 'not-found';
+    });
+  }
+
+  getRun(runId: string): Promise<RunRow | undefined> {
+    return this.read(() => {
+      const row = this.all('getRun', { id: runId })[0];
+      return row ? toRun(row) : undefined;
+    });
+  }
+
+  listRuns(filter: RunFilter): Promise<RunRow[]> {
+    const statuses = filter.status === undefined ? null : toJson(typeof filter.status === 'string' ? [filter.status] : filter.status);
+    return this.read(() =>
+      this.all('listRuns', {
+        workflow: filter.workflow ?? null, statuses, since: isoOrNull(filter.since), limit: Math.max(0, Math.floor(filter.limit ?? 100)),
+      }).map(toRun),
+    );
+  }
+
+  waitingOn(eventName: string): Promise<RunRow[]> {
+    return this.read(() => this.all('waitingOn', { name: eventName }).map(toRun));
+  }
+
+  lastFire(workflow: string): Promise<number | undefined> {
+    return this.read(() => {
+      const fired = this.all('lastFire', { workflow })[0]?.fired;
+      return fired === null || fired === undefined ? undefined : Date.parse(String(fired));
+    });
+  }
+
+  appendEvent(event: NewEvent): Promise<void> {
+    return this.write(() => this.insertEvent(event));
+  }
+
+  /** Inside a write: adds an event (once per id). */
+  private insertEvent(event: NewEvent): void {
+    this.run('appendEvent', {
+      id: event.id, name: event.name, data: toJson(event.data), source_run_id: event.sourceRunId ?? null, chain_depth: event.chainDepth ?? 0,
+      created_at: isoTime(event.createdAt),
+    });
+  }
+
+  claimEvents(owner: string, limit: number, leaseMs: number, now: number): Promise<EventRow[]> {
+    return this.write(() =>
+      this.all('claimEvents', { owner, limit, now: isoTime(now), until: isoTime(now + leaseMs) })
+        .map(toEvent)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)),
+    );
+  }
+
+  deliverEvent(eventId: string, delivery: Delivery, now: number): Promise<Delivered> {
+    return this.write(() => {
+      const at = isoTime(now);
+      const marked = this.all('markDelivered', { id: eventId, now: at })[0];
+      if (!marked) return { delivered: false, woken: [], started: [] };
+      const name = String(marked.name);
+      const woken: string[] = [];
+      for (const w of delivery.wake) {
+        const run = this.all('wakeForEvent', { id: w.runId, name, step: w.step, now: at })[0];
+        if (!run) continue; // it timed out, was cancelled or was woken by another event first
+        this.run('recordDelivery', { run_id: w.runId, key: w.step, output: toJson(w.output), attempt: Number(run.attempt), now: at });
+        woken.push(w.runId);
+      }
+      const started: string[] = [];
+      for (const run of delivery.start) {
+        const enqueued = this.insertRun(run, now);
+        if (enqueued.created) started.push(enqueued.id);
+      }
+      return { delivered: true, woken, started };
+    });
+  }
+
+  getEvent(eventId: string): Promise<EventRow | undefined> {
+    return this.read(() => {
+      const row = this.all('getEvent', { id: eventId })[0];
+      return row ? toEvent(row) : undefined;
+    });
+  }
+
+  putWorkflowVersion(version: WorkflowVersion): Promise<void> {
+    return this.write(() => {
+      this.run('putWorkflowVersion', { hash: version.hash, name: version.name, text: version.text, created_at: isoTime(version.createdAt) });
+    });
+  }
+
+  getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined> {
+    return this.read(() => {
+      const row = this.all('getWorkflowVersion', { hash })[0];
+      return row ? toWorkflowVersion(row) : undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.drained();
+    this.db.close();
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The daemon's durable state, behind one interface: runs and their leases, the keys that make
+ * webhook deliveries and schedule fires happen once, each run's journal (what replay returns
+ * instead of re-running a step), events and workflow versions. SQLite (`sqlite/`) is the
+ * embedded backend; a PostgreSQL backend shared by several daemons will implement the same
+ * interface and pass the same suite (test/store/store-suite.ts).
+ *
+ * Rules every backend keeps:
+ * - Every method is async, and a write resolves only once it is durable (committed and
+ *   fsynced): a caller may acknowledge a webhook as soon as `enqueueRun` resolves.
+ * - Anything two daemons could race for is a conditional write or a UNIQUE row, never a read
+ *   followed by a write, so a run is claimed, woken, finished or cancelled once.
+ * - Time comes from the caller (`now`, milliseconds since the epoch); a store never reads the
+ *   clock, so tests drive leases and waits without sleeping.
+ */
+import type { ErrorInfo } from './run-log.js';
+
+/** Where a run is in its life. The last five are terminal. */
+export type RunState = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'escalated' | 'cancelled' | 'rejected';
+
+/** States a run never leaves. */
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'escalated', 'cancelled', 'rejected'];
+
+/** The terminal states `finishRun` may record. */
+export type FinalState = 'succeeded' | 'failed' | 'escalated' | 'cancelled' | 'rejected';
+
+/** What a waiting run waits for besides its wake time: an event, matched by the daemon. */
+export interface WaitingFor {
+  /** The event name. */
+  readonly event: string;
+  /** The journal key of the `wait_for` step, where the delivered event is recorded. */
+  readonly step: string;
+  /** The step's `match` condition, as the daemon evaluates it (the store only keeps it). */
+  readonly match?: string;
+}
+
+/** A run as the store keeps it. Times are milliseconds since the epoch. */
+export interface RunRow {
+  readonly id: string;
+  readonly workflow: string;
+  /** The content hash of the workflow version the run started with (`workflow_versions`). */
+  readonly workflowVersion: string;
+  readonly status: RunState;
+  /** How it was started: `manual`, `schedule`, `webhook`, `poll`, `event`. */
+  readonly trigger: string;
+  readonly event: unknown;
+  /** When the trigger happened (the webhook arrived, the event was emitted). */
+  readonly receivedAt: number;
+  /** The schedule time a fire is for; the run is not claimed before it. */
+  readonly scheduledFor: number | null;
+  /** How many times the run was started: 1 on the first claim, +1 each time a crashed run is rescued. */
+  readonly attempt: number;
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: number | null;
+  /** A waiting run is claimed again at this time (a `wait`, or a `wait_for` timeout). */
+  readonly wakeAt: number | null;
+  readonly waitingFor: WaitingFor | null;
+  /** Cancel was asked while the run was running; the runner stops at its next step. */
+  readonly cancelRequested: boolean;
+  readonly parentRunId: string | null;
+  /** How many event hops separate this run from one started by an outside trigger. */
+  readonly chainDepth: number;
+  readonly error: ErrorInfo | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly finishedAt: number | null;
+}
+
+/**
+ * A key that makes an enqueue happen once per (kind, workflow, key): `dedupe` for a webhook's
+ * dedupe key, `fire` for a schedule fire (the key is the fire time).
+ */
+export interface RunKey {
+  readonly kind: 'dedupe' | 'fire';
+  readonly key: string;
+}
+
+/** A run to enqueue. `id` is used only when the run is created (no earlier run holds its key). */
+export interface NewRun {
+  readonly id: string;
+  readonly workflow: string;
+  readonly workflowVersion: string;
+  readonly trigger: string;
+  readonly event: unknown;
+  readonly receivedAt: number;
+  readonly scheduledFor?: number;
+  readonly parentRunId?: string;
+  readonly chainDepth?: number;
+  readonly key?: RunKey;
+}
+
+/** The result of an enqueue: the run holding the key, and whether this call created it. */
+export interface Enqueued {
+  readonly id: string;
+  readonly created: boolean;
+}
+
+/**
+ * Why a run was handed to a runner: `start` (it was queued), `wake` (its wait is over, or an
+ * event was delivered to it), `rescue` (its runner's lease ran out: that runner died).
+ */
+export type ClaimReason = 'start' | 'wake' | 'rescue';
+
+/** A claimed run: the runner holds its lease until `run.leaseUntil` unless it renews it. */
+export interface ClaimedRun {
+  readonly run: RunRow;
+  readonly reason: ClaimReason;
+}
+
+/** What a journal entry records: a step's outcome, or a value the engine must replay the same. */
+export type JournalKind = 'step' | 'random' | 'time';
+
+/** One entry of a run's journal. `output` is kept whole (the run log's 16 KiB cap does not apply). */
+export interface JournalEntry {
+  readonly runId: string;
+  /** Unique within the run: the step path and item indexes (see `journalKey`), or a draw's name. */
+  readonly key: string;
+  readonly kind: JournalKind;
+  /** `succeeded`, `failed` or `skipped` for steps; `recorded` for draws. */
+  readonly status: string;
+  readonly output: unknown;
+  readonly error: ErrorInfo | null;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** The result of `recordStep`: the entry as stored, and whether this call wrote it. */
+export interface Recorded {
+  readonly entry: JournalEntry;
+  readonly created: boolean;
+}
+
+/** An event emitted by a run or injected from outside, until it is delivered. */
+export interface EventRow {
+  readonly id: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly sourceRunId: string | null;
+  /** How many event hops led to it (the source run's chain depth). */
+  readonly chainDepth: number;
+  readonly createdAt: number;
+  readonly deliveredAt: number | null;
+}
+
+/** A new event. */
+export interface NewEvent {
+  readonly id: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly sourceRunId?: string;
+  readonly chainDepth?: number;
+  readonly createdAt: number;
+}
+
+/** Where the daemon decided an event goes: runs it wakes and runs it starts. */
+export interface Delivery {
+  /**
+   * Waiting runs whose `wait_for` matched: each is woken with `output` recorded as its
+   * `wait_for` step's journal entry (`step` is that entry's key, from its WaitingFor).
+   */
+  readonly wake: readonly { readonly runId: string; readonly step: string; readonly output: unknown }[];
+  /** Runs of workflows triggered by the event. */
+  readonly start: readonly NewRun[];
+}
+
+/** The outcome of `deliverEvent`: whether this call delivered it, and which runs it woke and started. */
+export interface Delivered {
+  readonly delivered: boolean;
+  readonly woken: readonly string[];
+  readonly started: readonly string[];
+}
+
+/** The outcome of `cancelRun`. */
+export type CancelOutcome = 'cancelled' | 'requested' | 'finished' | 'not-found';
+
+/** The outcome of `renewLease`: whether the caller still holds the run, and whether cancel was asked. */
+export interface LeaseState {
+  readonly held: boolean;
+  readonly cancelRequested: boolean;
+}
+
+/** A filter for `listRuns`; newest runs first. */
+export interface RunFilter {
+  readonly workflow?: string;
+  readonly status?: RunState | readonly RunState[];
+  /** Runs created at or after this time. */
+  readonly since?: number;
+  /** At most this many (default 100). */
+  readonly limit?: number;
+}
+
+/** A workflow file as a run started it. */
+export interface WorkflowVersion {
+  readonly hash: string;
+  readonly name: string;
+  readonly text: string;
+  readonly createdAt: number;
+}
+
+/** The runner no longer holds the run's lease (it expired and another runner took the run). */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(readonly runId: string, readonly owner: string) {
+    super(`run ${runId} is no longer held by ${owner}: its lease ran out and it was taken over`);
+  }
+}
+
+/** The daemon's durable state. See the file header for the rules every backend keeps. */
+export interface Store {
+  /** Adds a queued run, or returns the run already holding `run.key`. */
+  enqueueRun(run: NewRun, now: number): Promise<Enqueued>;
+  /**
+   * Hands up to `limit` runs to `owner` for `leaseMs`: crash victims (running, lease expired)
+   * first, then waiting runs due to wake, then queued runs due to start (a schedule fire not
+   * before its `scheduledFor`), each in creation order.
+   * A crash victim whose cancel was asked is cancelled instead of handed out.
+   */
+  claimRuns(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedRun[]>;
+  /** Extends the lease of a run `owner` holds. */
+  renewLease(runId: string, owner: string, leaseMs: number, now: number): Promise<LeaseState>;
+  /**
+   * Records a journal entry once per (run, key): a second record of the key keeps the first and
+   * returns it. Only the lease holder may write; otherwise rejects with LeaseLostError.
+   * `emits` (an `emit` step's events) are appended in the same transaction, and only when this
+   * call created the entry: a replayed emit step never emits twice, and a recorded one always has.
+   */
+  recordStep(owner: string, entry: JournalEntry, emits?: readonly NewEvent[]): Promise<Recorded>;
+  /** The run's journal, in the order it was written. */
+  journalFor(runId: string): Promise<JournalEntry[]>;
+  /**
+   * Parks a running run `owner` holds until `wakeAt` (null: no time limit), an event, or
+   * whichever comes first (at least one is required); the lease is released. Resolves to the
+   * run's new state: `waiting`, or `cancelled` when a cancel was asked meanwhile. Rejects with
+   * LeaseLostError when `owner` no longer holds it.
+   */
+  setWaiting(runId: string, owner: string, wakeAt: number | null, waitingFor: WaitingFor | null, now: number): Promise<RunState>;
+  /** Ends a run `owner` holds; rejects with LeaseLostError when it no longer holds it. */
+  finishRun(runId: string, owner: string, status: FinalState, error: ErrorInfo | null, now: number): Promise<void>;
+  /** Cancels a queued or waiting run at once; a running run is flagged and stops at its next step. */
+  cancelRun(runId: string, now: number): Promise<CancelOutcome>;
+  /** One run, or undefined when there is none by that id. */
+  getRun(runId: string): Promise<RunRow | undefined>;
+  /** Runs matching the filter, newest first. */
+  listRuns(filter: RunFilter): Promise<RunRow[]>;
+  /** Runs waiting for an event of this name, oldest first, for the daemon to match. */
+  waitingOn(eventName: string): Promise<RunRow[]>;
+  /** The time of the last schedule fire enqueued for a workflow. */
+  lastFire(workflow: string): Promise<number | undefined>;
+  /** Records an event for delivery. */
+  appendEvent(event: NewEvent): Promise<void>;
+  /** Events not yet delivered, oldest first; each is leased to `owner` so one daemon handles it. */
+  claimEvents(owner: string, limit: number, leaseMs: number, now: number): Promise<EventRow[]>;
+  /**
+   * Delivers an event once, atomically: marks it delivered, records it as the output of each
+   * woken run's `wait_for` step (only runs still waiting for it are woken) and enqueues the
+   * started runs. A second delivery of the same event does nothing and says so.
+   */
+  deliverEvent(eventId: string, delivery: Delivery, now: number): Promise<Delivered>;
+  /** One event (a woken run's daemon reads it; so does an operator). */
+  getEvent(eventId: string): Promise<EventRow | undefined>;
+  /** Keeps a workflow's text under its content hash (once; the first text stays). */
+  putWorkflowVersion(version: WorkflowVersion): Promise<void>;
+  /** The workflow text a run started with, by its `workflowVersion`. */
+  getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined>;
+  /** Commits what is pending, then closes; later calls reject. */
+  close(): Promise<void>;
+}
+
+/** The journal key of a step: its path, then its `foreach` item indexes (`remind/email[3]`). */
+export function journalKey(path: string, index: readonly number[] = []): string {
+  return path + index.map((i) => `[${i}]`).join('');
+}

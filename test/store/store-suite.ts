@@ -1,0 +1,388 @@
+// The behaviour every Store backend must have, run against each one (sqlite.test.ts today,
+// PostgreSQL later). Time is passed in, never slept: leases expire by moving `now`.
+import { afterEach, describe, expect, it } from 'vitest';
+import { LeaseLostError, type NewRun, type Store } from '../../src/store/store.js';
+
+/** Opens a fresh, empty store. */
+export type OpenStore = () => Promise<Store>;
+/** Opens a second connection to the database behind `store` (as a second daemon would). */
+export type ConnectStore = (store: Store) => Promise<Store>;
+
+const T0 = Date.parse('2026-11-24T09:00:00.000Z');
+const VERSION = 'sha256:v1';
+const LEASE = 30_000;
+
+let serial = 0;
+/** A run id that sorts by creation, like the ULIDs the daemon uses. */
+function runId(): string {
+  serial += 1;
+  return `01RUN${String(serial).padStart(8, '0')}`;
+}
+
+function newRun(fields: Partial<NewRun> = {}): NewRun {
+  return { id: runId(), workflow: 'lead-intake', workflowVersion: VERSION, trigger: 'webhook', event: { lead: 'ada@example.com' }, receivedAt: T0, ...fields };
+}
+
+/** Defines the shared store tests for one backend. */
+export function describeStore(name: string, open: OpenStore, connect: ConnectStore): void {
+  describe(`store: ${name}`, () => {
+    const opened: Store[] = [];
+    async function fresh(): Promise<Store> {
+      const store = await open();
+      opened.push(store);
+      await store.putWorkflowVersion({ hash: VERSION, name: 'lead-intake', text: 'name: lead-intake\n', createdAt: T0 });
+      await store.putWorkflowVersion({ hash: 'sha256:w2', name: 'other', text: 'name: other\n', createdAt: T0 });
+      return store;
+    }
+    async function second(store: Store): Promise<Store> {
+      const other = await connect(store);
+      opened.push(other);
+      return other;
+    }
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    /** Enqueues a run and claims it for `owner`. */
+    async function running(store: Store, owner = 'daemon-a', now = T0): Promise<string> {
+      const { id } = await store.enqueueRun(newRun(), now);
+      const claimed = await store.claimRuns(owner, 1, LEASE, now);
+      expect(claimed.map((c) => c.run.id)).toEqual([id]);
+      return id;
+    }
+
+    describe('runs', () => {
+      it('keeps a queued run as it was enqueued', async () => {
+        const store = await fresh();
+        const run = newRun({ event: { nested: { list: [1, 'two', null] } }, parentRunId: 'PARENT', chainDepth: 2 });
+        expect(await store.enqueueRun(run, T0 + 5)).toEqual({ id: run.id, created: true });
+        const row = await store.getRun(run.id);
+        expect(row).toMatchObject({
+          id: run.id, workflow: 'lead-intake', workflowVersion: VERSION, status: 'queued', trigger: 'webhook', event: { nested: { list: [1, 'two', null] } },
+          receivedAt: T0, scheduledFor: null, attempt: 0, leaseOwner: null, leaseUntil: null, wakeAt: null, waitingFor: null, cancelRequested: false,
+          parentRunId: 'PARENT', chainDepth: 2, error: null, createdAt: T0 + 5, updatedAt: T0 + 5, finishedAt: null,
+        });
+        expect(await store.getRun('NOPE')).toBeUndefined();
+      });
+
+      it('refuses a run of a workflow version it does not have', async () => {
+        const store = await fresh();
+        await expect(store.enqueueRun(newRun({ workflowVersion: 'sha256:unknown' }), T0)).rejects.toThrow(/FOREIGN KEY/i);
+      });
+
+      it('a second enqueue with the same dedupe key returns the first run', async () => {
+        const store = await fresh();
+        const first = await store.enqueueRun(newRun({ key: { kind: 'dedupe', key: 'evt_1' } }), T0);
+        const again = await store.enqueueRun(newRun({ key: { kind: 'dedupe', key: 'evt_1' } }), T0 + 1);
+        expect(first.created).toBe(true);
+        expect(again).toEqual({ id: first.id, created: false });
+        const otherWorkflow = await store.enqueueRun(newRun({ workflow: 'other', workflowVersion: 'sha256:w2', key: { kind: 'dedupe', key: 'evt_1' } }), T0);
+        expect(otherWorkflow.created).toBe(true);
+        expect(await store.listRuns({ workflow: 'lead-intake' })).toHaveLength(1);
+      });
+
+      it('concurrent enqueues with one key, from two connections, create one run', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? store : other).enqueueRun(newRun({ key: { kind: 'dedupe', key: 'same' } }), T0)),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.id)).size).toBe(1);
+        expect(await store.listRuns({})).toHaveLength(1);
+      });
+
+      it('a schedule fire happens once, is not started before its time, and is the last fire', async () => {
+        const store = await fresh();
+        const at = T0 + 60_000;
+        expect(await store.lastFire('lead-intake')).toBeUndefined();
+        const fire = (t: number) => store.enqueueRun(newRun({ trigger: 'schedule', scheduledFor: t, key: { kind: 'fire', key: new Date(t).toISOString() } }), T0);
+        const [a, b] = await Promise.all([fire(at), fire(at)]);
+        expect([a?.created, b?.created].sort()).toEqual([false, true]);
+        expect(a?.id).toBe(b?.id);
+        await fire(at - 60_000);
+        expect(await store.lastFire('lead-intake')).toBe(at);
+        expect(await store.lastFire('other')).toBeUndefined();
+        expect((await store.claimRuns('d', 10, LEASE, at - 1)).map((c) => c.run.scheduledFor)).toEqual([at - 60_000]);
+        expect((await store.claimRuns('d', 10, LEASE, at)).map((c) => c.run.id)).toEqual([a?.id]);
+        await expect(store.enqueueRun(newRun({ key: { kind: 'fire', key: 'x' } }), T0)).rejects.toThrow(/scheduledFor/);
+      });
+
+      it('lists runs newest first, by workflow, status and time', async () => {
+        const store = await fresh();
+        const a = await store.enqueueRun(newRun(), T0);
+        const b = await store.enqueueRun(newRun({ workflow: 'other', workflowVersion: 'sha256:w2' }), T0 + 1000);
+        const c = await store.enqueueRun(newRun(), T0 + 2000);
+        await store.claimRuns('d', 1, LEASE, T0 + 3000);
+        expect((await store.listRuns({})).map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+        expect((await store.listRuns({ workflow: 'lead-intake' })).map((r) => r.id)).toEqual([c.id, a.id]);
+        expect((await store.listRuns({ status: 'running' })).map((r) => r.id)).toEqual([a.id]);
+        expect((await store.listRuns({ status: ['queued', 'running'], since: T0 + 1000 })).map((r) => r.id)).toEqual([c.id, b.id]);
+        expect((await store.listRuns({ limit: 1 })).map((r) => r.id)).toEqual([c.id]);
+      });
+
+      it('keeps the first text of a workflow version', async () => {
+        const store = await fresh();
+        await store.putWorkflowVersion({ hash: VERSION, name: 'changed', text: 'changed', createdAt: T0 + 1 });
+        expect(await store.getWorkflowVersion(VERSION)).toEqual({ hash: VERSION, name: 'lead-intake', text: 'name: lead-intake\n', createdAt: T0 });
+        expect(await store.getWorkflowVersion('sha256:none')).toBeUndefined();
+      });
+    });
+
+    describe('claims and leases', () => {
+      it('claims queued runs in order, once, up to the limit', async () => {
+        const store = await fresh();
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push((await store.enqueueRun(newRun(), T0)).id);
+        const first = await store.claimRuns('daemon-a', 3, LEASE, T0);
+        expect(first.map((c) => [c.run.id, c.reason])).toEqual(ids.slice(0, 3).map((id) => [id, 'start']));
+        expect(first[0]?.run).toMatchObject({ status: 'running', attempt: 1, leaseOwner: 'daemon-a', leaseUntil: T0 + LEASE });
+        expect((await store.claimRuns('daemon-b', 10, LEASE, T0)).map((c) => c.run.id)).toEqual(ids.slice(3));
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0)).toEqual([]);
+      });
+
+      it('concurrent claimers on two connections never get the same run', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const ids = await Promise.all(Array.from({ length: 60 }, () => store.enqueueRun(newRun(), T0)));
+        const claims = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? store : other).claimRuns(`d${i}`, 3, LEASE, T0)));
+        const claimed = claims.flat().map((c) => c.run.id);
+        expect(claimed.sort()).toEqual(ids.map((r) => r.id).sort());
+      });
+
+      it('a run whose lease ran out is rescued as a new attempt, and its old runner is fenced off', async () => {
+        const store = await fresh();
+        const id = await running(store, 'daemon-a');
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + LEASE - 1)).toEqual([]);
+        const rescued = await store.claimRuns('daemon-b', 10, LEASE, T0 + LEASE + 1);
+        expect(rescued.map((c) => [c.run.id, c.reason, c.run.attempt, c.run.leaseOwner])).toEqual([[id, 'rescue', 2, 'daemon-b']]);
+        expect(await store.renewLease(id, 'daemon-a', LEASE, T0 + LEASE + 2)).toEqual({ held: false, cancelRequested: false });
+        const step = { runId: id, key: 'greet', kind: 'step', status: 'succeeded', output: 1, error: null, attempt: 1, startedAt: T0, finishedAt: T0 } as const;
+        await expect(store.recordStep('daemon-a', step)).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(store.finishRun(id, 'daemon-a', 'succeeded', null, T0 + LEASE + 2)).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(store.setWaiting(id, 'daemon-a', T0, null, T0 + LEASE + 2)).rejects.toBeInstanceOf(LeaseLostError);
+        await store.finishRun(id, 'daemon-b', 'succeeded', null, T0 + LEASE + 3);
+        expect(await store.getRun(id)).toMatchObject({ status: 'succeeded', leaseOwner: null, finishedAt: T0 + LEASE + 3 });
+      });
+
+      it('concurrent rescuers on two connections take each run of a dead runner once', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        await Promise.all(Array.from({ length: 30 }, () => store.enqueueRun(newRun(), T0)));
+        const victims = (await store.claimRuns('dead-daemon', 30, LEASE, T0)).map((c) => c.run.id);
+        const after = T0 + LEASE + 1;
+        const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).claimRuns(`d${i}`, 2, LEASE, after)));
+        const rescued = claims.flat();
+        expect(rescued.map((c) => c.run.id).sort()).toEqual([...victims].sort());
+        expect(new Set(rescued.map((c) => `${c.reason}:${c.run.attempt}`))).toEqual(new Set(['rescue:2']));
+      });
+
+      it('a renewed lease keeps the run', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        expect(await store.renewLease(id, 'daemon-a', LEASE, T0 + LEASE - 1)).toEqual({ held: true, cancelRequested: false });
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + LEASE + 1)).toEqual([]);
+        expect((await store.getRun(id))?.leaseUntil).toBe(T0 + 2 * LEASE - 1);
+      });
+
+      it('a finished run is never claimed again and records its error', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await store.finishRun(id, 'daemon-a', 'escalated', { message: 'HTTP 500', step: 'create', http_status: 500 }, T0 + 10);
+        expect(await store.getRun(id)).toMatchObject({ status: 'escalated', error: { message: 'HTTP 500', step: 'create', http_status: 500 } });
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + 10 * LEASE)).toEqual([]);
+        await expect(store.finishRun(id, 'daemon-a', 'failed', null, T0 + 11)).rejects.toBeInstanceOf(LeaseLostError);
+      });
+    });
+
+    describe('journal', () => {
+      it('records a step once: a second record of its key returns the first', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const entry = { runId: id, key: 'remind/email[3]', kind: 'step', status: 'succeeded', output: { sent: true }, error: null, attempt: 1, startedAt: T0, finishedAt: T0 + 5 } as const;
+        expect(await store.recordStep('daemon-a', entry)).toEqual({ entry, created: true });
+        const again = await store.recordStep('daemon-a', { ...entry, output: { sent: 'twice' }, finishedAt: T0 + 9 });
+        expect(again).toEqual({ entry, created: false });
+        expect(await store.journalFor(id)).toEqual([entry]);
+      });
+
+      it("an emit step's events are appended with its entry, once however often it is recorded", async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const entry = { runId: id, key: 'announce', kind: 'step', status: 'succeeded', output: null, error: null, attempt: 1, startedAt: T0, finishedAt: T0 } as const;
+        const event = { id: `${id}:announce`, name: 'lead.qualified', data: { lead: 7 }, sourceRunId: id, chainDepth: 1, createdAt: T0 };
+        await store.recordStep('daemon-a', entry, [event]);
+        await store.recordStep('daemon-a', entry, [{ ...event, id: `${id}:announce:replayed` }]);
+        expect((await store.claimEvents('daemon-a', 10, LEASE, T0)).map((e) => [e.id, e.sourceRunId, e.data])).toEqual([[event.id, id, { lead: 7 }]]);
+      });
+
+      it('keeps entries in write order, outputs whole, failures and draws', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const big = { text: 'x'.repeat(200_000), list: Array.from({ length: 1000 }, (_, i) => i) };
+        const entries = [
+          { runId: id, key: 'fetch', kind: 'step', status: 'succeeded', output: big, error: null, attempt: 1, startedAt: T0, finishedAt: T0 + 1 },
+          { runId: id, key: 'random:0', kind: 'random', status: 'recorded', output: 0.25, error: null, attempt: 1, startedAt: T0 + 1, finishedAt: T0 + 1 },
+          { runId: id, key: 'post', kind: 'step', status: 'failed', output: null, error: { message: 'HTTP 503', http_status: 503 }, attempt: 1, startedAt: T0 + 2, finishedAt: T0 + 3 },
+          { runId: id, key: 'a-first', kind: 'time', status: 'recorded', output: T0 + 4, error: null, attempt: 1, startedAt: T0 + 4, finishedAt: T0 + 4 },
+        ] as const;
+        await Promise.all(entries.map((e) => store.recordStep('daemon-a', e)));
+        expect(await store.journalFor(id)).toEqual(entries);
+        expect(await store.journalFor('OTHER')).toEqual([]);
+      });
+    });
+
+    describe('waits', () => {
+      it('a waiting run is claimed again when its wake time comes, as the same attempt', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        expect(await store.setWaiting(id, 'daemon-a', T0 + 3_600_000, null, T0 + 1)).toBe('waiting');
+        expect(await store.getRun(id)).toMatchObject({ status: 'waiting', wakeAt: T0 + 3_600_000, leaseOwner: null, leaseUntil: null });
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + 3_599_999)).toEqual([]);
+        const woken = await store.claimRuns('daemon-b', 10, LEASE, T0 + 3_600_000);
+        expect(woken.map((c) => [c.run.id, c.reason, c.run.attempt, c.run.status, c.run.wakeAt])).toEqual([[id, 'wake', 1, 'running', null]]);
+      });
+
+      it('a wake time far in the future stays in the future', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await store.setWaiting(id, 'daemon-a', 8.64e15, null, T0);
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + 1)).toEqual([]);
+      });
+
+      it('a run waiting for an event without a timeout is not woken by time', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const waitingFor = { event: 'payment.received', step: 'await-payment', match: 'event.invoice == "42"' };
+        await store.setWaiting(id, 'daemon-a', null, waitingFor, T0);
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + 365 * 86_400_000)).toEqual([]);
+        expect((await store.waitingOn('payment.received')).map((r) => [r.id, r.waitingFor])).toEqual([[id, waitingFor]]);
+        expect(await store.waitingOn('other')).toEqual([]);
+      });
+
+      it('refuses a wait for nothing, which nothing would ever end', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await expect(store.setWaiting(id, 'daemon-a', null, null, T0)).rejects.toThrow(/cannot wait for nothing/);
+        expect((await store.getRun(id))?.status).toBe('running');
+      });
+    });
+
+    describe('cancel', () => {
+      it('cancels queued and waiting runs at once, and flags a running one', async () => {
+        const store = await fresh();
+        const waiting = await running(store);
+        await store.setWaiting(waiting, 'daemon-a', T0 + 1000, null, T0);
+        const busy = await running(store);
+        const queued = (await store.enqueueRun(newRun(), T0)).id;
+        expect(await store.cancelRun(queued, T0 + 1)).toBe('cancelled');
+        expect(await store.cancelRun(waiting, T0 + 1)).toBe('cancelled');
+        expect(await store.cancelRun(busy, T0 + 1)).toBe('requested');
+        expect(await store.getRun(queued)).toMatchObject({ status: 'cancelled', finishedAt: T0 + 1, error: { message: 'the run was cancelled' } });
+        expect(await store.getRun(waiting)).toMatchObject({ status: 'cancelled', wakeAt: null });
+        expect(await store.getRun(busy)).toMatchObject({ status: 'running', cancelRequested: true });
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + 5000)).toEqual([]);
+        expect(await store.renewLease(busy, 'daemon-a', LEASE, T0 + 2)).toEqual({ held: true, cancelRequested: true });
+        await store.finishRun(busy, 'daemon-a', 'cancelled', { message: 'the run was cancelled' }, T0 + 3);
+        expect(await store.cancelRun(busy, T0 + 4)).toBe('finished');
+        expect(await store.cancelRun('NOPE', T0 + 4)).toBe('not-found');
+      });
+
+      it('a cancel asked while running takes effect when the run would wait', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await store.cancelRun(id, T0 + 1);
+        expect(await store.setWaiting(id, 'daemon-a', T0 + 1000, { event: 'e', step: 's' }, T0 + 2)).toBe('cancelled');
+        expect(await store.getRun(id)).toMatchObject({ status: 'cancelled', wakeAt: null, waitingFor: null, finishedAt: T0 + 2 });
+      });
+
+      it('the run of a dead runner whose cancel was asked is cancelled, not rescued', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        await store.cancelRun(id, T0 + 1);
+        expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + LEASE + 1)).toEqual([]);
+        expect(await store.getRun(id)).toMatchObject({ status: 'cancelled', leaseOwner: null });
+      });
+    });
+
+    describe('events', () => {
+      it('an event is leased to one daemon at a time until it is delivered', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        await store.appendEvent({ id: 'E1', name: 'lead.qualified', data: { lead: 1 }, sourceRunId: 'R0', chainDepth: 1, createdAt: T0 });
+        await store.appendEvent({ id: 'E1', name: 'lead.qualified', data: { lead: 'again' }, createdAt: T0 + 1 });
+        const [a, b] = await Promise.all([store.claimEvents('daemon-a', 10, LEASE, T0), other.claimEvents('daemon-b', 10, LEASE, T0)]);
+        expect([...(a ?? []), ...(b ?? [])]).toEqual([{ id: 'E1', name: 'lead.qualified', data: { lead: 1 }, sourceRunId: 'R0', chainDepth: 1, createdAt: T0, deliveredAt: null }]);
+        expect(await store.claimEvents('daemon-b', 10, LEASE, T0 + LEASE - 1)).toEqual([]);
+        expect((await store.claimEvents('daemon-b', 10, LEASE, T0 + LEASE + 1)).map((e) => e.id)).toEqual(['E1']);
+        await store.deliverEvent('E1', { wake: [], start: [] }, T0 + LEASE + 2);
+        expect(await store.claimEvents('daemon-c', 10, LEASE, T0 + 10 * LEASE)).toEqual([]);
+        expect((await store.getEvent('E1'))?.deliveredAt).toBe(T0 + LEASE + 2);
+      });
+
+      it('delivers an event once: wakes the waiting run with the event as its step output and starts triggered runs', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const waiter = await running(store);
+        await store.setWaiting(waiter, 'daemon-a', T0 + 3_600_000, { event: 'payment.received', step: 'await-payment' }, T0);
+        await store.appendEvent({ id: 'E2', name: 'payment.received', data: { invoice: 42 }, createdAt: T0 + 10 });
+        const output = { timed_out: false, event: { invoice: 42 } };
+        const delivery = () => ({
+          wake: [{ runId: waiter, step: 'await-payment', output }],
+          start: [newRun({ workflow: 'other', workflowVersion: 'sha256:w2', trigger: 'event', event: { invoice: 42 }, parentRunId: waiter, chainDepth: 1 })],
+        });
+        const [first, again] = await Promise.all([store.deliverEvent('E2', delivery(), T0 + 20), other.deliverEvent('E2', delivery(), T0 + 20)]);
+        const results = [first, again].sort((x, y) => Number(y?.delivered) - Number(x?.delivered));
+        expect(results[0]).toMatchObject({ delivered: true, woken: [waiter] });
+        expect(results[0]?.started).toHaveLength(1);
+        expect(results[1]).toEqual({ delivered: false, woken: [], started: [] });
+        expect(await store.waitingOn('payment.received')).toEqual([]);
+        expect(await store.listRuns({ workflow: 'other' })).toHaveLength(1);
+        expect(await store.journalFor(waiter)).toMatchObject([{ key: 'await-payment', kind: 'step', status: 'succeeded', output }]);
+        const claimed = await store.claimRuns('daemon-b', 10, LEASE, T0 + 21);
+        expect(claimed.map((c) => [c.run.id, c.reason])).toEqual([[waiter, 'wake'], [results[0]?.started[0], 'start']]);
+      });
+
+      it('an event does not wake a run that timed out, was cancelled or waits at another step', async () => {
+        const store = await fresh();
+        const timedOut = await running(store);
+        await store.setWaiting(timedOut, 'daemon-a', T0 + 1000, { event: 'ping', step: 'wait' }, T0);
+        await store.claimRuns('daemon-a', 1, LEASE, T0 + 1000);
+        const cancelled = await running(store);
+        await store.setWaiting(cancelled, 'daemon-a', null, { event: 'ping', step: 'wait' }, T0);
+        await store.cancelRun(cancelled, T0 + 1);
+        const elsewhere = await running(store);
+        await store.setWaiting(elsewhere, 'daemon-a', null, { event: 'ping', step: 'later' }, T0);
+        await store.appendEvent({ id: 'E3', name: 'ping', data: {}, createdAt: T0 + 2 });
+        const wake = [timedOut, cancelled, elsewhere].map((runId) => ({ runId, step: 'wait', output: {} }));
+        expect(await store.deliverEvent('E3', { wake, start: [] }, T0 + 3000)).toEqual({ delivered: true, woken: [], started: [] });
+        for (const id of [timedOut, cancelled, elsewhere]) expect(await store.journalFor(id)).toEqual([]);
+      });
+    });
+
+    describe('group commit', () => {
+      it('a write resolves only once it is committed: another connection sees it then, not before', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const run = newRun();
+        const pending = store.enqueueRun(run, T0);
+        expect(await other.getRun(run.id)).toBeUndefined();
+        await pending;
+        expect((await other.getRun(run.id))?.status).toBe('queued');
+      });
+
+      it('a write that fails does not fail the others committed with it', async () => {
+        const store = await fresh();
+        const id = await running(store);
+        const results = await Promise.allSettled([
+          store.enqueueRun(newRun(), T0),
+          store.finishRun(id, 'not-the-owner', 'succeeded', null, T0),
+          store.enqueueRun(newRun({ workflowVersion: 'sha256:unknown' }), T0),
+          store.enqueueRun(newRun(), T0),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+        expect(await store.listRuns({ status: 'queued' })).toHaveLength(2);
+      });
+    });
+  });
+}

@@ -113,7 +113,7 @@ class Run {
     // Outside data is bounded before anything reads it: a deep or huge event is refused whole.
     const refusal = this.req.refuse ?? exceedsBounds(this.req.event, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event');
     const attempt = this.req.attempt ?? 1;
-    if (attempt > 1) this.record({ type: 'run.resumed', attempt, replayable: this.req.history?.size ?? 0 });
+    if (this.req.resume) this.record({ type: 'run.resumed', attempt, replayable: this.req.history?.size ?? 0 });
     else this.record({ type: 'run.started', trigger: this.req.trigger, event_sha256: eventSha256(this.req.event), file: wf.file, dry_run: this.req.dryRun === true });
     if (refusal !== undefined) return this.finish('rejected', { message: refusal });
     const rejection = this.prepare();
@@ -179,7 +179,7 @@ class Run {
       run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status: 'waiting',
       duration_ms: this.req.clock.now() - this.started, dry_run: this.req.dryRun === true, steps: this.summaries,
       emitted: this.emitted.map((e) => ({ event: e.event, data: this.req.masker.maskValue(e.data, { keys: true }) })),
-      waiting: { step: s.step, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) },
+      waiting: { step: s.step, key: s.key, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) },
     };
   }
 
@@ -613,7 +613,7 @@ class Run {
         duration_ms: 0, wake_at: wakeAt, started_at: started, ...(event !== undefined ? { event } : {}),
       });
     }
-    throw new Suspended(id, path, wakeAt, event);
+    throw new Suspended(id, key, path, wakeAt, event);
   }
 
   private async runWait(wait: unknown, scope: Scope, ctx: CelContext): Promise<unknown> {

@@ -18,7 +18,7 @@ export class Cancelled extends Error {}
 
 /** A durable wait whose time has not come: unwinds the attempt, which ends `waiting`. */
 export class Suspended extends Error {
-  constructor(readonly step: string, readonly path: string, readonly wakeAt: number, readonly event?: string) {
+  constructor(readonly step: string, readonly key: string, readonly path: string, readonly wakeAt: number, readonly event?: string) {
     super(`waiting at step ${step}`);
   }
 }

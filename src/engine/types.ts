@@ -37,11 +37,13 @@ export interface RunRequest {
   readonly journal: Journal;
   readonly masker: Masker;
   readonly runId: string;
-  /**
-   * Which attempt of the run this is (default 1). A later attempt resumes an earlier one: it
-   * is recorded as `run.resumed`, not `run.started`, and replays `history`.
-   */
+  /** Which attempt of the run this is (default 1): a run rescued from a daemon that died is attempt 2. */
   readonly attempt?: number;
+  /**
+   * This turn goes on with a run already started (woken from a wait, or rescued): it is
+   * recorded as `run.resumed`, not `run.started`, and replays `history`.
+   */
+  readonly resume?: boolean;
   /**
    * Steps an earlier attempt completed, by step key (see `stepKey`). Each is replayed: its
    * journaled outcome becomes `steps.<id>` again without running it or recording it twice, so
@@ -128,7 +130,7 @@ export interface RunResult {
   readonly duration_ms: number;
   readonly dry_run: boolean;
   /** What a waiting run waits for: the earliest wake time, and the event when it is a wait_for. */
-  readonly waiting?: { readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string };
+  readonly waiting?: { readonly step: string; readonly key: string; readonly path: string; readonly wake_at: string; readonly event?: string };
   /** Top-level steps in order (nested steps are in the run log). */
   readonly steps: readonly StepSummary[];
   readonly error?: ErrorInfo;

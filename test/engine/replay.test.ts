@@ -44,7 +44,7 @@ async function attempt(yaml: string, n: number, log: RunRecord[], journal: Journ
     return await runWorkflow({
       workflow: { file: 'test.yaml', value, name: String(value.name), owner: String(value.owner), version: 'sha256:test', baseline: null },
       event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: options.clock ?? new SkippingClock(), journal: records,
-      masker: new Masker(), runId: 'RUN1', attempt: n, history: new Map(journal.map((j) => [j.key, j])),
+      masker: new Masker(), runId: 'RUN1', attempt: n, resume: n > 1, history: new Map(journal.map((j) => [j.key, j])),
       onStepCompleted: (j) => void journal.push(j), onRecord: (r) => log.push(r), ...(options.signal ? { signal: options.signal } : {}),
       ...(options.durableWaits ? { durableWaits: true } : {}), ...(options.deliver ? { deliver: options.deliver } : {}),
     });
@@ -200,7 +200,7 @@ describe('durable waits', () => {
     const journal: JournaledStep[] = [];
     const first = await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true });
     expect(first.status).toBe('waiting');
-    expect(first.waiting).toEqual({ step: 'reply', path: 'reply', wake_at: '2026-11-26T09:00:00.000Z' });
+    expect(first.waiting).toEqual({ step: 'reply', key: 'reply', path: 'reply', wake_at: '2026-11-26T09:00:00.000Z' });
     expect(log.at(-1)).toMatchObject({ type: 'run.waiting', step: 'reply', wake_at: '2026-11-26T09:00:00.000Z' });
     expect(log.some((r) => r.type === 'run.finished')).toBe(false);
 
@@ -232,7 +232,7 @@ describe('durable waits', () => {
     const log: RunRecord[] = [];
     const journal: JournaledStep[] = [];
     const first = await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true });
-    expect(first.waiting).toEqual({ step: 'answer', path: 'answer', wake_at: '2026-11-26T09:00:00.000Z', event: 'reply.received' });
+    expect(first.waiting).toEqual({ step: 'answer', key: 'answer', path: 'answer', wake_at: '2026-11-26T09:00:00.000Z', event: 'reply.received' });
     time.advance(hours(1));
     const other = await attempt(yaml, 2, log, journal, { clock: time.clock, durableWaits: true, deliver: { event: 'reply.received', payload: { booking: 8, from: 'bob' } } });
     expect(other.status).toBe('waiting');

@@ -5,8 +5,7 @@
  * (checkCron) run first. Day-of-month and day-of-week must BOTH match, as node-cron and the
  * `cron-day-fields` lint rule say (an unrestricted field matches every day).
  */
-import { createRequire } from 'node:module';
-import { checkCron } from '../workflow/cron.js';
+import { checkCron, nodeCron } from '../workflow/cron.js';
 
 interface ParsedFields {
   second: number[];
@@ -17,12 +16,8 @@ interface ParsedFields {
   dayOfWeek: Array<number | string>;
 }
 
-const require = createRequire(import.meta.url);
-let parser: ((expression: string) => ParsedFields) | undefined;
-
 function parse(expression: string): ParsedFields {
-  parser ??= (require('node-cron') as { parse: (e: string) => ParsedFields }).parse;
-  return parser(expression);
+  return nodeCron().parse(expression) as ParsedFields;
 }
 
 /** A compiled cron: per-field tables answering "the first allowed value at or after v". */

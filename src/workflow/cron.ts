@@ -4,12 +4,22 @@
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-let validator: ((expression: string) => boolean) | undefined;
 
-/** node-cron's own check, loaded on first use so workflows without a schedule never load it. */
+/** The parts of node-cron flux uses: its check, and its parser (fields to value lists). */
+export interface NodeCron {
+  validate(expression: string): boolean;
+  parse(expression: string): unknown;
+}
+let nodeCronModule: NodeCron | undefined;
+
+/** node-cron, loaded on first use so workflows without a schedule never load it. */
+export function nodeCron(): NodeCron {
+  nodeCronModule ??= require('node-cron') as NodeCron;
+  return nodeCronModule;
+}
+
 function validate(expression: string): boolean {
-  validator ??= (require('node-cron') as { validate: (e: string) => boolean }).validate;
-  return validator(expression);
+  return nodeCron().validate(expression);
 }
 
 export interface CronCheck {

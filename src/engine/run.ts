@@ -15,7 +15,7 @@ import { asRecord, type RawStep } from '../workflow/model.js';
 import { prepareRun } from './prepare.js';
 import { retryDelay, retryPolicy } from './retry.js';
 import { Cancelled, durationMs, RAW, StepFailure, stepView, Suspended, toFailure } from './step-state.js';
-import { waitEnd, waitForStep, waitForTimedOut, waitStep } from './waits.js';
+import { durableWait, durableWaitFor, waitEnd, waitForStep, waitStep, type DurableWaitAt } from './waits.js';
 import { stepKey, type JournaledStep, type RunRequest, type RunResult, type StepSummary } from './types.js';
 
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
@@ -337,9 +337,14 @@ class Run {
       } else if (step.parallel !== undefined) {
         output = await this.runParallel(asRecord(step.parallel) ?? {}, frame, path);
       } else if (step.wait !== undefined) {
-        output = this.req.durableWaits ? this.durableWait(id, path, frame, started, (now) => waitEnd(step.wait, now, (text) => renderString(text, scope, ctx))) : await this.runWait(step.wait, scope, ctx);
+        output = this.req.durableWaits
+          ? durableWait(this.waitAt(id, path, frame, started), (start) => waitEnd(step.wait, start, (text) => renderString(text, scope, ctx)))
+          : await this.runWait(step.wait, scope, ctx);
       } else if (step.wait_for !== undefined) {
-        output = this.req.durableWaits ? this.durableWaitFor(asRecord(step.wait_for) ?? {}, id, path, frame, started, scope, ctx) : await this.runWaitFor(asRecord(step.wait_for) ?? {}, id, scope, ctx);
+        const waitFor = asRecord(step.wait_for) ?? {};
+        output = this.req.durableWaits
+          ? durableWaitFor(this.waitAt(id, path, frame, started), waitFor, this.deliveredTo(waitFor, scope, ctx))
+          : await this.runWaitFor(waitFor, id, scope, ctx);
       } else if (step.emit !== undefined) {
         const emit = asRecord(step.emit) ?? {};
         const data = renderValue(emit.data ?? null, scope, ctx);
@@ -570,50 +575,23 @@ class Run {
     return { branches: branches.length };
   }
 
-  /**
-   * A durable `wait`: done once the clock has passed its end (kept from the attempt that began
-   * it, so a 48-hour wait resumed early does not start over); otherwise journaled as waiting,
-   * and the attempt ends.
-   */
-  private durableWait(id: string, path: string, frame: Frame, started: number, end: (now: number) => number): unknown {
-    const journaled = this.req.history?.get(stepKey(id, frame.index));
-    const wakeAt = journaled?.wake_at ?? end(started);
-    const now = this.req.clock.now();
-    if (now >= wakeAt) return { waited_ms: Math.max(0, wakeAt - started), until: new Date(wakeAt).toISOString() };
-    this.suspend(id, path, frame, started, wakeAt);
-  }
-
-  /**
-   * A durable `wait_for`: done when the event delivered to this attempt is the one it waits for
-   * and matches, or, once its timeout has passed, as on_timeout says; otherwise the attempt ends
-   * waiting for it.
-   */
-  private durableWaitFor(wf: Readonly<Record<string, unknown>>, id: string, path: string, frame: Frame, started: number, scope: Scope, ctx: CelContext): unknown {
-    const name = String(wf.event);
-    const delivered = this.req.deliver;
-    if (delivered && !this.delivered && delivered.event === name) {
-      const matchScope = this.scope([...scope.loopVars, 'item']);
-      if (wf.match === undefined || evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(delivered.payload) })) {
-        this.delivered = true;
-        return { timed_out: false, event: delivered.payload };
-      }
-    }
-    const journaled = this.req.history?.get(stepKey(id, frame.index));
-    const wakeAt = journaled?.wake_at ?? started + durationMs(String(wf.timeout ?? '0s'));
-    if (this.req.clock.now() >= wakeAt) return waitForTimedOut(wf, id);
-    this.suspend(id, path, frame, started, wakeAt, name);
-  }
-
-  /** Journals a wait that has not ended and unwinds the attempt. */
-  private suspend(id: string, path: string, frame: Frame, started: number, wakeAt: number, event?: string): never {
+  /** Where a durable wait stands: this step, its journal entry from earlier attempts, and how to journal its own. */
+  private waitAt(id: string, path: string, frame: Frame, started: number): DurableWaitAt {
     const key = stepKey(id, frame.index);
-    if (this.req.history?.get(key)?.wake_at !== wakeAt) {
-      this.journal({
-        key, step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status: 'waiting', output: null, attempts: 1,
-        duration_ms: 0, wake_at: wakeAt, started_at: started, ...(event !== undefined ? { event } : {}),
-      });
-    }
-    throw new Suspended(id, key, path, wakeAt, event);
+    return {
+      step: id, key, path, index: frame.index, started, now: this.req.clock.now(), journaled: this.req.history?.get(key),
+      journal: (entry) => this.journal(entry),
+    };
+  }
+
+  /** A durable wait_for takes the event delivered to this attempt (once) when it is the one it waits for and matches. */
+  private deliveredTo(wf: Readonly<Record<string, unknown>>, scope: Scope, ctx: CelContext): { payload: unknown } | undefined {
+    const delivered = this.req.deliver;
+    if (!delivered || this.delivered || delivered.event !== String(wf.event)) return undefined;
+    const matchScope = this.scope([...scope.loopVars, 'item']);
+    if (wf.match !== undefined && !evaluateCondition(wf.match, matchScope, { ...ctx, item: toCel(delivered.payload) })) return undefined;
+    this.delivered = true;
+    return { payload: delivered.payload };
   }
 
   private async runWait(wait: unknown, scope: Scope, ctx: CelContext): Promise<unknown> {

@@ -1,10 +1,13 @@
 /**
  * Waiting steps: `wait` for a duration or until a time, and `wait_for` an event with a timeout.
- * Both wait on the injected clock, so tests and the demo skip time instead of sleeping.
+ * In a one-off run both wait in the process on the injected clock, so tests and the demo skip
+ * time instead of sleeping. Durable waits (the daemon) hold nothing in memory: a wait whose
+ * time has not come is journaled and unwinds the attempt (Suspended), and a later attempt ends
+ * it at the time the first one set, or with the event that arrived.
  */
 import type { Clock } from './clock.js';
-import { Cancelled, durationMs, StepFailure } from './step-state.js';
-import type { EventSource } from './types.js';
+import { Cancelled, durationMs, StepFailure, Suspended } from './step-state.js';
+import type { EventSource, JournaledStep } from './types.js';
 
 interface WaitDeps {
   readonly clock: Clock;
@@ -61,4 +64,50 @@ async function sleep(deps: WaitDeps, ms: number): Promise<void> {
   } catch {
     throw new Cancelled();
   }
+}
+
+/** Where a durable wait stands: the step, when it started, the clock now, and its journal. */
+export interface DurableWaitAt {
+  readonly step: string;
+  readonly key: string;
+  readonly path: string;
+  readonly index: readonly number[];
+  /** When the wait began: in the attempt that first reached it. */
+  readonly started: number;
+  readonly now: number;
+  /** The step's waiting entry from an earlier attempt, if there was one. */
+  readonly journaled: JournaledStep | undefined;
+  journal(entry: JournaledStep): void;
+}
+
+/**
+ * A durable `wait`: done once the clock has passed its end, kept from the attempt that began
+ * it (a 48-hour wait resumed early does not start over); otherwise the attempt ends waiting.
+ */
+export function durableWait(at: DurableWaitAt, end: (start: number) => number): unknown {
+  const wakeAt = at.journaled?.wake_at ?? end(at.started);
+  if (at.now >= wakeAt) return { waited_ms: Math.max(0, wakeAt - at.started), until: new Date(wakeAt).toISOString() };
+  return suspend(at, wakeAt);
+}
+
+/**
+ * A durable `wait_for`: done with the event delivered to this attempt (already matched), or,
+ * once its timeout has passed, as on_timeout says; otherwise the attempt ends waiting for it.
+ */
+export function durableWaitFor(at: DurableWaitAt, wf: Readonly<Record<string, unknown>>, delivered: { payload: unknown } | undefined): unknown {
+  if (delivered) return { timed_out: false, event: delivered.payload };
+  const wakeAt = at.journaled?.wake_at ?? at.started + durationMs(String(wf.timeout ?? '0s'));
+  if (at.now >= wakeAt) return waitForTimedOut(wf, at.step);
+  return suspend(at, wakeAt, String(wf.event));
+}
+
+/** Journals a wait that has not ended (once: its end never moves) and unwinds the attempt. */
+function suspend(at: DurableWaitAt, wakeAt: number, event?: string): never {
+  if (at.journaled?.wake_at !== wakeAt) {
+    at.journal({
+      key: at.key, step: at.step, path: at.path, ...(at.index.length > 0 ? { index: at.index } : {}), status: 'waiting', output: null, attempts: 1,
+      duration_ms: 0, wake_at: wakeAt, started_at: at.started, ...(event !== undefined ? { event } : {}),
+    });
+  }
+  throw new Suspended(at.step, at.key, at.path, wakeAt, event);
 }

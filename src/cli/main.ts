@@ -71,6 +71,27 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('daemon')
+    .description('serve webhooks and run workflows durably until stopped (runs survive restarts)')
+    .argument('[paths...]', 'workflow files, directories or globs; default: workflows/')
+    .option('--state-dir <dir>', 'where the store, the lock and the run logs live (default: .flux)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', (v) => {
+      if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port takes a port number, not \`${v}\``);
+      return Number(v);
+    }, 8787)
+    .option('--concurrency <n>', 'runs at once', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--concurrency takes a whole number from 1, not \`${v}\``);
+      return Number(v);
+    }, 10)
+    .option('--lease <duration>', 'how long a run stays with this daemon without renewal before another may resume it', '10s')
+    .option('--grace <duration>', 'how long running steps may take to finish on SIGTERM', '30s')
+    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string }) => {
+      const { daemonCommand } = await import('./daemon.js');
+      code = await daemonCommand(paths, options, io);
+    });
+
+  program
     .command('sandbox')
     .description('serve the sandbox CRM, calendar, ledger, chat, email and tickets on 127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', (v) => {

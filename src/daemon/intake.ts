@@ -77,7 +77,8 @@ function renderSecret(template: string, workflow: LoadedWorkflow, env: Readonly<
     if (typeof value !== 'string' || value === '') return { ok: false, message: 'its signing secret is empty' };
     return { ok: true, value };
   } catch {
-    return { ok: false, message: `its signing secret is not set (${declared.filter((n) => !secrets.has(n)).map((n) => `\`${n}\``).join(', ') || 'check `signature.secret`'})` };
+    const named = [...template.matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!).filter((n) => !secrets.has(n));
+    return { ok: false, message: `its signing secret is not set (${named.map((n) => `\`${n}\``).join(', ') || 'check `signature.secret`'})` };
   }
 }
 

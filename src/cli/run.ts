@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import { SkippingClock, systemClock, type Clock } from '../engine/clock.js';
-import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
+import { formatBytes, MAX_EVENT_BYTES, setData } from '../limits/json.js';
 import { newRunId } from '../engine/run-id.js';
 import { runWorkflow } from '../engine/run.js';
 import type { EventSource, LoadedWorkflow, RunResult } from '../engine/types.js';
@@ -87,11 +87,11 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const secrets: Record<string, string> = {};
   for (const name of declared) {
     const value = lookup(name);
-    if (value !== undefined) Object.defineProperty(secrets, name, { value, enumerable: true });
+    if (value !== undefined) setData(secrets, name, value);
   }
   const environment: Record<string, string | undefined> = {};
   for (const name of Object.keys((loaded.workflow.value.env as Record<string, unknown> | undefined) ?? {})) {
-    Object.defineProperty(environment, name, { value: lookup(name), enumerable: true });
+    setData(environment, name, lookup(name));
   }
   const logDir = options.logDir ? resolveDir(options.logDir, io) : io.env.FLUX_HOME ? join(resolveDir(io.env.FLUX_HOME, io), 'logs') : join(io.cwd, '.flux', 'logs');
 
@@ -220,16 +220,11 @@ function applySet(event: Record<string, unknown>, assignment: string): void {
     if (current !== null && typeof current === 'object' && !Array.isArray(current)) target = current as Record<string, unknown>;
     else {
       const child: Record<string, unknown> = {};
-      defineField(target, key, child);
+      setData(target, key, child);
       target = child;
     }
   }
-  defineField(target, keys[keys.length - 1]!, value);
-}
-
-/** Sets an own, enumerable field: `__proto__` and `constructor` are names like any other. */
-function defineField(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  setData(target, keys[keys.length - 1]!, value);
 }
 
 /** An event file: a regular file only (a FIFO or device could hang or never end), read bounded. */

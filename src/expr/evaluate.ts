@@ -6,6 +6,7 @@
  * numbers, timestamps as ISO strings, bytes as base64. Expressions that can loop run within the
  * limits of budget.ts; values nested deeper than MAX_VALUE_DEPTH are refused, not overflowed.
  */
+import { setData } from '../limits/json.js';
 import { BudgetExceeded, needsGuard, runGuarded, SizeMeter } from './budget.js';
 import { parseExpression, type Scope } from './cel.js';
 import { hasExpression, parseTemplate, quoteSource, type Template } from './template.js';
@@ -120,7 +121,7 @@ function render(value: unknown, scope: Scope, context: CelContext, depth: number
     return out;
   }
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value)) setKey(out, k, render((value as Record<string, unknown>)[k], scope, context, depth + 1));
+  for (const k of Object.keys(value)) setData(out, k, render((value as Record<string, unknown>)[k], scope, context, depth + 1));
   return out;
 }
 
@@ -193,7 +194,7 @@ function toPlain(value: unknown, depth: number, meter: SizeMeter | undefined): u
     for (const [k, v] of value) {
       const key = String(k);
       meter?.addText(key);
-      setKey(out, key, toPlain(v, depth + 1, meter));
+      setData(out, key, toPlain(v, depth + 1, meter));
     }
     return out;
   }
@@ -201,15 +202,9 @@ function toPlain(value: unknown, depth: number, meter: SizeMeter | undefined): u
   meter?.addElements(keys.length);
   for (const k of keys) {
     meter?.addText(k);
-    setKey(out, k, toPlain((value as Record<string, unknown>)[k], depth + 1, meter));
+    setData(out, k, toPlain((value as Record<string, unknown>)[k], depth + 1, meter));
   }
   return out;
-}
-
-/** Sets a key as data: a `__proto__` key assigned with `=` would set the prototype instead. */
-function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
-  else out[key] = value;
 }
 
 function isPlainObject(value: object): value is Record<string, unknown> {

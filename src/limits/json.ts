@@ -1,6 +1,6 @@
 /**
- * Bounds on JSON that comes from outside: an event (from the command line, later a webhook)
- * and a connector's response body. Everything downstream (expressions, the masker, the run
+ * JSON that comes from outside, handled safely: its bounds, and its keys kept as data. It is
+ * an event (from the command line or a webhook) or a connector's response body. Everything downstream (expressions, the masker, the run
  * log) walks values recursively; checking once at the edge, iteratively, keeps those walks
  * simple and turns a hostile value into a clear refusal instead of a stack overflow or an
  * exhausted heap.
@@ -47,6 +47,16 @@ export function exceedsBounds(value: unknown, bounds: JsonBounds, what: string):
 /** True when `value` nests objects or lists deeper than `max` levels; never recurses. */
 export function nestsDeeperThan(value: unknown, max: number = MAX_JSON_DEPTH): boolean {
   return exceedsBounds(value, { maxDepth: max, maxBytes: Infinity }, 'value') !== undefined;
+}
+
+/**
+ * Sets `key` on `target` as an own, enumerable data property, whatever its name. Assignment
+ * with `=` would treat a `__proto__` key as the object's prototype (dropping the key, or
+ * polluting a shared prototype); outside keys are always set through this.
+ */
+export function setData(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Sizes as messages give them: 1 MiB, 512 KiB, 300 bytes. */

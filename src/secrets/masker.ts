@@ -11,6 +11,7 @@
  * cost is nil for flux's own text, which is never masked, and negligible for outside text:
  * a match still needs every character of a value of at least 4 characters, in order.
  */
+import { setData } from '../limits/json.js';
 import { formsOf, type Form } from './forms.js';
 
 /** What every form of a secret is replaced with: the same three characters, whatever the value. */
@@ -160,9 +161,7 @@ export class Masker {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) {
         const key = keys ? this.mask(k) : k;
-        // Assigning `__proto__` would set the copy's prototype and drop the key: define it.
-        if (key === '__proto__') Object.defineProperty(out, key, { value: this.walk(v, keys), enumerable: true, writable: true, configurable: true });
-        else out[key] = this.walk(v, keys);
+        setData(out, key, this.walk(v, keys));
       }
       return out;
     }

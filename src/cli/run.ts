@@ -19,6 +19,7 @@ import { Masker } from '../secrets/masker.js';
 import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
 import { escapeControl } from '../text/escape.js';
 import { loadWorkflow } from '../workflow/load.js';
+import { describeIoError } from '../workflow/source.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './version.js';
 import { ProgressPrinter } from './progress.js';
@@ -233,8 +234,7 @@ async function readEventFile(path: string, option: string): Promise<string | und
   try {
     isFile = statSync(path).isFile();
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new UsageError(`--event ${option}: cannot read ${option.slice(1)}: ${code === 'ENOENT' ? 'no such file' : code === 'ELOOP' ? 'a symlink loop' : code === 'EACCES' ? 'permission denied' : code ?? String(error)}`);
+    throw new UsageError(`--event ${option}: cannot read ${option.slice(1)}: ${describeIoError(error)}`);
   }
   if (!isFile) throw new UsageError(`--event ${option}: ${option.slice(1)} is not a regular file`);
   return readBounded(createReadStream(path), MAX_EVENT_BYTES);

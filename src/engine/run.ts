@@ -175,12 +175,7 @@ class Run {
     }
     const wakeAt = new Date(s.wakeAt).toISOString();
     this.record({ type: 'run.waiting', step: s.step, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) });
-    return {
-      run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status: 'waiting',
-      duration_ms: this.req.clock.now() - this.started, dry_run: this.req.dryRun === true, steps: this.summaries,
-      emitted: this.emitted.map((e) => ({ event: e.event, data: this.req.masker.maskValue(e.data, { keys: true }) })),
-      waiting: { step: s.step, key: s.key, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) },
-    };
+    return { ...this.result('waiting', this.req.clock.now() - this.started), waiting: { step: s.step, key: s.key, path: s.path, wake_at: wakeAt, ...(s.event !== undefined ? { event: s.event } : {}) } };
   }
 
   private finish(status: RunStatus, error?: ErrorInfo, escalation?: RunResult['escalation']): RunResult {
@@ -190,11 +185,18 @@ class Run {
     // errors were masked when they were recorded).
     const m = this.req.masker;
     return {
-      run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status, duration_ms: duration,
-      dry_run: this.req.dryRun === true, steps: this.summaries,
-      emitted: this.emitted.map((e) => ({ event: e.event, data: m.maskValue(e.data, { keys: true }) })),
+      ...this.result(status, duration),
       ...(error ? { error: { ...error, message: m.mask(error.message) } } : {}),
       ...(escalation ? { escalation: escalation.delivery_error !== undefined ? { ...escalation, delivery_error: m.mask(escalation.delivery_error) } : escalation } : {}),
+    };
+  }
+
+  /** What every result of an attempt carries, finished or waiting; emitted data is outside data, masked. */
+  private result(status: RunResult['status'], duration: number): RunResult {
+    return {
+      run_id: this.req.runId, workflow: this.req.workflow.name, workflow_version: this.req.workflow.version, status, duration_ms: duration,
+      dry_run: this.req.dryRun === true, steps: this.summaries,
+      emitted: this.emitted.map((e) => ({ event: e.event, data: this.req.masker.maskValue(e.data, { keys: true }) })),
     };
   }
 

@@ -28,6 +28,8 @@ export interface RunRequest {
   readonly event: unknown;
   /** How the run was started, e.g. `manual`, `schedule`, `webhook`. */
   readonly trigger: string;
+  /** A schedule fire's time (ms): recorded in `run.started`, whose `ts` is the actual start. */
+  readonly scheduledFor?: number;
   /** Secret values by name; missing declared secrets reject the run before any step. */
   readonly secrets: Readonly<Record<string, string>>;
   /** Environment overrides for the workflow's declared `env` names. */
@@ -55,7 +57,26 @@ export interface RunRequest {
    * journal. The engine waits for it before the next step starts; if it fails, the run stops
    * and fails as when the run log cannot be written.
    */
-  readonly onStepCompleted?: (step: JournaledStep) => Promise<void> | void;
+  readonly onStepCompleted?: (step: JournaledStep, emits: readonly EmittedEvent[]) => Promise<void> | void;
+  /**
+   * Values an earlier attempt took from the clock (or from randomness) and journaled, by key
+   * (see `JournaledDraw`): this attempt reads them instead of taking new ones, so expressions
+   * see the same `run.started_at` on every attempt of a run.
+   */
+  readonly draws?: ReadonlyMap<string, number>;
+  /**
+   * Called when the engine takes a value a later attempt must see the same, for the durable
+   * journal; written before the first step runs, and a failed write fails the run as a step's does.
+   */
+  readonly onDraw?: (draw: JournaledDraw) => Promise<void> | void;
+  /**
+   * The caller gives up on the run: it will not be run again (a daemon rescued it from crashed
+   * daemons more often than its resume budget allows). The attempt records `run.resumed` and
+   * fails the run with this reason as any failure is handled: no workflow step runs, the owner
+   * is told through `on_error.escalate` (the run ends `escalated` when that was delivered,
+   * `failed` otherwise) and the `on_error` steps run.
+   */
+  readonly abandon?: Abandon;
   /**
    * Durable waits (the daemon): a `wait` or `wait_for` whose time has not come journals a
    * `waiting` entry and ends this attempt with status `waiting`, holding no memory; a later
@@ -63,8 +84,14 @@ export interface RunRequest {
    * Without this (`flux run`), waits wait in the process.
    */
   readonly durableWaits?: boolean;
-  /** An event delivered to this attempt, for a `wait_for` that waits for it (if it matches). */
-  readonly deliver?: { readonly event: string; readonly payload: unknown };
+  /**
+   * Events delivered to this attempt, in the order they arrived, for `wait_for` steps that wait
+   * for them. Each is a candidate: the first one whose `match` holds (against the run's own
+   * context, which only the engine has) completes the wait; the others are passed over, and a
+   * wait none of them completes suspends again. A candidate with `step` is only for the
+   * `wait_for` with that step key.
+   */
+  readonly deliver?: DeliveredEvent | readonly DeliveredEvent[];
   /**
    * A reason the caller already refuses the event for (e.g. its text was too large to read):
    * the run is recorded `rejected` with it and no step runs.
@@ -78,6 +105,24 @@ export interface RunRequest {
   readonly onRecord?: (record: RunRecord) => void;
   /** Called as `foreach` items complete. */
   readonly onProgress?: (progress: { readonly step: string; readonly path: string; readonly done: number; readonly total: number }) => void;
+}
+
+/** An event delivered to a run for a `wait_for` (see RunRequest.deliver). */
+export interface DeliveredEvent {
+  readonly event: string;
+  readonly payload: unknown;
+  /** The step key of the `wait_for` it was delivered to; without it, any wait_for for the event. */
+  readonly step?: string;
+}
+
+/**
+ * An event an `emit` step emitted, handed to `onStepCompleted` with the step's entry so a
+ * durable journal stores both at once: exactly once, however often the run is replayed.
+ */
+export interface EmittedEvent {
+  readonly event: string;
+  /** The payload, masked as the run log masks it: a secret does not travel to another workflow. */
+  readonly data: unknown;
 }
 
 /** A completed step as the durable journal keeps it: enough to replay it on a later attempt. */
@@ -101,6 +146,25 @@ export interface JournaledStep {
   readonly http_status?: number;
   readonly continued?: boolean;
   readonly duration_ms: number;
+}
+
+/** Why a run is given up on, and whether its owner may still be called (see `RunRequest.abandon`). */
+export interface Abandon {
+  readonly reason: string;
+  /**
+   * False when an earlier attempt to give the run up was itself cut short by a crash: the
+   * escalation (or an on_error step) may be what kills the daemon, so nothing is called again;
+   * the run log says the owner was not reached, and the run ends `failed`.
+   */
+  readonly escalate: boolean;
+}
+
+/** A value taken from the clock or from randomness, journaled so a later attempt reads it back. */
+export interface JournaledDraw {
+  /** What it is, unique within the run: e.g. `run.started_at`. */
+  readonly key: string;
+  readonly kind: 'time' | 'random';
+  readonly value: number;
 }
 
 /** The key of a step within a run: its id, and its item indexes inside foreach. */

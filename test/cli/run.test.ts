@@ -254,10 +254,24 @@ describe('flux demo', () => {
     const logDir = mkdtempSync(join(tmpdir(), 'flux-demo-'));
     const r = await runFlux(['demo', '--log-dir', logDir]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('6 runs, 6 succeeded');
+    expect(r.stdout).toContain('7 runs, 7 succeeded');
+    // The daemon act: a Stripe-signed delivery runs once, its redelivery is deduplicated and a
+    // forged one refused; an emitted event starts the next workflow; waits pass on the moved
+    // clock; a schedule fires.
+    const act = r.stdout.slice(r.stdout.indexOf('The daemon at work'));
+    const paid = /POST \/hooks\/payments[^\n]*\n {2}→ 202 \{"run_id":"(\w+)"\}/.exec(act);
+    expect(paid).not.toBeNull();
+    expect(act).toContain(`→ 200 {"run_id":"${paid![1]}","duplicate":true}`);
+    expect(act).toMatch(/→ 401 no `v1` signature in `Stripe-Signature` matches the body/);
+    expect(act).toMatch(/event lead\.qualified \(\w+:qualified\) from run \w+: started \w+/);
+    expect(act).toMatch(/appointment-reminders waiting at reply until [^\n]+ or event appointment\.confirmed/);
+    expect(act).toMatch(/appointment-reminders resumed after its wait/);
+    expect(act).toMatch(/appointment-reminders succeeded/);
+    expect(act).toMatch(/invoice-follow-up started \(schedule for /);
+    expect(act).toMatch(/the daemon: (\d+) runs ended, \1 succeeded\n/);
     expect(r.code).toBe(0);
     const workflows = readdirSync(logDir).sort();
-    expect(workflows).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'sales-handoff', 'weekly-status-report']);
+    expect(workflows).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'payment-received', 'sales-handoff', 'weekly-status-report']);
     expect(r.stdout).not.toContain('demo-crm-token');
     const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
     const validate = addFormats(new Ajv2020({ strict: true })).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/run-log.schema.json'), 'utf8')) as object);

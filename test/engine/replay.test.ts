@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import { SkippingClock } from '../../src/engine/clock.js';
 import { runWorkflow } from '../../src/engine/run.js';
-import type { JournaledStep, RunResult } from '../../src/engine/types.js';
+import type { JournaledDraw, JournaledStep, RunResult } from '../../src/engine/types.js';
 import { Masker } from '../../src/secrets/masker.js';
 import { MemoryJournal, type RunRecord } from '../../src/store/run-log.js';
 import { parseSource } from '../../src/workflow/source.js';
@@ -31,6 +31,8 @@ interface AttemptOptions {
   readonly clock?: SkippingClock;
   readonly durableWaits?: boolean;
   readonly deliver?: { event: string; payload: unknown };
+  /** The run's journaled draws: read back by each attempt, and added to as it draws. */
+  readonly draws?: Map<string, number>;
 }
 
 /** One attempt of run RUN1; records go to `log`, completed steps to `journal` (a later entry for a key replaces an earlier one, as in a store). */
@@ -47,6 +49,7 @@ async function attempt(yaml: string, n: number, log: RunRecord[], journal: Journ
       masker: new Masker(), runId: 'RUN1', attempt: n, resume: n > 1, history: new Map(journal.map((j) => [j.key, j])),
       onStepCompleted: (j) => void journal.push(j), onRecord: (r) => log.push(r), ...(options.signal ? { signal: options.signal } : {}),
       ...(options.durableWaits ? { durableWaits: true } : {}), ...(options.deliver ? { deliver: options.deliver } : {}),
+      ...(options.draws ? { draws: new Map(options.draws), onDraw: (d: JournaledDraw) => void options.draws?.set(d.key, d.value) } : {}),
     });
   } finally {
     await http.close?.();
@@ -219,6 +222,45 @@ describe('durable waits', () => {
     expect(log.filter((r) => r.type === 'step.started' && r.step === 'reply')).toHaveLength(1);
     expect(log.filter((r) => r.type === 'step.finished' && r.step === 'before')).toHaveLength(1);
     expect(log.filter((r) => r.type === 'run.finished')).toHaveLength(1);
+  });
+
+  it('run.started_at is when the first attempt started, on every attempt, not when the run woke', async () => {
+    const yaml = `${HEAD}steps:
+  - id: before
+    set: { at: "\${{ run.started_at }}" }
+  - id: reply
+    wait: 48h
+  - id: after
+    set: { at: "\${{ run.started_at }}" }
+`;
+    const time = manualClock(T0);
+    const log: RunRecord[] = [];
+    const journal: JournaledStep[] = [];
+    const draws = new Map<string, number>();
+    expect((await attempt(yaml, 1, log, journal, { clock: time.clock, durableWaits: true, draws })).status).toBe('waiting');
+    expect(draws).toEqual(new Map([['run.started_at', T0]]));
+    time.advance(hours(48));
+    expect((await attempt(yaml, 2, log, journal, { clock: time.clock, durableWaits: true, draws })).status).toBe('succeeded');
+    const at = (step: string) => log.find((r) => r.type === 'step.finished' && r.step === step);
+    expect(at('before')).toMatchObject({ output: { at: '2026-11-24T09:00:00.000Z' } });
+    expect(at('after')).toMatchObject({ output: { at: '2026-11-24T09:00:00.000Z' } });
+    expect(draws.size).toBe(1);
+  });
+
+  it('a draw that cannot be journaled stops the run before its first step', async () => {
+    server.script('POST /a', { status: 200, body: {} });
+    const parsed = parseSource('test.yaml', `${HEAD}steps:\n  - id: a\n    uses: http\n    with: { url: "${server.url}/a", method: POST, json: { at: "\${{ run.started_at }}" } }\n`);
+    if (!parsed.ok) throw new Error('does not parse');
+    const value = parsed.source.value;
+    const http = await createHttp({ userAgent: 'flux-test' });
+    const result = await runWorkflow({
+      workflow: { file: 'test.yaml', value, name: 't', owner: 'ops@example.com', version: 'sha256:test', baseline: null },
+      event: {}, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: new SkippingClock(), journal: new MemoryJournal(),
+      masker: new Masker(), runId: 'RUN1', onDraw: () => Promise.reject(new Error('disk I/O error')),
+    }).finally(() => http.close?.());
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe("cannot journal the run's progress: disk I/O error");
+    expect(server.received).toEqual([]);
   });
 
   it('a wait_for resumes with the event that matches, and keeps waiting for one that does not', async () => {

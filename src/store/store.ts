@@ -48,6 +48,8 @@ export interface RunRow {
   readonly receivedAt: number;
   /** The schedule time a fire is for; the run is not claimed before it. */
   readonly scheduledFor: number | null;
+  /** When a runner first took the run (its actual start; lateness is this minus `scheduledFor`). */
+  readonly startedAt: number | null;
   /** How many times the run was started: 1 on the first claim, +1 each time a crashed run is rescued. */
   readonly attempt: number;
   readonly leaseOwner: string | null;
@@ -58,6 +60,8 @@ export interface RunRow {
   /** Cancel was asked while the run was running; the runner stops at its next step. */
   readonly cancelRequested: boolean;
   readonly parentRunId: string | null;
+  /** The failed or escalated run this one retries (`retryRun`), or null. */
+  readonly retryOf: string | null;
   /** How many event hops separate this run from one started by an outside trigger. */
   readonly chainDepth: number;
   readonly error: ErrorInfo | null;
@@ -89,6 +93,38 @@ export interface NewRun {
   readonly key?: RunKey;
 }
 
+/**
+ * What a schedule fire does when its workflow already has a run queued, running or waiting
+ * (the schedule trigger's `overlap`): `skip` it, `queue` it behind that run, or `allow` both.
+ */
+export type Overlap = 'skip' | 'queue' | 'allow';
+
+/**
+ * What became of one fire given to `enqueueFires`: a new run; the run that already held its
+ * key (the fire was enqueued before: a restart, a reload, another scheduler); or skipped
+ * because `blockedBy` was in progress. A skipped fire's key is taken too, held by `blockedBy`,
+ * so a catch-up after a restart does not run it either.
+ */
+export type FireOutcome =
+  | { readonly kind: 'created'; readonly id: string }
+  | { readonly kind: 'duplicate'; readonly id: string }
+  | { readonly kind: 'skipped'; readonly blockedBy: string };
+
+/**
+ * A cap on one workflow's runs at once, across every daemon on the store (the workflow's
+ * `concurrency`, or 1 for a schedule that must not overlap). Runs beyond it stay queued.
+ */
+export interface WorkflowLimit {
+  /** At most this many runs of the workflow running at once (1 or more). */
+  readonly max: number;
+  /**
+   * Waiting runs hold their slot too, so the next run starts only once the previous one
+   * finished (a schedule's `overlap: queue`). Without it, a run parked in a durable wait frees
+   * its slot, and waking it again needs a free one.
+   */
+  readonly countWaiting?: boolean;
+}
+
 /** The result of an enqueue: the run holding the key, and whether this call created it. */
 export interface Enqueued {
   readonly id: string;
@@ -113,7 +149,10 @@ export type JournalKind = 'step' | 'random' | 'time';
 /** One entry of a run's journal. `output` is kept whole (the run log's 16 KiB cap does not apply). */
 export interface JournalEntry {
   readonly runId: string;
-  /** Unique within the run: the step path and item indexes (see `journalKey`), or a draw's name. */
+  /**
+   * Unique within the run: the engine's step key (`stepKey` in engine/types.ts: the step id,
+   * then its `foreach` item indexes, `email:3`), or a draw's name.
+   */
   readonly key: string;
   readonly kind: JournalKind;
   /** `succeeded`, `failed` or `skipped` for steps; `recorded` for draws. */
@@ -174,6 +213,18 @@ export interface Delivered {
 /** The outcome of `cancelRun`. */
 export type CancelOutcome = 'cancelled' | 'requested' | 'finished' | 'not-found';
 
+/**
+ * The outcome of `retryRun`: the retry (`created` by this call, or one that `exists` already:
+ * a run is retried once, however many operators ask at once), or why there is none.
+ */
+export type RetryOutcome =
+  | { readonly outcome: 'created' | 'exists'; readonly id: string }
+  | { readonly outcome: 'not-retryable'; readonly status: RunState }
+  | { readonly outcome: 'not-found' };
+
+/** The states a run can be retried from. */
+export const RETRYABLE_STATES: readonly RunState[] = ['failed', 'escalated'];
+
 /** The outcome of `renewLease`: whether the caller still holds the run, and whether cancel was asked. */
 export interface LeaseState {
   readonly held: boolean;
@@ -184,10 +235,19 @@ export interface LeaseState {
 export interface RunFilter {
   readonly workflow?: string;
   readonly status?: RunState | readonly RunState[];
+  /** The retry of this run (at most one run has it). */
+  readonly retryOf?: string;
   /** Runs created at or after this time. */
   readonly since?: number;
   /** At most this many (default 100). */
   readonly limit?: number;
+}
+
+/** How many runs of one workflow are in one live state, for gauges an operator scrapes. */
+export interface RunCount {
+  readonly workflow: string;
+  readonly status: 'queued' | 'running' | 'waiting';
+  readonly count: number;
 }
 
 /** A workflow file as a run started it. */
@@ -215,8 +275,10 @@ export interface Store {
    * first, then waiting runs due to wake, then queued runs due to start (a schedule fire not
    * before its `scheduledFor`), each in creation order.
    * A crash victim whose cancel was asked is cancelled instead of handed out.
+   * `limits` caps the runs of some workflows at once (see WorkflowLimit), checked in the same
+   * transaction as the claim: a queued or due run of a workflow at its cap is left for later.
    */
-  claimRuns(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedRun[]>;
+  claimRuns(owner: string, limit: number, leaseMs: number, now: number, limits?: ReadonlyMap<string, WorkflowLimit>): Promise<ClaimedRun[]>;
   /** Extends the lease of a run `owner` holds. */
   renewLease(runId: string, owner: string, leaseMs: number, now: number): Promise<LeaseState>;
   /**
@@ -239,12 +301,35 @@ export interface Store {
   finishRun(runId: string, owner: string, status: FinalState, error: ErrorInfo | null, now: number): Promise<void>;
   /** Cancels a queued or waiting run at once; a running run is flagged and stops at its next step. */
   cancelRun(runId: string, now: number): Promise<CancelOutcome>;
+  /**
+   * Retries a failed or escalated run, atomically: a new queued run `newId` of the same
+   * workflow version, event and trigger, linked by `retryOf`, whose journal starts as a copy of
+   * the original's. Its runner replays those entries, so the steps that completed are not
+   * called again and work restarts at the step that failed; the original keeps its history
+   * and its end. A run has at most one retry (a UNIQUE key): asking again returns it.
+   */
+  retryRun(runId: string, newId: string, now: number): Promise<RetryOutcome>;
   /** One run, or undefined when there is none by that id. */
   getRun(runId: string): Promise<RunRow | undefined>;
   /** Runs matching the filter, newest first. */
   listRuns(filter: RunFilter): Promise<RunRow[]>;
+  /**
+   * How many runs are queued, running and waiting, by workflow and state (pairs with no run
+   * are left out). Only the live states are counted: finished runs pile up without bound, and
+   * this is read on every metrics scrape.
+   */
+  countRuns(): Promise<RunCount[]>;
   /** Runs waiting for an event of this name, oldest first, for the daemon to match. */
   waitingOn(eventName: string): Promise<RunRow[]>;
+  /**
+   * Enqueues one schedule decision of a workflow, atomically: its fires (each with a `fire` key
+   * and `scheduledFor`), oldest first. With `overlap: 'skip'`, when a run of the workflow is
+   * already queued, running or waiting, no fire of the batch runs: each is `skipped` (its key
+   * taken, held by that run). Otherwise each fire is created, or is a `duplicate` of the run
+   * already holding its key. The batch is one decision, so fires of one catch-up never skip
+   * each other; a limit of 1 on the workflow (`claimRuns`) runs them one after another.
+   */
+  enqueueFires(fires: readonly NewRun[], overlap: Overlap, now: number): Promise<FireOutcome[]>;
   /** The time of the last schedule fire enqueued for a workflow. */
   lastFire(workflow: string): Promise<number | undefined>;
   /** Records an event for delivery. */
@@ -265,9 +350,4 @@ export interface Store {
   getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined>;
   /** Commits what is pending, then closes; later calls reject. */
   close(): Promise<void>;
-}
-
-/** The journal key of a step: its path, then its `foreach` item indexes (`remind/email[3]`). */
-export function journalKey(path: string, index: readonly number[] = []): string {
-  return path + index.map((i) => `[${i}]`).join('');
 }

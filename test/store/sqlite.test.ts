@@ -2,9 +2,9 @@
 // the pragmas, migrations, group commit, a writer killed with SIGKILL, and several processes
 // racing to claim the same runs.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'libsql';
@@ -55,7 +55,22 @@ describe('sqlite store: the file', () => {
     db.close();
     const opening = openSqliteStore({ path, now });
     await expect(opening).rejects.toBeInstanceOf(StoreOpenError);
-    await expect(opening).rejects.toThrow(/schema is version 999, newer than this flux knows \(1\)/);
+    await expect(opening).rejects.toThrow(new RegExp(`schema is version 999, newer than this flux knows \\(${MIGRATIONS.at(-1)!.version}\\)`));
+  });
+
+  it('claims queued runs through their own index, not by walking past every finished run', async () => {
+    const path = dbPath();
+    await (await openSqliteStore({ path, now })).close();
+    const db = new Database(path);
+    const { SQL } = await import('../../src/store/sqlite/queries.js');
+    const plan = (name: 'claimStart' | 'claimWake' | 'claimRescue'): string =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${SQL[name]}`).all({ owner: 'o', now: 'x', until: 'y', limit: 1 }) as { detail: string }[]).map((p) => p.detail).join('\n');
+    expect(plan('claimStart')).toContain('USING INDEX runs_queued_by_id');
+    expect(plan('claimStart')).not.toContain('TEMP B-TREE');
+    expect(plan('claimWake')).toContain('INDEX runs_waking_in_order');
+    expect(plan('claimWake')).not.toContain('TEMP B-TREE');
+    expect(plan('claimRescue')).toContain('USING INDEX runs_leased');
+    db.close();
   });
 
   it('names the file it cannot open', async () => {
@@ -171,4 +186,46 @@ describe('sqlite store: crashes and other processes', () => {
     expect(await check.listRuns({ status: 'queued' })).toEqual([]);
     await check.close();
   }, 60_000);
+});
+
+describe('sqlite store: read-only', () => {
+  it('reads what another connection wrote, while it holds the write lock, and refuses to write', async () => {
+    const path = dbPath();
+    const writer = await openSqliteStore({ path, now });
+    await writer.putWorkflowVersion({ hash: 'sha256:v', name: 'w', text: '', createdAt: T0 });
+    await writer.enqueueRun({ id: 'R1', workflow: 'w', workflowVersion: 'sha256:v', trigger: 'manual', event: {}, receivedAt: T0 }, T0);
+    const reader = await openSqliteStore({ path, now, readOnly: true });
+    expect(reader.readOnly).toBe(true);
+    // A writer mid-transaction (the daemon) does not stop a read-only reader.
+    const raw = (writer as unknown as { db: Database.Database }).db;
+    raw.exec('BEGIN IMMEDIATE');
+    raw.prepare("UPDATE runs SET status = 'cancelled' WHERE id = 'R1'").run();
+    expect((await reader.getRun('R1'))?.status).toBe('queued');
+    raw.exec('COMMIT');
+    expect((await reader.getRun('R1'))?.status).toBe('cancelled');
+    await expect(reader.cancelRun('R1', T0)).rejects.toThrow(`the state database ${path} is open for reading only`);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('needs the file to exist and creates nothing', async () => {
+    const path = dbPath();
+    await expect(openSqliteStore({ path, now, readOnly: true })).rejects.toThrow(`cannot open the state database ${path}: no such file`);
+    expect(existsSync(dirname(path))).toBe(false);
+  });
+
+  it('refuses a file that is not a flux store, or one of another schema version', async () => {
+    const path = dbPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.exec('CREATE TABLE unrelated (x)');
+    db.close();
+    await expect(openSqliteStore({ path, now, readOnly: true })).rejects.toThrow(/it is not a flux state database/);
+    const old = dbPath();
+    await (await openSqliteStore({ path: old, now })).close();
+    const raw = new Database(old);
+    raw.prepare('DELETE FROM schema_migrations WHERE version = ?').run(MIGRATIONS.at(-1)!.version);
+    raw.close();
+    await expect(openSqliteStore({ path: old, now, readOnly: true })).rejects.toThrow(/older than this flux's .*start this flux's daemon on it once/);
+  });
 });

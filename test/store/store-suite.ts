@@ -1,6 +1,7 @@
 // The behaviour every Store backend must have, run against each one (sqlite.test.ts today,
 // PostgreSQL later). Time is passed in, never slept: leases expire by moving `now`.
 import { afterEach, describe, expect, it } from 'vitest';
+import { stepKey } from '../../src/engine/types.js';
 import { LeaseLostError, type NewRun, type Store } from '../../src/store/store.js';
 
 /** Opens a fresh, empty store. */
@@ -127,6 +128,23 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.getWorkflowVersion(VERSION)).toEqual({ hash: VERSION, name: 'lead-intake', text: 'name: lead-intake\n', createdAt: T0 });
         expect(await store.getWorkflowVersion('sha256:none')).toBeUndefined();
       });
+
+      it('counts live runs by workflow and state, and never finished ones', async () => {
+        const store = await fresh();
+        expect(await store.countRuns()).toEqual([]);
+        for (let i = 0; i < 4; i++) await store.enqueueRun(newRun(), T0);
+        await store.enqueueRun(newRun({ workflow: 'other', workflowVersion: 'sha256:w2' }), T0);
+        const [a, b, c] = (await store.claimRuns('daemon-a', 3, LEASE, T0)).map((x) => x.run.id);
+        await store.setWaiting(a!, 'daemon-a', T0 + 60_000, null, T0);
+        await store.finishRun(b!, 'daemon-a', 'succeeded', null, T0);
+        expect(c).toBeDefined();
+        expect(await store.countRuns()).toEqual([
+          { workflow: 'lead-intake', status: 'queued', count: 1 },
+          { workflow: 'lead-intake', status: 'running', count: 1 },
+          { workflow: 'lead-intake', status: 'waiting', count: 1 },
+          { workflow: 'other', status: 'queued', count: 1 },
+        ]);
+      });
     });
 
     describe('claims and leases', () => {
@@ -195,11 +213,122 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
       });
     });
 
+    describe('per-workflow limits', () => {
+      const other = (fields: Partial<NewRun> = {}) => newRun({ workflow: 'other', workflowVersion: 'sha256:w2', ...fields });
+
+      it('runs beyond a workflow limit stay queued; other workflows are claimed in creation order', async () => {
+        const store = await fresh();
+        const a = [];
+        const b = [];
+        for (let i = 0; i < 3; i++) {
+          a.push((await store.enqueueRun(newRun(), T0)).id);
+          b.push((await store.enqueueRun(other(), T0)).id);
+        }
+        const limits = new Map([['lead-intake', { max: 2 }]]);
+        const first = await store.claimRuns('d', 10, LEASE, T0, limits);
+        expect(first.map((c) => c.run.id)).toEqual([a[0], b[0], a[1], b[1], b[2]]);
+        expect(first.every((c) => c.reason === 'start' && c.run.startedAt === T0)).toBe(true);
+        expect(await store.claimRuns('d', 10, LEASE, T0, limits)).toEqual([]);
+        await store.finishRun(a[0]!, 'd', 'succeeded', null, T0 + 1);
+        expect((await store.claimRuns('d', 10, LEASE, T0 + 2, limits)).map((c) => c.run.id)).toEqual([a[2]]);
+        // Without limits the same store hands out everything (the limit is the caller's).
+        expect((await store.getRun(a[2]!))?.startedAt).toBe(T0 + 2);
+      });
+
+      it('the global limit and the workflow limit together: the oldest eligible runs first', async () => {
+        const store = await fresh();
+        const a = [];
+        for (let i = 0; i < 3; i++) a.push((await store.enqueueRun(newRun(), T0)).id);
+        const b = (await store.enqueueRun(other(), T0)).id;
+        const claimed = await store.claimRuns('d', 2, LEASE, T0, new Map([['lead-intake', { max: 1 }]]));
+        expect(claimed.map((c) => c.run.id)).toEqual([a[0], b]);
+      });
+
+      it('a waiting run frees its slot unless the limit counts waiting runs; waking then needs a free slot', async () => {
+        const store = await fresh();
+        const first = await running(store);
+        await store.setWaiting(first, 'daemon-a', T0 + 1000, null, T0);
+        const next = (await store.enqueueRun(newRun(), T0)).id;
+        expect(await store.claimRuns('d', 10, LEASE, T0, new Map([['lead-intake', { max: 1, countWaiting: true }]]))).toEqual([]);
+        expect((await store.claimRuns('d', 10, LEASE, T0, new Map([['lead-intake', { max: 1 }]]))).map((c) => c.run.id)).toEqual([next]);
+        // The slot is taken by `next`: the due wake waits for it.
+        expect(await store.claimRuns('d', 10, LEASE, T0 + 1000, new Map([['lead-intake', { max: 1 }]]))).toEqual([]);
+        await store.finishRun(next, 'd', 'succeeded', null, T0 + 1001);
+        const woken = await store.claimRuns('d', 10, LEASE, T0 + 1002, new Map([['lead-intake', { max: 1 }]]));
+        expect(woken.map((c) => [c.run.id, c.reason])).toEqual([[first, 'wake']]);
+      });
+
+      it('a run rescued from a dead runner keeps its start time', async () => {
+        const store = await fresh();
+        const id = await running(store, 'dead', T0);
+        const rescued = await store.claimRuns('d', 10, LEASE, T0 + LEASE + 1, new Map([['lead-intake', { max: 1 }]]));
+        expect(rescued.map((c) => [c.run.id, c.reason, c.run.startedAt])).toEqual([[id, 'rescue', T0]]);
+      });
+
+      it('concurrent claimers on two connections never run more than the limit', async () => {
+        const store = await fresh();
+        const conn = await second(store);
+        await Promise.all(Array.from({ length: 20 }, () => store.enqueueRun(newRun(), T0)));
+        const limits = new Map([['lead-intake', { max: 3 }]]);
+        const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : conn).claimRuns(`d${i}`, 5, LEASE, T0, limits)));
+        expect(claims.flat()).toHaveLength(3);
+        expect(await store.listRuns({ status: 'running' })).toHaveLength(3);
+      });
+
+      it('refuses a limit below 1', async () => {
+        const store = await fresh();
+        await expect(store.claimRuns('d', 1, LEASE, T0, new Map([['lead-intake', { max: 0 }]]))).rejects.toThrow(/lead-intake .* at least 1/);
+      });
+    });
+
+    describe('schedule fires', () => {
+      const fire = (t: number) => newRun({ trigger: 'schedule', scheduledFor: t, event: { scheduled_for: new Date(t).toISOString() }, key: { kind: 'fire', key: `lead-intake@${new Date(t).toISOString()}` } });
+      const H = 3_600_000;
+
+      it('overlap skip: a fire while a run is in progress is skipped, its key held, and later fires run again', async () => {
+        const store = await fresh();
+        const [one] = await store.enqueueFires([fire(T0)], 'skip', T0);
+        expect(one).toMatchObject({ kind: 'created' });
+        const id = (one as { id: string }).id;
+        expect(await store.enqueueFires([fire(T0 + H)], 'skip', T0 + H)).toEqual([{ kind: 'skipped', blockedBy: id }]);
+        // A restart that plans the skipped fire again finds its key taken.
+        expect(await store.enqueueFires([fire(T0 + H)], 'allow', T0 + H)).toEqual([{ kind: 'duplicate', id }]);
+        await store.claimRuns('d', 1, LEASE, T0 + H);
+        await store.finishRun(id, 'd', 'succeeded', null, T0 + H + 1);
+        expect((await store.enqueueFires([fire(T0 + 2 * H)], 'skip', T0 + 2 * H))[0]).toMatchObject({ kind: 'created' });
+        expect(await store.listRuns({})).toHaveLength(2);
+      });
+
+      it('a batch is one decision: its fires do not skip each other, and a repeat is all duplicates', async () => {
+        const store = await fresh();
+        const batch = [fire(T0), fire(T0 + H), fire(T0 + 2 * H)];
+        const out = await store.enqueueFires(batch, 'skip', T0 + 3 * H);
+        expect(out.map((o) => o.kind)).toEqual(['created', 'created', 'created']);
+        const again = await store.enqueueFires(batch, 'queue', T0 + 3 * H);
+        expect(again).toEqual(out.map((o) => ({ kind: 'duplicate', id: (o as { id: string }).id })));
+        expect(await store.lastFire('lead-intake')).toBe(T0 + 2 * H);
+      });
+
+      it('concurrent schedulers on two connections enqueue each fire once', async () => {
+        const store = await fresh();
+        const conn = await second(store);
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : conn).enqueueFires([fire(T0 + (i % 4) * H)], 'allow', T0)));
+        expect(results.flat().filter((r) => r.kind === 'created')).toHaveLength(4);
+        expect(await store.listRuns({})).toHaveLength(4);
+      });
+
+      it('refuses a fire without a key or time, or a batch of two workflows', async () => {
+        const store = await fresh();
+        await expect(store.enqueueFires([newRun()], 'allow', T0)).rejects.toThrow(/fire key and scheduledFor/);
+        await expect(store.enqueueFires([fire(T0), { ...fire(T0), workflow: 'other' }], 'allow', T0)).rejects.toThrow(/one workflow/);
+      });
+    });
+
     describe('journal', () => {
       it('records a step once: a second record of its key returns the first', async () => {
         const store = await fresh();
         const id = await running(store);
-        const entry = { runId: id, key: 'remind/email[3]', kind: 'step', status: 'succeeded', output: { sent: true }, error: null, attempt: 1, startedAt: T0, finishedAt: T0 + 5 } as const;
+        const entry = { runId: id, key: stepKey('email', [3]), kind: 'step', status: 'succeeded', output: { sent: true }, error: null, attempt: 1, startedAt: T0, finishedAt: T0 + 5 } as const;
         expect(await store.recordStep('daemon-a', entry)).toEqual({ entry, created: true });
         const again = await store.recordStep('daemon-a', { ...entry, output: { sent: 'twice' }, finishedAt: T0 + 9 });
         expect(again).toEqual({ entry, created: false });
@@ -302,6 +431,78 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         await store.cancelRun(id, T0 + 1);
         expect(await store.claimRuns('daemon-b', 10, LEASE, T0 + LEASE + 1)).toEqual([]);
         expect(await store.getRun(id)).toMatchObject({ status: 'cancelled', leaseOwner: null });
+      });
+    });
+
+    describe('retry', () => {
+      /** A run that ran `steps` (recorded in order) and then ended `status`. */
+      async function ended(store: Store, status: 'failed' | 'escalated' | 'succeeded' | 'cancelled', steps: readonly string[] = []): Promise<string> {
+        const id = await running(store);
+        for (const [i, key] of steps.entries()) {
+          await store.recordStep('daemon-a', { runId: id, key, kind: 'step', status: 'succeeded', output: { step: key, n: i }, error: null, attempt: 1, startedAt: T0 + i, finishedAt: T0 + i + 1 });
+        }
+        await store.finishRun(id, 'daemon-a', status, status === 'succeeded' ? null : { message: 'HTTP 500', step: 'charge' }, T0 + 50);
+        return id;
+      }
+
+      it('a failed run is retried as a new queued run of the same version and event, starting with its journal', async () => {
+        const store = await fresh();
+        await ended(store, 'failed', ['another-run']);
+        const failed = await ended(store, 'failed', ['lookup', 'reserve']);
+        expect(await store.retryRun(failed, 'RETRY1', T0 + 100)).toEqual({ outcome: 'created', id: 'RETRY1' });
+        const original = await store.getRun(failed);
+        expect(await store.getRun('RETRY1')).toMatchObject({
+          id: 'RETRY1', workflow: original!.workflow, workflowVersion: original!.workflowVersion, trigger: original!.trigger, event: original!.event,
+          receivedAt: original!.receivedAt, status: 'queued', attempt: 0, retryOf: failed, createdAt: T0 + 100, finishedAt: null, error: null,
+        });
+        expect((await store.journalFor('RETRY1')).map((e) => ({ ...e, runId: failed }))).toEqual(await store.journalFor(failed));
+        expect((await store.journalFor('RETRY1')).map((e) => e.key)).toEqual(['lookup', 'reserve']);
+        // The original keeps its end; the retry is claimed like any queued run.
+        expect(await store.getRun(failed)).toEqual(original);
+        expect(original?.retryOf).toBeNull();
+        const claimed = await store.claimRuns('daemon-b', 10, LEASE, T0 + 101);
+        expect(claimed.map((c) => [c.run.id, c.reason, c.run.attempt])).toEqual([['RETRY1', 'start', 1]]);
+        expect((await store.listRuns({ retryOf: failed })).map((r) => r.id)).toEqual(['RETRY1']);
+        expect(await store.listRuns({ retryOf: 'RETRY1' })).toEqual([]);
+      });
+
+      it('an escalated run is retried too; a run is retried once, however many ask', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const escalated = await ended(store, 'escalated', ['lookup']);
+        const [a, b] = await Promise.all([store.retryRun(escalated, 'RETRY-A', T0 + 100), other.retryRun(escalated, 'RETRY-B', T0 + 100)]);
+        const created = [a, b].filter((r) => r.outcome === 'created');
+        expect(created).toHaveLength(1);
+        const id = (created[0] as { id: string }).id;
+        expect([a, b].find((r) => r.outcome !== 'created')).toEqual({ outcome: 'exists', id });
+        expect(await store.retryRun(escalated, 'RETRY-C', T0 + 200)).toEqual({ outcome: 'exists', id });
+        expect(await store.getRun('RETRY-C')).toBeUndefined();
+        expect(await store.journalFor(id)).toHaveLength(1);
+      });
+
+      it('refuses a run that did not fail, and says why', async () => {
+        const store = await fresh();
+        const succeeded = await ended(store, 'succeeded', ['lookup']);
+        const cancelled = (await store.enqueueRun(newRun(), T0)).id;
+        await store.cancelRun(cancelled, T0 + 1);
+        const queued = (await store.enqueueRun(newRun(), T0 + 2)).id;
+        expect(await store.retryRun(succeeded, 'R-S', T0 + 100)).toEqual({ outcome: 'not-retryable', status: 'succeeded' });
+        expect(await store.retryRun(cancelled, 'R-C', T0 + 100)).toEqual({ outcome: 'not-retryable', status: 'cancelled' });
+        expect(await store.retryRun(queued, 'R-Q', T0 + 100)).toEqual({ outcome: 'not-retryable', status: 'queued' });
+        expect(await store.retryRun('NOPE', 'R-N', T0 + 100)).toEqual({ outcome: 'not-found' });
+        for (const id of ['R-S', 'R-C', 'R-Q', 'R-N']) expect(await store.getRun(id)).toBeUndefined();
+      });
+
+      it('a failed retry can be retried in turn, and each retry names the run it retries', async () => {
+        const store = await fresh();
+        const first = await ended(store, 'failed', ['lookup']);
+        await store.retryRun(first, 'RETRY1', T0 + 100);
+        await store.claimRuns('daemon-a', 1, LEASE, T0 + 100);
+        await store.recordStep('daemon-a', { runId: 'RETRY1', key: 'reserve', kind: 'step', status: 'succeeded', output: 2, error: null, attempt: 1, startedAt: T0 + 101, finishedAt: T0 + 102 });
+        await store.finishRun('RETRY1', 'daemon-a', 'failed', { message: 'HTTP 502', step: 'charge' }, T0 + 103);
+        expect(await store.retryRun('RETRY1', 'RETRY2', T0 + 200)).toEqual({ outcome: 'created', id: 'RETRY2' });
+        expect(await store.getRun('RETRY2')).toMatchObject({ retryOf: 'RETRY1', status: 'queued' });
+        expect((await store.journalFor('RETRY2')).map((e) => e.key)).toEqual(['lookup', 'reserve']);
       });
     });
 

@@ -33,3 +33,17 @@ export function migrate(db: Database.Database, now: number, migrations: readonly
     throw error;
   }
 }
+
+/**
+ * For a connection that may not migrate (read-only): the schema must be exactly the one this
+ * flux knows, or the statements it prepares would not match the tables.
+ */
+export function checkSchema(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").all();
+  if (table.length === 0) throw new Error('it is not a flux state database (it has no schema_migrations table)');
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').all()[0] as SqlRow | undefined;
+  const current = Number(row?.v ?? 0);
+  const newest = migrations.at(-1)?.version ?? 0;
+  if (current > newest) throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
+  if (current < newest) throw new Error(`its schema is version ${current}, older than this flux's (${newest}); start this flux's daemon on it once to upgrade it`);
+}

@@ -108,4 +108,44 @@ CREATE TABLE events (
 CREATE INDEX events_pending ON events (created_at) WHERE delivered_at IS NULL;
 `,
   },
+  {
+    version: 2,
+    name: 'retries: a run linked to the run it retries, once',
+    sql: `
+-- flux runs retry: the new run names the failed run it retries. UNIQUE, so two operators
+-- retrying the same run at once start one retry, not two.
+ALTER TABLE runs ADD COLUMN retry_of TEXT REFERENCES runs (id);
+CREATE UNIQUE INDEX runs_retry_of ON runs (retry_of) WHERE retry_of IS NOT NULL;
+`,
+  },
+  {
+    version: 3,
+    name: 'queued runs in claim order',
+    sql: `
+-- claimStart takes the oldest queued runs (ORDER BY id). Without this index SQLite walked the
+-- primary key past every finished run to find them: 11 ms a claim with 100,000 runs behind
+-- them (0.4 ms with it), on every webhook and every poll, growing with the table.
+CREATE INDEX runs_queued_by_id ON runs (id) WHERE status = 'queued';
+`,
+  },
+  {
+    version: 4,
+    name: 'run start times; active runs by workflow',
+    sql: `
+-- When a runner first took the run: with scheduled_for, how late a schedule fire started.
+ALTER TABLE runs ADD COLUMN started_at TEXT;
+-- Per-workflow concurrency and a schedule's overlap check count a workflow's runs in progress.
+CREATE INDEX runs_active_by_workflow ON runs (workflow, status, id) WHERE status IN ('queued', 'running', 'waiting');
+`,
+  },
+  {
+    version: 5,
+    name: 'waiting runs in wake order',
+    sql: `
+-- claimWake takes due waiting runs ORDER BY wake_at, id. With runs_waking (wake_at) alone,
+-- SQLite sorted every due row by id on each claim: 2.65 ms to pick 10 of 10,000 runs due at
+-- the same instant, 0.011 ms with this index. runs_waking stays: countRuns names it.
+CREATE INDEX runs_waking_in_order ON runs (wake_at, id) WHERE status = 'waiting';
+`,
+  },
 ];

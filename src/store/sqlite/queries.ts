@@ -47,10 +47,47 @@ export const SQL = {
   /** Queued runs, oldest first; a schedule fire not before its time. */
   claimStart: `
     UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = :owner, lease_until = :until,
-                    updated_at = :now
+                    started_at = coalesce(started_at, :now), updated_at = :now
     WHERE id IN (SELECT id FROM runs WHERE status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= :now)
                  ORDER BY id LIMIT :limit)
     RETURNING *`,
+
+  /*
+   * Claims under per-workflow limits (see claimRuns): the limited workflows' runs in progress
+   * are counted, due runs are picked per workflow up to its free slots and from the rest
+   * (`:except`, a JSON array of names) as usual, then the picked ids are claimed.
+   */
+  limitedActive: `
+    SELECT workflow, status, count(*) AS n FROM runs
+    WHERE status IN ('queued', 'running', 'waiting') AND workflow IN (SELECT value FROM json_each(:names))
+    GROUP BY workflow, status`,
+  dueWaitingExcept: `
+    SELECT id, wake_at FROM runs
+    WHERE status = 'waiting' AND wake_at <= :now AND workflow NOT IN (SELECT value FROM json_each(:except))
+    ORDER BY wake_at, id LIMIT :limit`,
+  dueWaitingOf: `
+    SELECT id, wake_at FROM runs WHERE workflow = :workflow AND status = 'waiting' AND wake_at <= :now
+    ORDER BY wake_at, id LIMIT :limit`,
+  dueQueuedExcept: `
+    SELECT id FROM runs
+    WHERE status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= :now) AND workflow NOT IN (SELECT value FROM json_each(:except))
+    ORDER BY id LIMIT :limit`,
+  dueQueuedOf: `
+    SELECT id FROM runs WHERE workflow = :workflow AND status = 'queued' AND (scheduled_for IS NULL OR scheduled_for <= :now)
+    ORDER BY id LIMIT :limit`,
+  claimWakeIds: `
+    UPDATE runs SET status = 'running', lease_owner = :owner, lease_until = :until, wake_at = NULL,
+                    waiting_event = NULL, waiting_for = NULL, updated_at = :now
+    WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'waiting'
+    RETURNING *`,
+  claimStartIds: `
+    UPDATE runs SET status = 'running', attempt = attempt + 1, lease_owner = :owner, lease_until = :until,
+                    started_at = coalesce(started_at, :now), updated_at = :now
+    WHERE id IN (SELECT value FROM json_each(:ids)) AND status = 'queued'
+    RETURNING *`,
+  /** A run of the workflow in progress, which a schedule fire with `overlap: skip` gives way to. */
+  activeRunOf: `
+    SELECT id FROM runs WHERE workflow = :workflow AND status IN ('queued', 'running', 'waiting') ORDER BY id LIMIT 1`,
 
   renewLease: `
     UPDATE runs SET lease_until = :until, updated_at = :now
@@ -110,8 +147,20 @@ export const SQL = {
     WHERE (:workflow IS NULL OR workflow = :workflow)
       AND (:statuses IS NULL OR status IN (SELECT value FROM json_each(:statuses)))
       AND (:since IS NULL OR created_at >= :since)
+      AND (:retry_of IS NULL OR retry_of = :retry_of)
     ORDER BY created_at DESC, id DESC
     LIMIT :limit`,
+  /**
+   * One scan per live state, each over that state's partial index: left to itself the planner
+   * walks runs_by_workflow for the GROUP BY, which reads every finished run too.
+   */
+  countRuns: `
+    SELECT workflow, 'queued' AS status, count(*) AS n FROM runs INDEXED BY runs_queued WHERE status = 'queued' GROUP BY workflow
+    UNION ALL
+    SELECT workflow, 'running' AS status, count(*) AS n FROM runs INDEXED BY runs_leased WHERE status = 'running' GROUP BY workflow
+    UNION ALL
+    SELECT workflow, 'waiting' AS status, count(*) AS n FROM runs INDEXED BY runs_waking WHERE status = 'waiting' GROUP BY workflow
+    ORDER BY workflow, status`,
   waitingOn: `SELECT * FROM runs WHERE status = 'waiting' AND waiting_event = :name ORDER BY created_at, id`,
   lastFire: `
     SELECT max(r.scheduled_for) AS fired FROM run_keys k JOIN runs r ON r.id = k.run_id
@@ -137,4 +186,23 @@ export const SQL = {
     WHERE id = :id AND status = 'waiting' AND waiting_event = :name AND json_extract(waiting_for, '$.step') = :step
     RETURNING attempt`,
   getEvent: `SELECT * FROM events WHERE id = :id`,
+
+  /**
+   * A retry of a failed or escalated run: the same workflow version, event and trigger, queued
+   * now. The UNIQUE index on retry_of makes a second retry of the same run insert nothing.
+   */
+  insertRetry: `
+    INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, scheduled_for,
+                      parent_run_id, chain_depth, retry_of, created_at, updated_at)
+    SELECT :new_id, workflow, workflow_version, 'queued', trigger, event, received_at, NULL,
+           parent_run_id, chain_depth, id, :now, :now
+    FROM runs WHERE id = :id AND status IN ('failed', 'escalated')
+    ON CONFLICT DO NOTHING
+    RETURNING id`,
+  /** The retry starts with the original's journal: replay returns what completed. */
+  copyJournal: `
+    INSERT INTO journal (run_id, key, kind, status, output, error, attempt, started_at, finished_at)
+    SELECT :new_id, key, kind, status, output, error, attempt, started_at, finished_at
+    FROM journal WHERE run_id = :id ORDER BY id`,
+  retryHolder: `SELECT id FROM runs WHERE retry_of = :id`,
 } as const;

@@ -9,17 +9,19 @@
  * are always read with `.all()`: in libsql 0.5, `.get()` adds a `_metadata` field, and a
  * RETURNING statement run with `.run()` or `.get()` stays open and blocks the next COMMIT.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'libsql';
 import type { ErrorInfo } from '../run-log.js';
 import {
   LeaseLostError, type CancelOutcome, type ClaimedRun, type ClaimReason, type Delivered, type Delivery, type Enqueued, type EventRow, type FinalState,
-  type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Recorded, type RunFilter, type RunRow, type RunState, type Store, type WaitingFor,
-  type WorkflowVersion,
+  type FireOutcome, type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Overlap, type Recorded, type RunCount, type RunFilter, type RunRow, type RunState,
+  type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
+import type { RetryOutcome } from '../store.js';
 import { GroupCommit } from './group-commit.js';
-import { migrate } from './migrate.js';
+import { checkSchema, migrate } from './migrate.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
@@ -33,6 +35,12 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** At most this many writes per transaction (default 1000; 1 turns group commit off). */
   readonly maxBatch?: number;
+  /**
+   * Open for reading only (`flux runs`): the file must exist with the current schema; nothing
+   * is created, migrated or written, so it needs no write access and never takes the write
+   * lock (in WAL mode a reader does not hold up the daemon's writes).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** The state database could not be opened, or is not one this flux can use. */
@@ -48,6 +56,7 @@ type Params = Record<string, unknown>;
 
 /** Opens (creating and migrating as needed) the SQLite store at `options.path`. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
+  if (options.readOnly) return openReadOnly(options);
   let db: Database.Database;
   try {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -71,6 +80,40 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   return new SqliteStore(db, options.path, options.maxBatch);
 }
 
+/** Opens an existing store for reading: a `mode=ro` connection, checked but never migrated. */
+function openReadOnly(options: SqliteStoreOptions): SqliteStore {
+  if (!existsSync(options.path)) throw new StoreOpenError(options.path, 'no such file');
+  try {
+    return connectReadOnly(options, false);
+  } catch (error) {
+    // A reader of a WAL database needs its -shm file, which it creates when no connection has it
+    // open. In a directory it cannot write (a user with read access only, the daemon stopped)
+    // it cannot: then no process has the database open, because every connection keeps the
+    // -shm and -wal files while it is open, and the file can be read as it is, as immutable.
+    // With a -wal file holding commits, that would miss them: the error stands.
+    const wal = `${options.path}-wal`;
+    if (!/readonly|read-only/i.test(String((error as Error).message)) || (existsSync(wal) && statSync(wal).size > 0)) throw error;
+    return connectReadOnly(options, true);
+  }
+}
+
+function connectReadOnly(options: SqliteStoreOptions, immutable: boolean): SqliteStore {
+  let db: Database.Database;
+  try {
+    db = new Database(`${pathToFileURL(options.path).href}?mode=ro${immutable ? '&immutable=1' : ''}`);
+  } catch (error) {
+    throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
+  }
+  try {
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    checkSchema(db);
+    return new SqliteStore(db, options.path, options.maxBatch, true);
+  } catch (error) {
+    db.close();
+    throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** The SQLite implementation of Store. Create it with `openSqliteStore`. */
 export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
@@ -78,7 +121,7 @@ export class SqliteStore implements Store {
   private closed = false;
 
   /** Use `openSqliteStore`, which configures and migrates the connection first. */
-  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number) {
+  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false) {
     this.writes = new GroupCommit(db, maxBatch);
     for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) this.statements.set(name, db.prepare(SQL[name]));
   }
@@ -103,6 +146,7 @@ export class SqliteStore implements Store {
   /** Queues a write for the next group commit. */
   private write<T>(work: () => T): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the state database ${this.path} is closed`));
+    if (this.readOnly) return Promise.reject(new Error(`the state database ${this.path} is open for reading only`));
     return this.writes.submit(work);
   }
 
@@ -139,22 +183,109 @@ export class SqliteStore implements Store {
     return { id: run.id, created: true };
   }
 
-  claimRuns(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedRun[]> {
+  claimRuns(owner: string, limit: number, leaseMs: number, now: number, limits?: ReadonlyMap<string, WorkflowLimit>): Promise<ClaimedRun[]> {
+    for (const [workflow, l] of limits ?? []) {
+      if (!Number.isInteger(l.max) || l.max < 1) return Promise.reject(new RangeError(`the limit of ${workflow} must be a whole number of at least 1, not ${l.max}`));
+    }
     return this.write(() => {
       const params = { owner, now: isoTime(now), until: isoTime(now + leaseMs) };
       this.run('cancelAbandoned', { now: params.now });
       const claimed: ClaimedRun[] = [];
-      const take = (name: 'claimRescue' | 'claimWake' | 'claimStart', reason: ClaimReason) => {
-        if (claimed.length >= limit) return;
+      const push = (rows: SqlRow[], reason: ClaimReason) => {
         // RETURNING gives rows in no set order; run ids (ULIDs) sort by creation.
-        const rows = this.all(name, { ...params, limit: limit - claimed.length }).map(toRun);
-        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        for (const run of rows) claimed.push({ run, reason });
+        const runs = rows.map(toRun).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        for (const run of runs) claimed.push({ run, reason });
+      };
+      const take = (name: 'claimRescue' | 'claimWake' | 'claimStart', reason: ClaimReason) => {
+        if (claimed.length < limit) push(this.all(name, { ...params, limit: limit - claimed.length }), reason);
       };
       take('claimRescue', 'rescue');
-      take('claimWake', 'wake');
-      take('claimStart', 'start');
+      if (!limits || limits.size === 0) {
+        take('claimWake', 'wake');
+        take('claimStart', 'start');
+      } else {
+        this.claimLimited(limits, limit, params, claimed, push);
+      }
       return claimed;
+    });
+  }
+
+  /**
+   * Inside claimRuns' write: wakes and starts under per-workflow limits. The limited workflows'
+   * runs in progress are counted under the write lock, each gets at most its free slots, the
+   * other workflows' due runs are picked as usual, and the picks are claimed in order.
+   */
+  private claimLimited(
+    limits: ReadonlyMap<string, WorkflowLimit>, limit: number, params: { owner: string; now: string; until: string }, claimed: ClaimedRun[],
+    push: (rows: SqlRow[], reason: ClaimReason) => void,
+  ): void {
+    const counts = new Map<string, { queued: number; running: number; waiting: number }>();
+    for (const row of this.all('limitedActive', { names: toJson([...limits.keys()]) })) {
+      const workflow = String(row.workflow);
+      const c = counts.get(workflow) ?? { queued: 0, running: 0, waiting: 0 };
+      c[String(row.status) as 'queued' | 'running' | 'waiting'] = Number(row.n);
+      counts.set(workflow, c);
+    }
+    // Only limited workflows with runs to wake or start need picking one by one; the others
+    // have nothing the usual queries could take.
+    const free = (workflow: string): number => {
+      const c = counts.get(workflow)!;
+      const l = limits.get(workflow)!;
+      return Math.max(0, l.max - c.running - (l.countWaiting ? c.waiting : 0));
+    };
+    const gatedWake = [...counts].filter(([w, c]) => c.waiting > 0 && !limits.get(w)!.countWaiting).map(([w]) => w);
+    const wakes: { id: string; at: string }[] = [];
+    let room = limit - claimed.length;
+    if (room > 0) {
+      for (const r of this.all('dueWaitingExcept', { now: params.now, except: toJson(gatedWake), limit: room })) wakes.push({ id: String(r.id), at: String(r.wake_at) });
+      for (const w of gatedWake) {
+        const n = Math.min(free(w), room);
+        if (n > 0) for (const r of this.all('dueWaitingOf', { workflow: w, now: params.now, limit: n })) wakes.push({ id: String(r.id), at: String(r.wake_at) });
+      }
+      wakes.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
+      const woken = this.all('claimWakeIds', { ...params, ids: toJson(wakes.slice(0, room).map((x) => x.id)) });
+      for (const r of woken) {
+        const c = counts.get(String(r.workflow));
+        if (c) {
+          c.running += 1;
+          c.waiting -= 1;
+        }
+      }
+      push(woken, 'wake');
+    }
+    room = limit - claimed.length;
+    if (room <= 0) return;
+    const gatedStart = [...counts].filter(([, c]) => c.queued > 0).map(([w]) => w);
+    const starts = this.all('dueQueuedExcept', { now: params.now, except: toJson(gatedStart), limit: room }).map((r) => String(r.id));
+    for (const w of gatedStart) {
+      const n = Math.min(free(w), room);
+      if (n > 0) for (const r of this.all('dueQueuedOf', { workflow: w, now: params.now, limit: n })) starts.push(String(r.id));
+    }
+    starts.sort();
+    push(this.all('claimStartIds', { ...params, ids: toJson(starts.slice(0, room)) }), 'start');
+  }
+
+  enqueueFires(fires: readonly NewRun[], overlap: Overlap, now: number): Promise<FireOutcome[]> {
+    const workflow = fires[0]?.workflow;
+    for (const fire of fires) {
+      if (fire.key?.kind !== 'fire' || fire.scheduledFor === undefined) return Promise.reject(new TypeError(`a schedule fire of ${fire.workflow} needs a fire key and scheduledFor`));
+      if (fire.workflow !== workflow) return Promise.reject(new TypeError(`one batch of fires is of one workflow, not ${workflow} and ${fire.workflow}`));
+    }
+    return this.write(() => {
+      const blocker = overlap === 'skip' && workflow !== undefined ? this.all('activeRunOf', { workflow })[0] : undefined;
+      if (blocker) {
+        const blockedBy = String(blocker.id);
+        return fires.map((fire): FireOutcome => {
+          const keyParams = { kind: 'fire', workflow: fire.workflow, key: fire.key!.key };
+          // The key is taken for the run in the way: the fire is decided, once.
+          if (this.all('takeRunKey', { ...keyParams, id: blockedBy, now: isoTime(now) }).length > 0) return { kind: 'skipped', blockedBy };
+          return { kind: 'duplicate', id: String(this.all('runKeyHolder', keyParams)[0]?.run_id) };
+        });
+      }
+      return fires.map((fire): FireOutcome => {
+        const enqueued = this.insertRun(fire, now);
+        return enqueued.created ? { kind: 'created', id: enqueued.id } : { kind: 'duplicate', id: enqueued.id };
+      });
     });
   }
 
@@ -215,6 +346,21 @@ export class SqliteStore implements Store {
     });
   }
 
+  retryRun(runId: string, newId: string, now: number): Promise<RetryOutcome> {
+    return this.write((): RetryOutcome => {
+      const params = { id: runId, new_id: newId, now: isoTime(now) };
+      if (this.all('insertRetry', params).length > 0) {
+        this.run('copyJournal', params);
+        return { outcome: 'created', id: newId };
+      }
+      // Nothing inserted: the run is retried already, is not failed or escalated, or does not exist.
+      const holder = this.all('retryHolder', params)[0];
+      if (holder) return { outcome: 'exists', id: String(holder.id) };
+      const run = this.all('getRun', params)[0];
+      return run ? { outcome: 'not-retryable', status: String(run.status) as RunState } : { outcome: 'not-found' };
+    });
+  }
+
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.read(() => {
       const row = this.all('getRun', { id: runId })[0];
@@ -226,8 +372,14 @@ export class SqliteStore implements Store {
     const statuses = filter.status === undefined ? null : toJson(typeof filter.status === 'string' ? [filter.status] : filter.status);
     return this.read(() =>
       this.all('listRuns', {
-        workflow: filter.workflow ?? null, statuses, since: isoOrNull(filter.since), limit: Math.max(0, Math.floor(filter.limit ?? 100)),
+        workflow: filter.workflow ?? null, statuses, since: isoOrNull(filter.since), retry_of: filter.retryOf ?? null, limit: Math.max(0, Math.floor(filter.limit ?? 100)),
       }).map(toRun),
+    );
+  }
+
+  countRuns(): Promise<RunCount[]> {
+    return this.read(() =>
+      this.all('countRuns', {}).map((r) => ({ workflow: String(r.workflow), status: String(r.status) as RunCount['status'], count: Number(r.n) })),
     );
   }
 

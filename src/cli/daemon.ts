@@ -1,22 +1,26 @@
 /**
- * `flux daemon [paths…]`: lint the workflows (refusing to start on errors), then serve their
- * webhooks and run what the state directory's store holds until SIGTERM or SIGINT, which stop
- * intake and let running steps finish within the grace period. Exit 0 after a clean stop, 2
- * when it cannot start (lint errors, the state directory in use by another daemon).
+ * `flux daemon [paths…]`: lint the workflows (refusing to start on errors, or with
+ * `--skip-invalid` serving the valid ones and reporting the rest), then serve their webhooks
+ * and run what the state directory's store holds until SIGTERM or SIGINT, which stop intake
+ * and let running steps finish within the grace period. SIGHUP re-reads the workflow files.
+ * `--print-systemd` prints a unit for these paths and flags instead of starting.
+ * Exit 0 after a clean stop, 2 when it cannot start (lint errors, the state directory in use
+ * by another daemon, bad flags).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createConnectors } from '../connectors/index.js';
+import { DEFAULT_MAX_CHAIN_DEPTH } from '../daemon/events.js';
 import { StateDirLocked, startDaemon } from '../daemon/daemon.js';
-import { systemClock } from '../engine/clock.js';
-import type { LoadedWorkflow } from '../engine/types.js';
-import { countBySeverity } from '../lint/diagnostic.js';
-import { expandPaths } from '../lint/files.js';
+import { createDaemonLog, maskDeclaredSecrets, type LogFormat } from '../daemon/log.js';
+import { systemdUnit } from '../daemon/systemd.js';
+import { readWorkflowFiles } from '../daemon/workflow-files.js';
+import { clockFromEnv } from '../engine/test-clock.js';
 import { formatStylish, plain } from '../lint/format/stylish.js';
-import { lintFiles } from '../lint/linter.js';
+import { Masker } from '../secrets/masker.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
-import { loadWorkflow } from '../workflow/load.js';
 import { displayPath, ExitCode, UsageError, type Io } from './io.js';
 import { version } from './version.js';
 
@@ -27,50 +31,127 @@ export interface DaemonCommandOptions {
   readonly concurrency: number;
   readonly lease: string;
   readonly grace: string;
+  readonly resumeBudget?: number;
+  /** `text` (default) or `json`: one JSON object per log line. */
+  readonly logFormat?: string | undefined;
+  /** Serve the workflows that lint clean and report the others, instead of refusing to start. */
+  readonly skipInvalid?: boolean | undefined;
+  /** Print a systemd unit for this command and exit. */
+  readonly printSystemd?: boolean | undefined;
+  /** With --print-systemd: the user the service runs as. */
+  readonly user?: string | undefined;
+  readonly maxChainDepth?: number;
 }
+
+/** The state directory of a daemon run by systemd when none is given: systemd's own place for it. */
+const SYSTEMD_STATE_DIR = '/var/lib/flux';
+/** Where the unit tells systemd to read the secrets from. */
+const SYSTEMD_ENV_FILE = '/etc/flux/flux.env';
 
 /** Runs the daemon until it is told to stop; returns the exit code. */
 export async function daemonCommand(paths: readonly string[], options: DaemonCommandOptions, io: Io): Promise<number> {
   const leaseMs = durationOption('--lease', options.lease);
   const graceMs = durationOption('--grace', options.grace);
+  const logFormat = (options.logFormat ?? 'text') as LogFormat;
+  if (logFormat !== 'text' && logFormat !== 'json') throw new UsageError(`--log-format takes text or json, not \`${escapeControl(logFormat)}\``);
+  if (options.user !== undefined && !options.printSystemd) throw new UsageError('--user goes with --print-systemd (it names the user the service runs as)');
   const args = paths.length > 0 ? paths : existsSync(join(io.cwd, 'workflows')) ? ['workflows'] : [];
   if (args.length === 0) throw new UsageError('no paths given and no workflows/ directory here; try `flux daemon path/to/workflows`');
-  const expanded = await expandPaths(args.map((p) => (isAbsolute(p) ? p : join(io.cwd, p))));
-  if (expanded.missing.length > 0) throw new UsageError(`${expanded.missing.map((m) => `\`${escapeControl(displayPath(m, io.cwd))}\``).join(', ')}: no such file, directory, or glob match`);
-  if (expanded.unreadable.length > 0) throw new UsageError(`cannot read ${expanded.unreadable.map((u) => `${escapeControl(displayPath(u.path, io.cwd))} (${u.reason})`).join(', ')}`);
-  const linted = await lintFiles(expanded.files.map((path) => ({ path, name: displayPath(path, io.cwd) })));
-  if (countBySeverity(linted.diagnostics).errors > 0 || linted.unreadable > 0) {
-    io.stderr.write(formatStylish(linted.diagnostics.filter((d) => d.severity === 'error'), linted.texts, plain));
-    io.stderr.write('flux: the daemon does not start while workflows have errors (flux lint shows them all)\n');
+  const absolute = args.map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
+  const nameOf = (path: string) => displayPath(path, io.cwd);
+  const files = await readWorkflowFiles(absolute, nameOf);
+  if (files.missing.length > 0) throw new UsageError(`${files.missing.map((m) => `\`${escapeControl(m)}\``).join(', ')}: no such file, directory, or glob match`);
+  if (files.unlisted.length > 0) throw new UsageError(`cannot read ${files.unlisted.map((u) => `${escapeControl(u.path)} (${u.reason})`).join(', ')}`);
+  if (options.printSystemd) return printSystemd(absolute, options, graceMs, logFormat, io);
+  if (files.invalid.length > 0 && !options.skipInvalid) {
+    io.stderr.write(formatStylish(files.errors, files.texts, plain));
+    io.stderr.write('flux: the daemon does not start while workflows have errors (flux lint shows them all; --skip-invalid serves the others)\n');
     return ExitCode.usage;
   }
-  const workflows: { workflow: LoadedWorkflow; text: string }[] = [];
-  for (const path of expanded.files) {
-    const loaded = await loadWorkflow(path, displayPath(path, io.cwd));
-    if (loaded.ok) workflows.push({ workflow: loaded.workflow, text: loaded.text });
-  }
   const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
+  let clock;
+  try {
+    clock = clockFromEnv(io.env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  // SIGHUP's default is to end the process: from here on it means "reload", and one that
+  // comes while the daemon is still starting is kept for when it has started.
+  let onHup: () => void = () => (hupWhileStarting = true);
+  let hupWhileStarting = false;
+  const hup = () => onHup();
+  process.on('SIGHUP', hup);
+  const masker = new Masker();
+  maskDeclaredSecrets(masker, files.valid.map((v) => v.workflow), io.env);
+  const log = createDaemonLog({ format: logFormat, write: (line) => io.stdout.write(line), now: () => clock.now(), masker });
+  for (const i of files.invalid) {
+    io.stderr.write(`flux: not serving ${escapeControl(masker.mask(i.firstError))}\n`);
+    log.error(`not serving ${i.file}: ${i.firstError}`, { kind: 'workflow.invalid', file: i.file, error: i.firstError });
+  }
   const connectors = await createConnectors({ userAgent: `flux/${version()} (daemon)` });
-  const log = (line: string) => io.stdout.write(`${new Date().toISOString()} ${escapeControl(line)}\n`);
   let daemon;
   try {
     daemon = await startDaemon({
-      workflows, stateDir, host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
-      clock: systemClock, connectors, logDir: join(stateDir, 'logs'), log,
+      workflows: files.valid, stateDir, host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
+      clock, connectors, logDir: join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf),
+      ...(options.maxChainDepth !== undefined ? { maxChainDepth: options.maxChainDepth } : {}),
+      ...(options.resumeBudget !== undefined ? { resumeBudget: options.resumeBudget } : {}),
+      // A test clock jumps whenever the test rewrites its file: look at it often.
+      ...(io.env.FLUX_TEST_CLOCK ? { scheduleTickMs: 10 } : {}),
     });
   } catch (error) {
+    process.off('SIGHUP', hup);
     await Promise.all(Object.values(connectors).map((c) => c.close?.()));
     if (error instanceof StateDirLocked) throw new UsageError(error.message);
     throw error;
   }
-  io.stdout.write(`flux daemon listening on ${daemon.url} (${workflows.length} workflow${workflows.length === 1 ? '' : 's'}, state in ${displayPath(stateDir, io.cwd)})\n`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const started = daemon;
+  let stopping = false;
+  onHup = () => {
+    if (stopping) return log.info('SIGHUP while stopping: not reloading', { kind: 'reload.ignored' });
+    log.info('SIGHUP: reloading the workflow files', { kind: 'reload.requested' });
+    void started.reload();
+  };
+  if (hupWhileStarting) onHup();
+  // Listening first, then saying so: whoever reads the line may signal at once.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
   });
-  log(`${signal}: stopping intake; running steps get ${options.grace} to finish`);
-  await daemon.stop(graceMs);
+  const served = `${files.valid.length} workflow${files.valid.length === 1 ? '' : 's'}`;
+  if (logFormat === 'text') io.stdout.write(`flux daemon listening on ${daemon.url} (${served}, state in ${displayPath(stateDir, io.cwd)})\n`);
+  else log.info(`flux daemon listening on ${daemon.url} (${served})`, { kind: 'daemon.listening', url: daemon.url, workflows: files.valid.length, skipped: files.invalid.length, state_dir: stateDir, pid: process.pid });
+  // A stop signal, or the state database's thread dying: then nothing more can be stored, and
+  // exiting non-zero lets systemd (Restart=on-failure) start a fresh daemon that resumes all.
+  const ended = await Promise.race([stopSignal.then((signal) => ({ signal })), daemon.dead.then((error) => ({ error }))]);
+  stopping = true;
+  if ('signal' in ended) log.info(`${ended.signal}: stopping intake; running steps get ${options.grace} to finish`, { kind: 'daemon.stopping', signal: ended.signal });
+  else log.error(`${ended.error.message}; stopping so that a restart can resume the runs`, { kind: 'daemon.store_failed' });
+  await daemon.stop('signal' in ended ? graceMs : 0);
+  process.off('SIGHUP', hup);
   await Promise.all(Object.values(connectors).map((c) => c.close?.()));
-  log('stopped');
+  log.info('stopped', { kind: 'daemon.stopped' });
+  return 'signal' in ended ? ExitCode.ok : ExitCode.problems;
+}
+
+/** `--print-systemd`: the unit for this command line, on stdout. */
+function printSystemd(paths: readonly string[], options: DaemonCommandOptions, graceMs: number, logFormat: LogFormat, io: Io): number {
+  const stateDir = options.stateDir === undefined ? SYSTEMD_STATE_DIR : isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir);
+  const bin = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
+  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? ''];
+  // A unit is line-based: a path with a newline in it would end the setting and start another.
+  const bad = words.find((w) => /[\u0000-\u001f\u007f]/.test(w));
+  if (bad !== undefined) throw new UsageError(`cannot write a systemd unit for \`${escapeControl(bad)}\`: it holds a control character`);
+  if (options.user !== undefined && !/^[a-z_][a-z0-9_-]*[$]?$/i.test(options.user)) throw new UsageError(`--user takes a user name, not \`${escapeControl(options.user)}\``);
+  const flags = [
+    '--host', options.host, '--port', String(options.port), '--concurrency', String(options.concurrency), '--lease', options.lease, '--grace', options.grace,
+    ...(logFormat !== 'text' ? ['--log-format', logFormat] : []), ...(options.skipInvalid ? ['--skip-invalid'] : []),
+    ...(options.resumeBudget !== undefined ? ['--resume-budget', String(options.resumeBudget)] : []),
+    ...(options.maxChainDepth !== undefined && options.maxChainDepth !== DEFAULT_MAX_CHAIN_DEPTH ? ['--max-chain-depth', String(options.maxChainDepth)] : []),
+  ];
+  io.stdout.write(systemdUnit({ node: process.execPath, bin, paths, stateDir, flags, graceMs, user: options.user, environmentFile: SYSTEMD_ENV_FILE }));
+  if (options.user === undefined && !stateDir.startsWith('/var/lib/')) {
+    io.stderr.write(`flux: the unit runs as a dynamic user, who cannot write ${escapeControl(stateDir)}; give --user, or a --state-dir under /var/lib\n`);
+  }
   return ExitCode.ok;
 }
 

@@ -65,7 +65,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .description('run the example workflows against a local sandbox (no accounts, no network)')
     .option('--dir <dir>', 'where the workflows are', 'workflows')
     .option('--log-dir <dir>', 'where run logs go (default: .flux/logs)')
-    .action(async (options: { dir?: string; logDir?: string }) => {
+    .option('--no-daemon', 'skip the second part, the daemon serving webhooks, events, waits and schedules')
+    .action(async (options: { dir?: string; logDir?: string; daemon?: boolean }) => {
       const { demoCommand } = await import('./demo.js');
       code = await demoCommand(options, io);
     });
@@ -86,9 +87,76 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }, 10)
     .option('--lease <duration>', 'how long a run stays with this daemon without renewal before another may resume it', '10s')
     .option('--grace <duration>', 'how long running steps may take to finish on SIGTERM', '30s')
-    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string }) => {
+    .option('--resume-budget <n>', 'how often a run may be resumed after its daemon died before it is failed and escalated (default: 3)', (v) => (/^\d{1,6}$/.test(v) ? Number(v) : usage(`--resume-budget takes a whole number from 0, not \`${v}\``)))
+    .addOption(new Option('--log-format <format>', 'log lines as text or one JSON object each').choices(['text', 'json']).default('text'))
+    .option('--skip-invalid', 'serve the workflows that lint clean and report the others, instead of refusing to start')
+    .option('--print-systemd', 'print a systemd unit that runs this command, and exit')
+    .option('--user <user>', 'with --print-systemd: the user the service runs as')
+    .option('--max-chain-depth <n>', 'how many event hops a chain of runs may take; an event past it starts nothing', (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--max-chain-depth takes a whole number from 1, not \`${v}\``);
+      return Number(v);
+    }, 10)
+    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number }) => {
       const { daemonCommand } = await import('./daemon.js');
       code = await daemonCommand(paths, options, io);
+    });
+
+  // `flux runs` lists; `flux runs show|retry|cancel ID` act on one run. The list is a default
+  // subcommand, so `runs` itself has no options to take the subcommands' `--json`/`--state-dir`.
+  const runs = program.command('runs').description("the daemon's runs: list them (the default), show, retry or cancel one");
+  runs
+    .command('list', { isDefault: true })
+    .description('list runs, newest first')
+    .option('--workflow <name>', 'only runs of this workflow')
+    .option('--status <status>', 'only runs in this state: queued, running, waiting, succeeded, failed, escalated, cancelled, rejected (several: comma-separated)')
+    .option('--since <when>', 'only runs created since: a duration back from now (7d, 12h) or a date (2026-11-01)')
+    .option('--limit <n>', 'at most this many runs (default 50)')
+    .option('--json', 'print the runs as one JSON document')
+    .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .action(async (options: { workflow?: string; status?: string; since?: string; limit?: string; json?: boolean; stateDir?: string }) => {
+      const { runsListCommand } = await import('./runs.js');
+      code = await runsListCommand(options, io);
+    });
+  runs
+    .command('show')
+    .description('one run: its state, workflow version, steps with outputs and errors, and what it waits for')
+    .argument('<id>', 'the run id')
+    .option('--json', 'print the run as one JSON document (outputs whole)')
+    .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .option('--workflows <path>', "where the workflow files are, to tell whether the run's version is the file there (default: workflows/)")
+    .option('-E, --env-file <path>', 'secret values, to show whole outputs from the journal (masked) when the environment lacks them')
+    .action(async (id: string, options: { json?: boolean; stateDir?: string; workflows?: string; envFile?: string }) => {
+      const { runsShowCommand } = await import('./runs-show.js');
+      code = await runsShowCommand(id, options, io);
+    });
+  runs
+    .command('retry')
+    .description("run a failed or escalated run again from its failed step, with the earlier steps' outputs")
+    .argument('<id>', 'the run id')
+    .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .action(async (id: string, options: { stateDir?: string }) => {
+      const { runsRetryCommand } = await import('./runs-change.js');
+      code = await runsRetryCommand(id, options, io);
+    });
+  runs
+    .command('cancel')
+    .description('cancel a run: a queued or waiting one at once, a running one before its next step')
+    .argument('<id>', 'the run id')
+    .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .action(async (id: string, options: { stateDir?: string }) => {
+      const { runsCancelCommand } = await import('./runs-change.js');
+      code = await runsCancelCommand(id, options, io);
+    });
+
+  program
+    .command('event')
+    .description('send an event to event-triggered workflows and waiting wait_for steps (stored in the state directory; a daemon delivers it)')
+    .argument('<name>', 'the event name, e.g. booking.confirmed')
+    .option('-d, --data <json>', 'the event data: a JSON object, or @file.json')
+    .option('--state-dir <dir>', 'the daemon\'s state directory (default: .flux)')
+    .action(async (name: string, options: { data?: string; stateDir?: string }) => {
+      const { eventCommand } = await import('./event.js');
+      code = await eventCommand(name, options, io);
     });
 
   program
@@ -133,6 +201,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     else io.stderr.write('flux: run again with --debug for a stack trace, and report it as a bug\n');
     return ExitCode.internal;
   }
+}
+
+/** Throws a usage error; an expression, for option parsers written on one line. */
+function usage(message: string): never {
+  throw new UsageError(message);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -1,8 +1,9 @@
 /**
- * The daemon's HTTP server: webhook paths, and `GET /healthz`. It reads a body only up to the
- * intake limit (a larger Content-Length is refused before reading; a body that grows past it
- * is cut off), routes by path, and never acknowledges what it could not store: a store failure
- * is a 503 the sender retries, never a 202.
+ * The daemon's HTTP server: webhook paths, `POST /events/NAME` (event-intake.ts), `GET /healthz`
+ * and `GET /metrics`. It reads a body only up to the intake limit (a larger Content-Length is
+ * refused before reading; a body that grows past it is cut off), routes by path, and never
+ * acknowledges what it could not store: a store failure is a 503 the sender retries, never a
+ * 202.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,10 +11,13 @@ import type { Clock } from '../engine/clock.js';
 import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
 import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
+import type { HealthVerdict } from './health.js';
+import { EVENTS_PATH, eventIntake } from './event-intake.js';
 import { intake, type Reply, type WebhookRoute } from './intake.js';
 
 export interface DaemonServerOptions {
-  readonly routes: ReadonlyMap<string, WebhookRoute>;
+  /** The webhook routes, or where to read the current ones on each request (they change on reload). */
+  readonly routes: ReadonlyMap<string, WebhookRoute> | (() => ReadonlyMap<string, WebhookRoute>);
   readonly store: Store;
   readonly clock: Clock;
   readonly host?: string;
@@ -22,8 +26,21 @@ export interface DaemonServerOptions {
   readonly maxBodyBytes?: number;
   /** Called after a run was enqueued, to wake the runner at once instead of at its next poll. */
   readonly onEnqueued?: () => void;
-  /** Told of every refused or failed request, for the daemon's log. */
+  /** Told of a request that failed inside the daemon (a store failure, a bug), for the daemon's log. */
   readonly onProblem?: (line: string) => void;
+  /**
+   * Told of every answer to a webhook request: `route` is undefined for a path no workflow
+   * serves; `reason` is what a refusal (4xx, 5xx) told the sender.
+   */
+  readonly onWebhook?: (answer: { readonly path: string; readonly route: WebhookRoute | undefined; readonly method: string; readonly status: number; readonly reason?: string }) => void;
+  /** `GET /healthz`: 200 when healthy, 503 with the problems otherwise. Without it, always 200. */
+  readonly health?: () => HealthVerdict;
+  /** `GET /metrics`: the Prometheus exposition. Without it, /metrics is 404. */
+  readonly metrics?: () => Promise<{ readonly contentType: string; readonly body: string }>;
+  /** The bearer token `POST /events/NAME` requires; without one, events are not accepted over HTTP. */
+  readonly eventToken?: string;
+  /** Called after an event was stored, to deliver it at once instead of at the next poll. */
+  readonly onEvent?: () => void;
 }
 
 export interface DaemonServer {
@@ -58,23 +75,58 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
 
 async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonServerOptions, maxBytes: number): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
-  if (path === '/healthz') return send(res, { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}\n' });
-  const route = options.routes.get(path);
-  if (!route) return send(res, { status: 404, headers: { 'content-type': 'text/plain' }, body: `no webhook at ${escapeControl(path)}\n` });
+  if (path === '/healthz') return send(res, healthReply(options.health?.() ?? { ok: true }));
+  if (path === '/metrics' && options.metrics) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, { status: 405, headers: { 'content-type': 'text/plain', allow: 'GET' }, body: '/metrics takes GET\n' });
+    const { contentType, body } = await options.metrics();
+    return send(res, { status: 200, headers: { 'content-type': contentType }, body });
+  }
+  if (path.startsWith(EVENTS_PATH)) return serveEvent(req, res, path, options, maxBytes);
+  const routes = typeof options.routes === 'function' ? options.routes() : options.routes;
+  const route = routes.get(path);
+  const answer = (reply: Reply): void => {
+    options.onWebhook?.({ path, route, method: req.method ?? 'GET', status: reply.status, ...(reply.status >= 400 ? { reason: reply.body.trim() } : {}) });
+    send(res, reply);
+  };
+  if (!route) return answer({ status: 404, headers: { 'content-type': 'text/plain' }, body: `no webhook at ${escapeControl(path)}\n` });
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > maxBytes) return refuseTooLarge(res, maxBytes);
+  if (declared > maxBytes) return answer(tooLarge(maxBytes));
   const body = await readBody(req, maxBytes);
-  if (body === undefined) return refuseTooLarge(res, maxBytes);
+  if (body === undefined) return answer(tooLarge(maxBytes));
   let reply: Reply;
   try {
     reply = await intake(route, { method: req.method ?? 'GET', headers: req.headers, body }, options.store, options.clock);
   } catch (error) {
     options.onProblem?.(`webhook ${path}: the delivery could not be stored: ${error instanceof Error ? error.message : String(error)}`);
-    return send(res, { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '5' }, body: 'the delivery could not be stored; send it again\n' });
+    return answer({ status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '5' }, body: 'the delivery could not be stored; send it again\n' });
   }
-  if (reply.status >= 400) options.onProblem?.(`webhook ${path}: ${reply.status} ${reply.body.trim()}`);
-  send(res, reply);
+  answer(reply);
   if (reply.status === 202) options.onEnqueued?.();
+}
+
+function healthReply(verdict: HealthVerdict): Reply {
+  return verdict.ok
+    ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}\n' }
+    : { status: 503, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: `${JSON.stringify({ ok: false, problems: verdict.problems })}\n` };
+}
+
+/** `POST /events/NAME` (event-intake.ts); a store failure is a 503, never a 202. */
+async function serveEvent(req: IncomingMessage, res: ServerResponse, path: string, options: DaemonServerOptions, maxBytes: number): Promise<void> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  let reply: Reply;
+  try {
+    reply = await eventIntake(
+      { method: req.method ?? 'GET', path, authorization: req.headers.authorization, body: () => (declared > maxBytes ? Promise.resolve(undefined) : readBody(req, maxBytes)) },
+      { store: options.store, clock: options.clock, token: options.eventToken },
+    );
+  } catch (error) {
+    options.onProblem?.(`event ${path}: it could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    return send(res, { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '5' }, body: 'the event could not be stored; send it again\n' });
+  }
+  if (reply.status === 413) reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
+  if (reply.status >= 400) options.onProblem?.(`event ${escapeControl(path.slice(0, 240))}: ${reply.status} ${reply.body.trim()}`);
+  send(res, reply);
+  if (reply.status === 202) options.onEvent?.();
 }
 
 /** The body, or undefined once it grows past `max` bytes (reading stops there). */
@@ -97,8 +149,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undef
   });
 }
 
-function refuseTooLarge(res: ServerResponse, max: number): void {
-  send(res, { status: 413, headers: { 'content-type': 'text/plain', connection: 'close' }, body: `the body is larger than ${formatBytes(max)}\n` });
+function tooLarge(max: number): Reply {
+  return { status: 413, headers: { 'content-type': 'text/plain', connection: 'close' }, body: `the body is larger than ${formatBytes(max)}\n` };
 }
 
 function send(res: ServerResponse, reply: Reply): void {

@@ -5,16 +5,27 @@
  * before the next one starts, and the outcome is recorded. A rescued or woken run resumes by
  * replay: its journal comes back as the engine's history, and its run log goes on in the same
  * file, so the log of a run holds each step.finished and its run.finished exactly once.
+ *
+ * Events: an emit step's events are stored with its journal entry, in one transaction, so a
+ * step that is journaled has emitted and a replayed one never emits again. Events the daemon
+ * delivered to a waiting `wait_for` (journaled under `<step key>#event:<n>`, see events.ts) are
+ * handed to the engine as candidates, which checks each against the step's `match`.
+ *
+ * A rescued run is resumed at most `resumeBudget` times: a run whose every attempt kills its
+ * daemon (a step that exhausts memory, a connector that crashes the process) would otherwise be
+ * rescued forever and never end. Past the budget the run is given up: failed, and escalated to
+ * its owner by the engine, as any failure is, so no run stays `running` without someone told.
  */
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Clock } from '../engine/clock.js';
 import { runWorkflow } from '../engine/run.js';
-import type { JournaledStep, LoadedWorkflow, RunResult } from '../engine/types.js';
+import type { Abandon, DeliveredEvent, EmittedEvent, JournaledDraw, JournaledStep, LoadedWorkflow, RunResult } from '../engine/types.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, runLogPath, type RunRecord } from '../store/run-log.js';
-import type { ClaimedRun, FinalState, JournalEntry, RunRow, Store } from '../store/store.js';
+import type { ClaimedRun, FinalState, JournalEntry, NewEvent, RunRow, Store } from '../store/store.js';
 import { asRecord } from '../workflow/model.js';
 import { parseSource } from '../workflow/source.js';
+import { deliveriesTo, deliveryKey, deliveryStepKey, isCompletionKey, waitingKey, waitingStepKey } from './journal-keys.js';
 
 export interface RunnerDeps {
   readonly store: Store;
@@ -24,15 +35,30 @@ export interface RunnerDeps {
   readonly clock: Clock;
   readonly connectors: Readonly<Record<string, ConnectorRuntime>>;
   readonly logDir: string;
+  /** Aborted when the daemon's stop grace period is over: running runs are handed back (see RunnerOutcome). */
+  readonly shutdown?: AbortSignal;
   readonly secrets: Readonly<Record<string, string>>;
   readonly environment: Readonly<Record<string, string | undefined>>;
+  /** Called once an emit step's events are stored, so the daemon delivers them at once. */
+  readonly onEmitted?: () => void;
+  /** How many times a run may be rescued from a daemon that died before it is given up (default 3). */
+  readonly resumeBudget?: number;
 }
 
-/** How a claimed run's turn ended: the engine's result, or `lost` when another daemon took the run over. */
-export type RunnerOutcome = { readonly kind: 'ran'; readonly result: RunResult } | { readonly kind: 'lost' } | { readonly kind: 'unrunnable'; readonly reason: string };
+/** How many times a run is rescued from a crashed daemon before it is given up, unless the daemon says. */
+export const DEFAULT_RESUME_BUDGET = 3;
 
-/** A durable wait's journal entry has its own key: the step's completion, written later, must not collide with it. */
-const WAITING_SUFFIX = '#waiting';
+/** How a claimed run's turn ended: the engine's result, or `lost` when another daemon took the run over. */
+/**
+ * How a claimed run's turn ended: the engine's result; `lost` when another daemon took the run
+ * over; `released` when the daemon stopped it at shutdown (it waits, due at once, for the next
+ * daemon to resume it from the journal, without counting as a crash); `unrunnable`.
+ */
+export type RunnerOutcome =
+  | { readonly kind: 'ran'; readonly result: RunResult }
+  | { readonly kind: 'lost' }
+  | { readonly kind: 'released'; readonly cancelled: boolean }
+  | { readonly kind: 'unrunnable'; readonly reason: string };
 
 /** Runs one claimed run until it finishes or waits. */
 export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<RunnerOutcome> {
@@ -42,9 +68,20 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
     await deps.store.finishRun(run.id, deps.owner, 'failed', { message: workflow.reason }, deps.clock.now());
     return { kind: 'unrunnable', reason: workflow.reason };
   }
-  const history = historyOf(await deps.store.journalFor(run.id));
+  const entries = await deps.store.journalFor(run.id);
+  const history = historyOf(entries);
+  const delivered = deliveredOf(entries);
   const controller = new AbortController();
   let lost = false;
+  // The daemon is stopping and its grace period is over: stop the run where it is, and hand
+  // it back instead of ending it (its interrupted step runs again, same idempotency key).
+  let released = false;
+  const onShutdown = () => {
+    released = true;
+    controller.abort();
+  };
+  if (deps.shutdown?.aborted) onShutdown();
+  deps.shutdown?.addEventListener('abort', onShutdown, { once: true });
   // Renewed well before it lapses; a lease that cannot be renewed means another daemon has the run.
   const renew = setInterval(() => {
     deps.store.renewLease(run.id, deps.owner, deps.leaseMs, deps.clock.now()).then((state) => {
@@ -53,33 +90,68 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
     }, () => {});
   }, Math.max(50, Math.floor(deps.leaseMs / 3)));
   const file = new FileJournal(runLogPath(deps.logDir, workflow.value.name, run.id));
-  // Once another daemon holds the run, it writes the run's log: this one must not add an end to it.
-  const journal = { append: (record: RunRecord) => (lost ? undefined : file.append(record)), close: () => file.close() };
+  // Once another daemon holds the run, it writes the run's log: this one must not add an end to
+  // it; nor may a run handed back at shutdown, which the next daemon goes on with.
+  const journal = { append: (record: RunRecord) => (lost || released ? undefined : file.append(record)), close: () => file.close() };
   let result: RunResult;
   try {
     result = await runWorkflow({
-      workflow: workflow.value, event: run.event, trigger: run.trigger, secrets: deps.secrets, environment: deps.environment,
+      workflow: workflow.value, event: run.event, trigger: run.trigger, ...(run.scheduledFor !== null ? { scheduledFor: run.scheduledFor } : {}), secrets: deps.secrets, environment: deps.environment,
       connectors: deps.connectors, clock: deps.clock, journal, masker: new Masker(), runId: run.id, attempt: run.attempt,
-      resume: claim.reason !== 'start', history, durableWaits: true, signal: controller.signal,
-      onStepCompleted: (step) => deps.store.recordStep(deps.owner, toEntry(run, step, deps.clock.now())).then(() => undefined),
+      resume: claim.reason !== 'start', history, durableWaits: true, signal: controller.signal, deliver: delivered,
+      onStepCompleted: async (step, emits) => {
+        const now = deps.clock.now();
+        await deps.store.recordStep(deps.owner, toEntry(run, step, now), emits.map((e, i) => toEvent(run, step, e, i, now)));
+        if (emits.length > 0) deps.onEmitted?.();
+      },
+      draws: drawsOf(entries), onDraw: (d) => deps.store.recordStep(deps.owner, drawEntry(run, d, deps.clock.now())).then(() => undefined),
+      ...abandonment(claim, deps.resumeBudget ?? DEFAULT_RESUME_BUDGET),
     });
   } finally {
     clearInterval(renew);
+    deps.shutdown?.removeEventListener('abort', onShutdown);
     await journal.close();
   }
   if (lost) return { kind: 'lost' };
   const now = deps.clock.now();
+  if (released) {
+    const state = await deps.store.setWaiting(run.id, deps.owner, now, null, now);
+    return { kind: 'released', cancelled: state === 'cancelled' };
+  }
   if (result.status === 'waiting' && result.waiting) {
     const w = result.waiting;
-    await deps.store.setWaiting(run.id, deps.owner, Date.parse(w.wake_at), w.event !== undefined ? { event: w.event, step: w.key } : null, now);
+    const waitingFor = w.event !== undefined ? { event: w.event, step: nextDeliveryKey(entries, w.key) } : null;
+    await deps.store.setWaiting(run.id, deps.owner, Date.parse(w.wake_at), waitingFor, now);
   } else {
     await deps.store.finishRun(run.id, deps.owner, result.status as FinalState, result.error ?? null, now);
   }
   return { kind: 'ran', result };
 }
 
+/**
+ * Workflow versions already read and parsed, per store, by content hash. A version in a store
+ * never changes (its hash is its text), so a daemon parses each once, not once per run: a
+ * thousand schedules firing each second would otherwise spend their start time parsing YAML.
+ * Bounded: cleared when full.
+ */
+const parsedVersions = new WeakMap<Store, Map<string, LoadedWorkflow>>();
+const MAX_PARSED_VERSIONS = 5000;
+
 /** The workflow version the run started with, from the store: a run never changes version mid-way. */
 async function workflowOf(run: RunRow, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
+  let versions = parsedVersions.get(store);
+  if (!versions) parsedVersions.set(store, (versions = new Map()));
+  const cached = versions.get(run.workflowVersion);
+  if (cached) return { ok: true, value: cached };
+  const parsed = await parseVersion(run, store);
+  if (parsed.ok) {
+    if (versions.size >= MAX_PARSED_VERSIONS) versions.clear();
+    versions.set(run.workflowVersion, parsed.value);
+  }
+  return parsed;
+}
+
+async function parseVersion(run: RunRow, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
   const version = await store.getWorkflowVersion(run.workflowVersion);
   if (!version) return { ok: false, reason: `workflow version ${run.workflowVersion} is not in the store` };
   const parsed = parseSource(`${version.name}.yaml`, version.text);
@@ -94,7 +166,7 @@ async function workflowOf(run: RunRow, store: Store): Promise<{ ok: true; value:
 /** A completed (or waiting) step as the store journals it; the engine's entry travels whole as the output. */
 export function toEntry(run: RunRow, step: JournaledStep, now: number): JournalEntry {
   return {
-    runId: run.id, key: step.status === 'waiting' ? `${step.key}${WAITING_SUFFIX}` : step.key, kind: 'step', status: step.status, output: step,
+    runId: run.id, key: step.status === 'waiting' ? waitingKey(step.key) : step.key, kind: 'step', status: step.status, output: step,
     error: step.error !== undefined ? { message: step.error } : null, attempt: run.attempt, startedAt: step.started_at ?? now - step.duration_ms, finishedAt: now,
   };
 }
@@ -103,7 +175,70 @@ export function toEntry(run: RunRow, step: JournaledStep, now: number): JournalE
 export function historyOf(entries: readonly JournalEntry[]): Map<string, JournaledStep> {
   const history = new Map<string, JournaledStep>();
   const steps = entries.filter((e) => e.kind === 'step');
-  for (const e of steps) if (e.key.endsWith(WAITING_SUFFIX)) history.set(e.key.slice(0, -WAITING_SUFFIX.length), e.output as JournaledStep);
-  for (const e of steps) if (!e.key.endsWith(WAITING_SUFFIX)) history.set(e.key, e.output as JournaledStep);
+  for (const e of steps) {
+    const waiting = waitingStepKey(e.key);
+    if (waiting !== undefined) history.set(waiting, e.output as JournaledStep);
+  }
+  for (const e of steps) if (isCompletionKey(e.key)) history.set(e.key, e.output as JournaledStep);
   return history;
+}
+
+/**
+ * An emitted event as the store keeps it. Its id is the run and the step key (and the event's
+ * place in the step), so it names where it came from and can only ever be stored once.
+ */
+function toEvent(run: RunRow, step: JournaledStep, e: EmittedEvent, i: number, now: number): NewEvent {
+  return {
+    id: `${run.id}:${step.key}${i > 0 ? `:${i}` : ''}`, name: e.event, data: e.data, sourceRunId: run.id, chainDepth: run.chainDepth, createdAt: now,
+  };
+}
+
+/** What the daemon journals for a delivered event (see events.ts), and what the engine is handed back. */
+export interface DeliveredEntry {
+  readonly event_id: string;
+  readonly name: string;
+  readonly data: unknown;
+}
+
+/** The events delivered to the run's wait_for steps, oldest first, as the engine's candidates. */
+export function deliveredOf(entries: readonly JournalEntry[]): DeliveredEvent[] {
+  const candidates: DeliveredEvent[] = [];
+  for (const e of entries) {
+    const step = deliveryStepKey(e.key);
+    if (e.kind !== 'step' || step === undefined) continue;
+    const output = e.output as Partial<DeliveredEntry> | null;
+    if (output === null || typeof output !== 'object' || typeof output.name !== 'string') continue;
+    candidates.push({ event: output.name, payload: output.data, step });
+  }
+  return candidates;
+}
+
+/** The journal key the next event delivered to the wait at `key` goes under. */
+function nextDeliveryKey(entries: readonly JournalEntry[], key: string): string {
+  return deliveryKey(key, deliveriesTo(key, entries.map((e) => e.key)));
+}
+
+/**
+ * Whether a claimed run is given up instead of run: a rescue past the budget. `attempt` counts
+ * starts (1, then +1 per rescue), so attempt N follows N - 1 crashed attempts. The first rescue
+ * past the budget tells the owner; should that attempt crash as well (the escalation itself may
+ * be what kills the daemon), the next only records the failure.
+ */
+export function abandonment(claim: ClaimedRun, budget: number): { abandon?: Abandon } {
+  const crashed = claim.run.attempt - 1;
+  if (claim.reason !== 'rescue' || crashed <= budget) return {};
+  const reason = `abandoned after ${crashed} crashed attempt${crashed === 1 ? '' : 's'}: the daemon running it died each time (resume budget ${budget})`;
+  return { abandon: { reason, escalate: crashed === budget + 1 } };
+}
+
+/** A draw (a value taken from the clock or randomness) as the store journals it. */
+function drawEntry(run: RunRow, draw: JournaledDraw, now: number): JournalEntry {
+  return { runId: run.id, key: draw.key, kind: draw.kind, status: 'recorded', output: draw.value, error: null, attempt: run.attempt, startedAt: now, finishedAt: now };
+}
+
+/** The draws earlier attempts journaled, by key, for the engine to read back. */
+export function drawsOf(entries: readonly JournalEntry[]): Map<string, number> {
+  const draws = new Map<string, number>();
+  for (const e of entries) if ((e.kind === 'time' || e.kind === 'random') && typeof e.output === 'number') draws.set(e.key, e.output);
+  return draws;
 }

@@ -241,7 +241,8 @@ function pathText(path: Path): string {
 
 function hintFrom(description: unknown): string {
   if (typeof description !== 'string') return '';
-  const first = description.split(/(?<=\.)\s/)[0] ?? description;
+  // The first sentence; the dot of an abbreviation (e.g., i.e.) does not end one.
+  const first = description.split(/(?<=\.)(?<!\b(?:e\.g|i\.e)\.)\s/)[0] ?? description;
   return ` (${lowerFirst(first.replace(/\.$/, ''))})`;
 }
 

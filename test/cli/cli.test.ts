@@ -38,7 +38,7 @@ describe('flux', () => {
 describe('flux lint', () => {
   it('exits 0 on the example workflows by default', async () => {
     const r = await runFlux(['lint']);
-    expect(r.stdout).toBe('6 files checked, no problems\n');
+    expect(r.stdout).toBe('7 files checked, no problems\n');
     expect(r.code).toBe(0);
   });
   it('exits 1 on problems and prints file:line:col: message [rule]', async () => {

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readRunLog } from '../../src/store/run-log.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunRow } from '../../src/store/store.js';
 import { BIN } from '../helpers.js';
@@ -153,7 +154,63 @@ describe('flux daemon', () => {
     expect(calls('/a')).toHaveLength(1);
     expect(calls('/b')).toHaveLength(2);
     expect(calls('/b')[1]!.headers['idempotency-key']).toBe(calls('/b')[0]!.headers['idempotency-key']);
+    expect(calls('/b')[1]!.body).toBe(calls('/b')[0]!.body);
+    // The run's log goes on in one file: resumed once, each step finished once, one end.
+    const log = readRunLog(join(dir, 'state', 'logs', 'leads', `${id}.jsonl`));
+    expect(log.problems).toEqual([]);
+    expect(log.records.filter((r) => r.type === 'run.resumed')).toEqual([expect.objectContaining({ attempt: 2 })]);
+    expect(log.records.filter((r) => r.type === 'step.finished').map((r) => (r as { step: string }).step)).toEqual(['a', 'b']);
+    expect(log.records.filter((r) => r.type === 'run.finished')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
+  });
+
+  it('a step still running when the grace period ends is stopped and handed to the next daemon, not counted as a crash', async () => {
+    downstream.script('POST /a', { status: 201, body: { id: 'a-1' } });
+    downstream.script('POST /b', { status: 200, body: {}, delayMs: 120_000 }, { status: 200, body: { ok: true } });
+    const first = started(await daemon());
+    const res = await deliver(first.url, { email: 'cy@example.com' });
+    const { run_id: id } = JSON.parse(res.body) as { run_id: string };
+    for (let i = 0; i < 400 && !downstream.received.some((r) => r.path === '/b'); i++) await new Promise((r) => setTimeout(r, 25));
+    const stopAt = Date.now();
+    first.child.kill('SIGTERM');
+    // --grace 2s: the daemon stops the step at the end of it, well before the step's own 5-minute bound.
+    expect(await first.exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stopAt).toBeLessThan(15_000);
+    expect(first.output()).toContain(`run ${id} leads: still running when the grace period ended; stopped, and handed to the next daemon start`);
+    const handed = await runWhen(id, () => true);
+    expect(handed).toMatchObject({ status: 'waiting', attempt: 1, leaseOwner: null });
+    expect(handed!.wakeAt).not.toBeNull();
+
+    const second = started(await daemon());
+    expect(await runWhen(id, (r) => r?.status === 'succeeded')).toMatchObject({ status: 'succeeded', attempt: 1 });
+    const calls = (path: string) => downstream.received.filter((r) => r.path === path);
+    expect(calls('/a')).toHaveLength(1);
+    expect(calls('/b')).toHaveLength(2);
+    expect(calls('/b')[1]!.headers['idempotency-key']).toBe(calls('/b')[0]!.headers['idempotency-key']);
+    const log = readRunLog(join(dir, 'state', 'logs', 'leads', `${id}.jsonl`));
+    expect(log.problems).toEqual([]);
+    expect(log.records.filter((r) => r.type === 'run.resumed')).toHaveLength(1);
+    expect(log.records.filter((r) => r.type === 'step.finished').map((r) => (r as { step: string }).step)).toEqual(['a', 'b']);
+    expect(log.records.filter((r) => r.type === 'run.finished')).toEqual([expect.objectContaining({ status: 'succeeded' })]);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+  });
+
+  it('says at start which workflows it will never start on its own (a poll trigger)', async () => {
+    writeFileSync(join(dir, 'flows', 'sync.yaml'), `name: sync
+owner: ops@example.com
+trigger:
+  poll: { every: 15m, uses: http, with: { url: "${downstream.url}/deals" }, items: "\${{ response.body.deals }}", dedupe: "\${{ string(item.id) }}" }
+steps:
+  - id: a
+    set: { x: 1 }
+on_error:
+  escalate: { uses: http, with: { url: "${downstream.url}/alerts", method: POST } }
+`);
+    const d = started(await daemon());
+    expect(d.output()).toContain('flows/sync.yaml: poll triggers are not served by the daemon yet; sync does not run here (start it with flux run)');
+    d.child.kill('SIGTERM');
+    expect((await d.exit).code).toBe(0);
   });
 });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConnectors } from '../../src/connectors/index.js';
 import { SkippingClock } from '../../src/engine/clock.js';
-import { runClaimed, type RunnerDeps } from '../../src/daemon/runner.js';
+import { abandonment, runClaimed, type RunnerDeps } from '../../src/daemon/runner.js';
+import type { ClaimedRun } from '../../src/store/store.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { readRunLog } from '../../src/store/run-log.js';
 import { validateRecord } from '../engine/harness.js';
@@ -68,7 +69,7 @@ describe('the runner', () => {
     const outcome = await runClaimed(claim!, await deps('daemon-a'));
     expect(outcome).toMatchObject({ kind: 'ran', result: { status: 'succeeded' } });
     expect((await store.getRun('RUN1'))?.status).toBe('succeeded');
-    expect((await store.journalFor('RUN1')).map((e) => e.key)).toEqual(['a', 'b', 'c']);
+    expect((await store.journalFor('RUN1')).map((e) => [e.kind, e.key])).toEqual([['time', 'run.started_at'], ['step', 'a'], ['step', 'b'], ['step', 'c']]);
     expect(logOf('RUN1').records.map((r) => r.type)).toEqual(['run.started', ...Array(3).fill(['step.started', 'step.finished']).flat(), 'run.finished']);
   });
 
@@ -125,5 +126,37 @@ describe('the runner', () => {
     expect(server.received.map((r) => r.path)).toEqual(['/chase']);
     const types = logOf('RUN1').records.map((r) => r.type);
     expect(types).toEqual(['run.started', 'step.started', 'run.waiting', 'run.resumed', 'step.finished', 'step.started', 'step.finished', 'run.finished']);
+  });
+
+  it('gives a run up past its resume budget: failed, escalated to its owner, nothing left running', async () => {
+    server.script('POST /alerts', { status: 200, body: {} });
+    await enqueue(`${WORKFLOW(server.url)}on_error:\n  escalate: { uses: http, with: { url: "${server.url}/alerts", method: POST } }\n`);
+    // Four daemons claim the run and die before journaling anything (their leases lapse).
+    let now = Date.now();
+    for (const attempt of [1, 2, 3, 4]) {
+      const [claim] = await store.claimRuns(`daemon-${attempt}`, 1, 60_000, now);
+      expect(claim).toMatchObject({ reason: attempt === 1 ? 'start' : 'rescue', run: { attempt } });
+      now += 61_000;
+    }
+    const [last] = await store.claimRuns('daemon-5', 1, 60_000, now);
+    expect(last).toMatchObject({ reason: 'rescue', run: { attempt: 5 } });
+    const outcome = await runClaimed(last!, { ...(await deps('daemon-5', new SkippingClock(() => now))), resumeBudget: 3 });
+    const reason = 'abandoned after 4 crashed attempts: the daemon running it died each time (resume budget 3)';
+    expect(outcome).toMatchObject({ kind: 'ran', result: { status: 'escalated', error: { message: reason } } });
+    expect(server.received.map((r) => r.path)).toEqual(['/alerts']);
+    expect(await store.getRun('RUN1')).toMatchObject({ status: 'escalated', error: { message: reason }, leaseOwner: null });
+    expect(await store.listRuns({ status: 'running' })).toEqual([]);
+    expect(logOf('RUN1').records.map((r) => r.type)).toEqual(['run.resumed', 'escalation', 'run.finished']);
+  });
+});
+
+describe('the resume budget', () => {
+  const claim = (reason: ClaimedRun['reason'], attempt: number) => ({ reason, run: { attempt } }) as unknown as ClaimedRun;
+  it('lets a run be rescued `budget` times, gives it up on the next rescue, and calls nobody twice', () => {
+    expect([1, 2, 3, 4].map((a) => abandonment(claim(a === 1 ? 'start' : 'rescue', a), 3))).toEqual([{}, {}, {}, {}]);
+    expect(abandonment(claim('rescue', 5), 3)).toEqual({ abandon: { reason: 'abandoned after 4 crashed attempts: the daemon running it died each time (resume budget 3)', escalate: true } });
+    expect(abandonment(claim('rescue', 6), 3)).toMatchObject({ abandon: { escalate: false } });
+    expect(abandonment(claim('wake', 9), 3)).toEqual({});
+    expect(abandonment(claim('rescue', 2), 0)).toMatchObject({ abandon: { reason: expect.stringContaining('after 1 crashed attempt:'), escalate: true } });
   });
 });

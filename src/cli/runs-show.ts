@@ -1,0 +1,144 @@
+/**
+ * `flux runs show ID`: one run, for an operator deciding what to do about it: where it stands
+ * and since when, the workflow version it runs (and whether the file on disk still is that
+ * version), its steps in order with attempts, durations, outputs and errors, what it waits for
+ * and until when, and how it is linked to retries. Reads the store read-only; outputs follow
+ * the rule in runs-secrets.ts; every outside value is escaped before it is printed.
+ */
+import { waitingStep } from '../daemon/journal-keys.js';
+import type { RunRow } from '../store/store.js';
+import { escapeControl } from '../text/escape.js';
+import { ExitCode, UsageError, type Io } from './io.js';
+import { duration, isoOrNull, preview, progressOf, runJson, safeJson, shortHash, shortTime, table } from './runs-format.js';
+import { envFileValues, revealFor } from './runs-secrets.js';
+import { clockOf, openStore, runIdArgument, stateDirOf } from './runs-state.js';
+import { stepsOf, type StepView } from './runs-steps.js';
+import { compareWithDisk, type OnDisk } from './runs-workflow-file.js';
+
+/** The options of `flux runs show`. */
+export interface RunsShowOptions {
+  readonly json?: boolean | undefined;
+  readonly stateDir?: string | undefined;
+  /** Where the workflow files are, to compare the run's version with (default workflows/). */
+  readonly workflows?: string | undefined;
+  /** Secret values, to show whole outputs from the journal (masked). */
+  readonly envFile?: string | undefined;
+}
+
+/** Shows one run; exit 2 when there is no run by that id. */
+export async function runsShowCommand(idArg: string, options: RunsShowOptions, io: Io): Promise<number> {
+  const id = runIdArgument(idArg);
+  const clock = clockOf(io);
+  const extra = envFileValues(options.envFile, io);
+  const state = stateDirOf(options.stateDir, io);
+  const store = await openStore(state, clock, 'read');
+  try {
+    const run = await store.getRun(id);
+    if (!run) throw new UsageError(`no run \`${id}\` in ${state.shown} (\`flux runs\` lists the runs there)`);
+    const version = await store.getWorkflowVersion(run.workflowVersion);
+    const reveal = revealFor(version?.text, io.env, extra);
+    const { steps, startedAt, logProblems, logPath } = await stepsOf(run, store, state.logDir, reveal);
+    const retry = (await store.listRuns({ retryOf: run.id, limit: 1 }))[0];
+    const onDisk = await compareWithDisk(run.workflow, run.workflowVersion, options.workflows, io);
+    const started = startedAt ?? (steps.find((s) => s.startedAt !== null)?.startedAt ?? null);
+    const event = reveal.masker.maskValue(run.event, { keys: true });
+
+    if (options.json) {
+      io.stdout.write(`${safeJson({
+        run: { ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null },
+        workflow_file: onDiskJson(onDisk),
+        steps: steps.map(stepJson),
+        secrets_missing: reveal.missing,
+        run_log: logPath,
+        run_log_unreadable_lines: logProblems,
+      })}\n`);
+      return ExitCode.ok;
+    }
+
+    const lines: [string, string][] = [
+      ['workflow', `${escapeControl(run.workflow)}, version ${shortHash(run.workflowVersion)} ${onDiskText(onDisk)}`],
+      ['trigger', `${escapeControl(run.trigger)}, received ${shortTime(run.receivedAt)}${run.scheduledFor !== null ? `, scheduled for ${shortTime(run.scheduledFor)}` : ''}`],
+      ['started', started === null ? '-' : shortTime(started)],
+      ['attempts', String(run.attempt)],
+    ];
+    if (run.finishedAt !== null) lines.splice(3, 0, ['finished', `${shortTime(run.finishedAt)}, took ${progressOf(run, clock.now())}`]);
+    else if (run.status !== 'waiting') lines.splice(3, 0, ['now', progressOf(run, clock.now())]);
+    if (run.error) lines.push(['error', `${run.error.step !== undefined ? `step \`${escapeControl(run.error.step)}\`: ` : ''}${escapeControl(reveal.masker.mask(run.error.message))}`]);
+    if (run.status === 'waiting') lines.push(['waits', waitsText(run)]);
+    if (run.cancelRequested && run.status === 'running') lines.push(['cancel', 'requested: the run stops before its next step']);
+    if (run.retryOf !== null) lines.push(['retry of', escapeControl(run.retryOf)]);
+    if (retry) lines.push(['retried as', `${escapeControl(retry.id)} (${retry.status})`]);
+    if (run.parentRunId !== null) lines.push(['started by', `run ${escapeControl(run.parentRunId)} (event chain depth ${run.chainDepth})`]);
+    lines.push(['event', preview(event, 100)]);
+    io.stdout.write(`run ${escapeControl(run.id)}  ${escapeControl(run.workflow)}  ${run.status}\n`);
+    for (const [label, value] of lines) io.stdout.write(`  ${label.padEnd(11)}${value}\n`);
+    io.stdout.write('\n');
+    if (steps.length === 0) io.stdout.write('no steps recorded yet\n');
+    else io.stdout.write(table(['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'OUTPUT / ERROR'], steps.map(stepRow)));
+    if (!reveal.journalOutputs && steps.some((st) => st.outputTruncated || st.outputWithheld)) {
+      const names = reveal.missing.map((n) => `\`${escapeControl(n)}\``).join(', ');
+      io.stdout.write(`\nsome outputs are cut (the run log keeps 16 KiB of each) or not shown: their whole copy is the journal's, unmasked, and the secret values of ${names} are not in this environment to mask it with; set them, or pass --env-file, to see them whole\n`);
+    }
+    if (logProblems > 0) io.stdout.write(`\n${logProblems} line(s) of the run log ${escapeControl(logPath ?? '')} could not be read\n`);
+    return ExitCode.ok;
+  } finally {
+    await store.close();
+  }
+}
+
+function waitsText(run: RunRow): string {
+  const until = run.wakeAt !== null ? `until ${shortTime(run.wakeAt)}` : 'with no time limit';
+  if (!run.waitingFor) return until;
+  const match = run.waitingFor.match !== undefined ? ` matching \`${escapeControl(run.waitingFor.match)}\`` : '';
+  return `for event \`${escapeControl(run.waitingFor.event)}\`${match} at step \`${escapeControl(waitingStep(run.waitingFor.step))}\`, ${until}${run.wakeAt !== null ? ' (then it goes on timed out)' : ''}`;
+}
+
+function onDiskText(d: OnDisk): string {
+  switch (d.kind) {
+    case 'same': return `(the same as ${d.file})`;
+    case 'changed': return `(${d.file} has changed since: it is ${shortHash(d.hash)} now; this run goes on with its own version)`;
+    case 'not-found': return `(no workflow of this name under ${d.where})`;
+    default: return `(${d.reason})`;
+  }
+}
+
+function onDiskJson(d: OnDisk): Record<string, unknown> {
+  switch (d.kind) {
+    case 'same':
+    case 'changed': return { file: d.file, version: d.hash, same: d.kind === 'same' };
+    case 'not-found': return { file: null, searched: d.where, same: null };
+    default: return { file: null, same: null, reason: d.reason };
+  }
+}
+
+function stepName(s: StepView): string {
+  return escapeControl(s.index && s.index.length > 0 ? `${s.path}${s.index.map((i) => `[${i}]`).join('')}` : s.path);
+}
+
+function stepRow(s: StepView): string[] {
+  let detail: string;
+  if (s.status === 'stopped') detail = `the run ended while this step waited (until ${shortTime(s.wakeAt)}${s.event !== undefined ? ` for event \`${escapeControl(s.event)}\`` : ''})`;
+  else if (s.status === 'waiting') detail = `until ${shortTime(s.wakeAt)}${s.event !== undefined ? ` for event \`${escapeControl(s.event)}\`` : ''}`;
+  else if (s.error !== null) detail = preview(s.error, 100);
+  else if (s.outputWithheld) detail = '(not shown: no masked copy in the run log)';
+  else detail = `${outputPreview(s.output)}${s.outputTruncated ? ' (cut)' : ''}`;
+  const status = `${s.status}${s.continued ? ', continued' : ''}${s.replayed ? ', replayed' : ''}`;
+  return [stepName(s), status, s.attempts === null ? '-' : String(s.attempts), duration(s.durationMs), detail];
+}
+
+/** An output on one line; an HTTP call's as its status and body (its headers are in --json). */
+function outputPreview(output: unknown): string {
+  const o = output as { status?: unknown; body?: unknown } | null;
+  if (o !== null && typeof o === 'object' && !Array.isArray(o) && typeof o.status === 'number' && 'body' in o) return `${o.status} ${preview(o.body, 72)}`;
+  return preview(output, 76);
+}
+
+function stepJson(s: StepView): Record<string, unknown> {
+  return {
+    key: s.key, step: s.step, path: s.path, ...(s.index ? { index: s.index } : {}), status: s.status, attempts: s.attempts, duration_ms: s.durationMs,
+    started_at: isoOrNull(s.startedAt), finished_at: isoOrNull(s.finishedAt), ...(s.httpStatus !== undefined ? { http_status: s.httpStatus } : {}),
+    ...(s.continued ? { continued: true } : {}), ...(s.wakeAt !== undefined ? { wake_at: isoOrNull(s.wakeAt) } : {}), ...(s.event !== undefined ? { event: s.event } : {}),
+    output: s.outputWithheld ? null : s.output, output_from: s.outputFrom, ...(s.outputTruncated ? { output_truncated: true } : {}), ...(s.outputWithheld ? { output_withheld: true } : {}),
+    error: s.error, replayed: s.replayed,
+  };
+}

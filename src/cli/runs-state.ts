@@ -1,0 +1,82 @@
+/**
+ * How `flux runs` reaches a state directory: where it is, its store opened read-only for the
+ * views (no write access needed, no lock taken, so a running daemon is neither required nor
+ * held up) or read-write for retry and cancel, whether a daemon is running on it (read from
+ * its lock file, never taking the lock), and the clock "now" comes from.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { Clock } from '../engine/clock.js';
+import { clockFromEnv } from '../engine/test-clock.js';
+import { openSqliteStore, StoreOpenError, type SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { escapeControl } from '../text/escape.js';
+import { displayPath, UsageError, type Io } from './io.js';
+
+/** A state directory as the runs commands see it. */
+export interface StateDir {
+  /** Absolute path. */
+  readonly path: string;
+  /** As messages show it. */
+  readonly shown: string;
+  readonly db: string;
+  /** Where the daemon writes run logs (`<state>/logs`). */
+  readonly logDir: string;
+}
+
+/** The state directory of `--state-dir` (default `.flux` here), which must hold a store. */
+export function stateDirOf(option: string | undefined, io: Io): StateDir {
+  const path = option === undefined ? join(io.cwd, '.flux') : isAbsolute(option) ? option : join(io.cwd, option);
+  const shown = escapeControl(displayPath(path, io.cwd));
+  let isDir = false;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    throw new UsageError(`no state directory at ${shown}; the daemon keeps its runs in the directory given to \`flux daemon --state-dir\` (default .flux): pass it with --state-dir`);
+  }
+  if (!isDir) throw new UsageError(`${shown} is not a directory; --state-dir takes the daemon's state directory`);
+  const db = join(path, 'flux.db');
+  if (!existsSync(db)) throw new UsageError(`no runs store in ${shown} (${shown}/flux.db does not exist): has \`flux daemon\` run with this state directory?`);
+  return { path, shown, db, logDir: join(path, 'logs') };
+}
+
+/** Opens the store: read-only for the views, read-write for retry and cancel. A store that cannot be opened is an input error. */
+export async function openStore(state: StateDir, clock: Clock, mode: 'read' | 'write'): Promise<SqliteStore> {
+  try {
+    return await openSqliteStore({ path: state.db, now: () => clock.now(), readOnly: mode === 'read' });
+  } catch (error) {
+    if (error instanceof StoreOpenError) throw new UsageError(error.message.replace(state.db, `${state.shown}/flux.db`));
+    throw error;
+  }
+}
+
+/** The clock for "now" (`--since`, cancel times): the test clock when FLUX_TEST_CLOCK is set. */
+export function clockOf(io: Io): Clock {
+  try {
+    return clockFromEnv(io.env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** The pid of the daemon running on the state directory, from its lock file; undefined when none runs. */
+export function runningDaemon(state: StateDir): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(state.path, 'daemon.pid'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+/** A run id as given on the command line, checked before it reaches a message or a query. */
+export function runIdArgument(id: string): string {
+  if (!/^[0-9A-Za-z_-]{1,100}$/.test(id)) throw new UsageError(`\`${escapeControl(id.slice(0, 100))}\` is not a run id (run ids are letters and digits, e.g. 01JD6Z3K8Q4V7W2X9Y0ZABCDEF; \`flux runs\` lists them)`);
+  return id;
+}

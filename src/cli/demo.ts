@@ -14,22 +14,25 @@ import { loadWorkflow } from '../workflow/load.js';
 import { triggerOf } from '../workflow/model.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 import { version } from './version.js';
+import { daemonAct } from './demo-daemon.js';
 import { executeRun, preferFastExit } from './run.js';
 
 /** The order the examples run in: a lead arrives first, the weekly report comes last. */
 const ORDER = ['lead-intake', 'sales-handoff', 'crm-accounting-sync', 'invoice-follow-up', 'weekly-status-report'];
 
-export async function demoCommand(options: { dir?: string | undefined; logDir?: string | undefined }, io: Io): Promise<number> {
+export async function demoCommand(options: { dir?: string | undefined; logDir?: string | undefined; daemon?: boolean | undefined }, io: Io): Promise<number> {
   preferFastExit();
   const dir = resolve(io.cwd, options.dir ?? 'workflows');
   if (!existsSync(dir)) throw new UsageError(`no ${displayPath(dir, io.cwd)}/ directory here; run flux demo from the flux folder, or pass --dir`);
   const workflows = new Map<string, LoadedWorkflow>();
+  const texts = new Map<string, string>();
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     const path = join(dir, file);
     const shown = displayPath(path, io.cwd);
     const loaded = await loadWorkflow(path, shown);
     if (!loaded.ok) throw new UsageError(loaded.ioMessage ?? `${shown} has errors; run flux lint ${shown}`);
     workflows.set(loaded.workflow.name, loaded.workflow);
+    texts.set(loaded.workflow.name, loaded.text);
   }
   const sandbox = await startSandbox();
   const connectors = await createConnectors({ userAgent: `flux/${version()} (demo)` });
@@ -37,6 +40,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   const logDir = resolve(io.cwd, options.logDir ?? join('.flux', 'logs'));
   const color = useColor(io, 'stdout', undefined);
   const results: { name: string; result: RunResult }[] = [];
+  let act: Awaited<ReturnType<typeof daemonAct>> | undefined;
   io.stdout.write(`flux demo: the example workflows against a local sandbox at ${sandbox.url}\n(waits are skipped; secrets are demo values, masked as *** in every output)\n\n`);
   try {
     const queue: { name: string; event: unknown }[] = ORDER.filter((n) => workflows.has(n)).map((name) => ({ name, event: sample(dir, name) }));
@@ -44,7 +48,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
     while (queue.length > 0) {
       const { name, event } = queue.shift()!;
       const workflow = workflows.get(name)!;
-      const secrets = Object.fromEntries(((workflow.value.secrets as string[] | undefined) ?? []).map((s) => [s, `demo-${s.toLowerCase().replace(/_/g, '-')}-4f9a`]));
+      const secrets = demoSecrets(workflow);
       const { result } = await executeRun({
         io, workflow, event, secrets, environment, connectors, logDir, dryRun: false, clock: new SkippingClock(), progress: true, color,
       });
@@ -58,6 +62,12 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
         }
       }
     }
+    if (options.daemon !== false) {
+      const served = [...workflows.values()].map((workflow) => ({ workflow, text: texts.get(workflow.name)! }));
+      const env = { ...environment, ...Object.assign({}, ...served.map((w) => demoSecrets(w.workflow))) as Record<string, string> };
+      act = await daemonAct({ workflows: served, samples: (name) => sample(dir, name), env, connectors, logDir, io });
+      io.stdout.write('\n');
+    }
   } finally {
     await Promise.all(Object.values(connectors).map((c) => c.close?.()));
     await sandbox.close();
@@ -70,8 +80,14 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   for (const m of s.messages.slice(0, 8)) io.stdout.write(`    #${String(m.channel)}: ${String(m.text)}\n`);
   const failed = results.filter((r) => r.result.status !== 'succeeded');
   io.stdout.write(`\n${results.length} runs, ${results.length - failed.length} succeeded${failed.length ? `, ${failed.length} did not: ${failed.map((f) => `${f.name} (${f.result.status})`).join(', ')}` : ''}\n`);
+  if (act) io.stdout.write(`the daemon: ${act.finished.length} runs ended, ${act.finished.filter((r) => r.status === 'succeeded').length} succeeded${act.problems.length ? `; not as expected: ${act.problems.join(', ')}` : ''}\n`);
   io.stdout.write(`run logs: ${displayPath(logDir, io.cwd)}/<workflow>/<run-id>.jsonl\n`);
-  return failed.length === 0 ? ExitCode.ok : ExitCode.problems;
+  return failed.length === 0 && (act?.problems.length ?? 0) === 0 ? ExitCode.ok : ExitCode.problems;
+}
+
+/** Demo values for a workflow's secrets: recognisable, and masked as *** wherever they show. */
+function demoSecrets(workflow: LoadedWorkflow): Record<string, string> {
+  return Object.fromEntries(((workflow.value.secrets as string[] | undefined) ?? []).map((s) => [s, `demo-${s.toLowerCase().replace(/_/g, '-')}-4f9a`]));
 }
 
 function sample(dir: string, name: string): unknown {

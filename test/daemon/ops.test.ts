@@ -357,6 +357,8 @@ describe('flux daemon: /healthz', () => {
     // the busy timeout (5 s) and fail. The store's worker thread waits, not the event loop, so
     // /healthz answers meanwhile (503 "no beat" once the wait passes 5 s), then names the lock.
     const db = new Database(join(dir, 'state', 'flux.db'));
+    // The daemon may be mid-commit at this moment: wait for it, as a sqlite3 shell would.
+    db.exec('PRAGMA busy_timeout = 10000');
     db.exec('BEGIN IMMEDIATE');
     let seen = { status: 0, body: '' };
     try {

@@ -27,6 +27,7 @@ describeStore(
   'sqlite',
   () => openSqliteStore({ path: dbPath(), now }),
   (store: Store) => openSqliteStore({ path: (store as SqliteStore).path, now }),
+  { commitsOnCallerThread: true },
 );
 
 describe('sqlite store: the file', () => {

@@ -51,6 +51,7 @@ describeStore(
   'sqlite in a worker thread',
   () => openWorkerStore({ path: dbPath(), now }),
   (store: Store) => openWorkerStore({ path: (store as WorkerStore).path, now }),
+  { commitsOnCallerThread: false },
 );
 
 describe('worker store: errors keep their class', () => {

@@ -10,8 +10,12 @@ import type { AuthConfig, CallContext, OperationCall } from './runtime.js';
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The methods a request may use: the spec's enum, and the only ones the run log records. */
+export const HTTP_METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
 /** A request ready to send. */
 export interface BuiltRequest {
+  /** One of HTTP_METHODS, upper-case. */
   readonly method: string;
   readonly url: URL;
   /** Lower-case names; a Map so that a header named by the workflow is never an object key. */
@@ -24,6 +28,12 @@ export interface BuiltRequest {
 export function buildRequest(call: OperationCall, ctx: CallContext, userAgent: string): BuiltRequest {
   const p = call.params;
   const method = (typeof p.method === 'string' ? p.method : 'GET').toUpperCase();
+  // A method rendered from an expression is outside data: only a known one is sent, so what
+  // the run log records as the step's method is always one of a few words.
+  if (!HTTP_METHODS.includes(method)) {
+    const shown = method.length > 40 ? `${method.slice(0, 40)}…` : method;
+    throw new HttpFailure(`unsupported HTTP method \`${escapeControl(shown)}\`; use one of ${HTTP_METHODS.join(', ')}`, false);
+  }
   let url: URL;
   if (call.connection) {
     const base = call.connection.base_url.replace(/\/+$/, '');

@@ -5,15 +5,13 @@
 import type { Dispatcher } from 'undici';
 import { formatDuration, startDeadline } from './deadline.js';
 import { describeError, failure, HttpFailure, isHeaderValue, originOf } from './http-failure.js';
-import { buildRequest, parseUrl, type BuiltRequest } from './http-request.js';
+import { buildRequest, HTTP_METHODS, parseUrl, type BuiltRequest } from './http-request.js';
 import { interpret, readBody, type RawResponse } from './http-response.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, type AuthConfig, type CallContext, type ConnectorRuntime } from './runtime.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, type AuthConfig, type CallContext, type CallOutcome, type ConnectorRuntime, type OperationCall } from './runtime.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-
 const common: Readonly<Record<string, FieldSpec>> = {
-  method: { type: 'string', description: 'HTTP method.', enum: METHODS, default: 'GET' },
+  method: { type: 'string', description: 'HTTP method.', enum: HTTP_METHODS, default: 'GET' },
   query: { type: 'object', description: 'Query parameters, appended to the URL.', example: { status: 'open' } },
   headers: { type: 'object', description: 'Request headers.' },
   json: { type: 'any', description: 'A body sent as JSON (Content-Type: application/json).' },
@@ -140,41 +138,47 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
       } catch (error) {
         return failure(error instanceof Error ? error.message : String(error), false);
       }
-      const auth = call.connection?.auth ?? (call.params.auth as AuthConfig | undefined);
-      if (ctx.dryRun) {
-        if (auth && 'oauth2' in auth) built.headers.set('authorization', 'Bearer <token from OAuth2 client credentials>');
-        return { ok: true, output: { dry_run: true, request: { method: built.method, url: built.url.toString(), headers: Object.fromEntries(built.headers), body: built.body ?? null } } };
-      }
-      // One deadline for the whole attempt: the token fetch, connecting, headers and body.
-      const ms = ctx.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
-      const deadline = startDeadline(ctx.signal, ms);
-      let target = built.url;
-      try {
-        const authorize = async (force: boolean): Promise<void> => {
-          if (!auth || !('oauth2' in auth)) return;
-          target = parseUrl(auth.oauth2.token_url);
-          built.headers.set('authorization', `Bearer ${await fetchToken(auth.oauth2, ctx, deadline.signal, force)}`);
-          target = built.url;
-        };
-        await authorize(false);
-        let response = await send(built, deadline.signal);
-        if (response.status === 401 && auth && 'oauth2' in auth) {
-          // The token may have been revoked or expired early: fetch a fresh one and try once more.
-          await authorize(true);
-          response = await send(built, deadline.signal);
-        }
-        return interpret(response, call.params, built.url, ctx.masker);
-      } catch (error) {
-        if (error instanceof HttpFailure) return failure(error.message, error.retryable, error.status);
-        if (ctx.signal.aborted) return failure(`request to ${originOf(target)} was cancelled`, false);
-        if (deadline.expired) return failure(`request to ${originOf(target)} timed out after ${formatDuration(ms)}`, true);
-        return describeError(error, target);
-      } finally {
-        deadline.dispose();
-      }
+      const outcome = await attempt(call, ctx, built);
+      return { ...outcome, method: built.method };
     },
     async close() {
       await dispatcher.close();
     },
   };
+
+  /** One attempt of a built request: the token (for OAuth2), the request, and its response read. */
+  async function attempt(call: OperationCall, ctx: CallContext, built: BuiltRequest): Promise<CallOutcome> {
+    const auth = call.connection?.auth ?? (call.params.auth as AuthConfig | undefined);
+    if (ctx.dryRun) {
+      if (auth && 'oauth2' in auth) built.headers.set('authorization', 'Bearer <token from OAuth2 client credentials>');
+      return { ok: true, output: { dry_run: true, request: { method: built.method, url: built.url.toString(), headers: Object.fromEntries(built.headers), body: built.body ?? null } } };
+    }
+    // One deadline for the whole attempt: the token fetch, connecting, headers and body.
+    const ms = ctx.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+    const deadline = startDeadline(ctx.signal, ms);
+    let target = built.url;
+    try {
+      const authorize = async (force: boolean): Promise<void> => {
+        if (!auth || !('oauth2' in auth)) return;
+        target = parseUrl(auth.oauth2.token_url);
+        built.headers.set('authorization', `Bearer ${await fetchToken(auth.oauth2, ctx, deadline.signal, force)}`);
+        target = built.url;
+      };
+      await authorize(false);
+      let response = await send(built, deadline.signal);
+      if (response.status === 401 && auth && 'oauth2' in auth) {
+        // The token may have been revoked or expired early: fetch a fresh one and try once more.
+        await authorize(true);
+        response = await send(built, deadline.signal);
+      }
+      return interpret(response, call.params, built.url, ctx.masker);
+    } catch (error) {
+      if (error instanceof HttpFailure) return failure(error.message, error.retryable, error.status);
+      if (ctx.signal.aborted) return failure(`request to ${originOf(target)} was cancelled`, false);
+      if (deadline.expired) return failure(`request to ${originOf(target)} timed out after ${formatDuration(ms)}`, true);
+      return describeError(error, target);
+    } finally {
+      deadline.dispose();
+    }
+  }
 }

@@ -51,6 +51,11 @@ export interface CallOutcome {
   readonly output: unknown;
   readonly error?: CallError;
   readonly status?: number;
+  /**
+   * The HTTP method the call used (or, in a dry run, would have used), once the request was
+   * built: the run log records it on the step, so metrics can tell a write from a read.
+   */
+  readonly method?: string;
 }
 
 export interface OperationCall {

@@ -96,7 +96,7 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
   let result: RunResult;
   try {
     result = await runWorkflow({
-      workflow: workflow.value, event: run.event, trigger: run.trigger, ...(run.scheduledFor !== null ? { scheduledFor: run.scheduledFor } : {}), secrets: deps.secrets, environment: deps.environment,
+      workflow: workflow.value, event: run.event, trigger: run.trigger, ...(run.scheduledFor !== null ? { scheduledFor: run.scheduledFor } : {}), receivedAt: run.receivedAt, secrets: deps.secrets, environment: deps.environment,
       connectors: deps.connectors, clock: deps.clock, journal, masker: new Masker(), runId: run.id, attempt: run.attempt,
       resume: claim.reason !== 'start', history, durableWaits: true, signal: controller.signal, deliver: delivered,
       onStepCompleted: async (step, emits) => {

@@ -4,7 +4,7 @@
  * the outcome, never an exception, so the caller decides what it means for the run.
  */
 import { resolveUses } from '../connectors/index.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, type ConnectionConfig } from '../connectors/runtime.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, type CallOutcome, type ConnectionConfig } from '../connectors/runtime.js';
 import type { Scope } from '../expr/cel.js';
 import { renderValue, type CelContext } from '../expr/evaluate.js';
 import { asRecord, type RawStep } from '../workflow/model.js';
@@ -12,11 +12,13 @@ import { retryDelay, retryPolicy } from './retry.js';
 import type { Frame, RunState } from './run-state.js';
 import { Cancelled, durationMs, StepFailure } from './step-state.js';
 
-/** How a `uses` step ended: its output, how many attempts it took, its HTTP status, and its failure if it failed. */
+/** How a `uses` step ended: its output, how many attempts it took, its HTTP status and method, and its failure if it failed. */
 export interface UsesOutcome {
   readonly output: unknown;
   readonly attempts: number;
   readonly status?: number;
+  /** The HTTP method of the call, when the connector made (or built) one. */
+  readonly method?: string;
   readonly failure?: StepFailure;
 }
 
@@ -32,7 +34,7 @@ export async function runUses(run: RunState, step: RawStep, id: string, path: st
   for (let attempt = 1; ; attempt++) {
     const outcome = await callConnector(run, String(step.uses), params, key, timeoutMs, run.signal);
     if (run.signal.aborted) throw new Cancelled();
-    const status = outcome.status !== undefined ? { status: outcome.status } : {};
+    const status = { ...(outcome.status !== undefined ? { status: outcome.status } : {}), ...(outcome.method !== undefined ? { method: outcome.method } : {}) };
     if (outcome.ok) return { output: outcome.output, attempts: attempt, ...status };
     const err = outcome.error ?? { message: 'the call failed', retryable: false };
     const retryable = err.retryable || (err.status !== undefined && policy.on.includes(err.status));
@@ -55,7 +57,7 @@ export async function runUses(run: RunState, step: RawStep, id: string, path: st
  * Calls `uses` with rendered parameters; a failed call is a value, not an exception. Every
  * attempt is bounded: by the step's `timeout`, else its connection's, else `fallbackTimeoutMs`.
  */
-export async function callConnector(run: RunState, uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS) {
+export async function callConnector(run: RunState, uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<CallOutcome> {
   const wf = run.req.workflow.value;
   const connections = asRecord(wf.connections) ?? {};
   const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));

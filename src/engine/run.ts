@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { ValueTooDeep } from '../expr/evaluate.js';
 import { exceedsBounds, MAX_EVENT_BYTES, MAX_JSON_DEPTH } from '../limits/json.js';
 import type { ErrorInfo, RunStatus } from '../store/run-log.js';
+import { responseSteps, walkSteps } from '../workflow/model.js';
 import { draw } from './draws.js';
 import { abandonRun, handleFailure } from './failure.js';
 import { prepareRun } from './prepare.js';
@@ -15,7 +16,7 @@ import { RunState } from './run-state.js';
 import { runList } from './step-dispatch.js';
 import { settleJournal } from './step-records.js';
 import { Cancelled, StepFailure, Suspended } from './step-state.js';
-import type { RunRequest, RunResult } from './types.js';
+import type { LoadedWorkflow, RunRequest, RunResult } from './types.js';
 
 /** Runs a workflow once and returns its result; the run log holds every detail. */
 export async function runWorkflow(req: RunRequest): Promise<RunResult> {
@@ -30,9 +31,12 @@ async function execute(run: RunState): Promise<RunResult> {
   const attempt = req.attempt ?? 1;
   if (req.resume) run.record({ type: 'run.resumed', attempt, replayable: req.history?.size ?? 0 });
   else {
+    const response = responseStepOf(wf);
     run.record({
       type: 'run.started', trigger: req.trigger, event_sha256: eventSha256(req.event), file: wf.file, dry_run: req.dryRun === true,
       ...(req.scheduledFor !== undefined ? { scheduled_for: new Date(req.scheduledFor).toISOString() } : {}),
+      received_at: new Date(req.receivedAt ?? run.started).toISOString(),
+      ...(response !== undefined ? { response_step: response } : {}),
     });
   }
   if (refusal !== undefined) return finish(run, 'rejected', { message: refusal });
@@ -124,6 +128,22 @@ function result(run: RunState, status: RunResult['status'], duration: number): R
     dry_run: req.dryRun === true, steps: run.summaries,
     emitted: run.emitted.map((e) => ({ event: e.event, data: req.masker.maskValue(e.data, { keys: true }) })),
   };
+}
+
+/**
+ * The response step's id by workflow: a daemon starts many runs of one parsed version, and the
+ * walk over its steps need not be repeated for each.
+ */
+const responseIds = new WeakMap<object, string | null>();
+
+/** The id of the step the workflow marks `response: true` (the first, should lint have been skipped). */
+function responseStepOf(wf: LoadedWorkflow): string | undefined {
+  let id = responseIds.get(wf.value);
+  if (id === undefined) {
+    id = responseSteps(walkSteps(wf.value)).find((s) => s.id !== undefined)?.id ?? null;
+    responseIds.set(wf.value, id);
+  }
+  return id ?? undefined;
 }
 
 /**

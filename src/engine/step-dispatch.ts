@@ -9,7 +9,7 @@ import { asRecord, type RawStep } from '../workflow/model.js';
 import { runUses } from './calls.js';
 import { runForeach, runParallel, runSwitch } from './control-flow.js';
 import type { Frame, RunState } from './run-state.js';
-import { finishStep, replayStep, settleJournal, skipStep } from './step-records.js';
+import { finishStep, replayStep, settleJournal, skipStep, type StepEnd } from './step-records.js';
 import { Cancelled, StepFailure, stepView, Suspended, toFailure } from './step-state.js';
 import { stepKey } from './types.js';
 import { runWait, runWaitFor } from './wait-steps.js';
@@ -57,7 +57,7 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
       runIt = evaluateCondition(step.if, scope, ctx);
     } catch (e) {
       if (run.req.dryRun) runIt = true; // depends on a response that a dry run does not have
-      else return fail(run, step, frame, path, startedNow, 1, toFailure(e, id));
+      else return fail(run, step, frame, path, startedNow, 1, toFailure(e, id), {});
     }
   }
   if (!runIt) return skipStep(run, id, path, frame);
@@ -67,7 +67,8 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
   const started = journaled?.started_at ?? startedNow;
   let output: unknown = null;
   let attempts = 1;
-  let httpStatus: number | undefined;
+  // What the call of a `uses` step leaves for the record: its last HTTP status and its method.
+  let call: CallFacts = {};
   let callFailure: StepFailure | undefined;
   try {
     if (typeof step.uses === 'string') {
@@ -75,7 +76,7 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
       callFailure = r.failure;
       output = r.output;
       attempts = r.attempts;
-      httpStatus = r.status;
+      call = { ...(r.status !== undefined ? { httpStatus: r.status } : {}), ...(r.method !== undefined ? { method: r.method } : {}) };
     } else if (step.set !== undefined) {
       output = renderValue(step.set, scope, ctx);
     } else if (step.switch !== undefined) {
@@ -107,7 +108,7 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
       // step would run, with a value that is only known for real.
       const unresolved = { dry_run: true, unresolved: e.message };
       frame.steps.set(id, stepView(unresolved, 'succeeded'));
-      finishStep(run, step, frame, path, started, 'succeeded', attempts, unresolved);
+      finishStep(run, step, frame, path, started, { status: 'succeeded', attempts, output: unresolved });
       return;
     }
     const failure = toFailure(e, id);
@@ -116,29 +117,35 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
       // failure on (naming the nested step) unless the container itself says continue.
       const continued = step.on_error === 'continue';
       frame.steps.set(id, stepView(null, 'failed', failure.message));
-      finishStep(run, step, frame, path, started, 'failed', attempts, null, failure.message, undefined, continued);
+      finishStep(run, step, frame, path, started, { status: 'failed', attempts, output: null, error: failure.message, continued });
       if (continued) {
         run.stopped = false;
         return;
       }
       throw failure;
     }
-    return fail(run, step, frame, path, started, attempts, failure, httpStatus);
+    return fail(run, step, frame, path, started, attempts, failure, call);
   }
   // A failed call is handled here, outside the try: fail() throws to stop the run, and that
   // must not be caught above and recorded a second time.
-  if (callFailure) return fail(run, step, frame, path, started, attempts, callFailure, httpStatus, output);
+  if (callFailure) return fail(run, step, frame, path, started, attempts, callFailure, call, output);
   frame.steps.set(id, stepView(output, 'succeeded'));
-  finishStep(run, step, frame, path, started, 'succeeded', attempts, output, undefined, httpStatus);
+  finishStep(run, step, frame, path, started, { status: 'succeeded', attempts, output, ...call });
 }
 
+/** What a step's connector call tells its record: the last HTTP status, and the method. */
+type CallFacts = Pick<StepEnd, 'httpStatus' | 'method'>;
+
 /** Records a failed step; unless it says `on_error: continue`, stops the run with its failure. */
-function fail(run: RunState, step: RawStep, frame: Frame, path: string, started: number, attempts: number, failure: StepFailure, httpStatus?: number, output: unknown = null): void {
+function fail(run: RunState, step: RawStep, frame: Frame, path: string, started: number, attempts: number, failure: StepFailure, call: CallFacts, output: unknown = null): void {
   const id = String(step.id);
+  const httpStatus = call.httpStatus ?? failure.httpStatus;
   const mode = step.on_error === 'continue' ? 'continue' : step.on_error === 'escalate' ? 'escalate' : failure.mode;
   frame.steps.set(id, stepView(output, 'failed', failure.message));
-  finishStep(run, step, frame, path, started, 'failed', attempts, output, failure.message, httpStatus ?? failure.httpStatus, mode === 'continue');
+  finishStep(run, step, frame, path, started, {
+    status: 'failed', attempts, output, error: failure.message, ...(httpStatus !== undefined ? { httpStatus } : {}), ...(call.method !== undefined ? { method: call.method } : {}), continued: mode === 'continue',
+  });
   if (mode === 'continue') return;
   run.stopped = true;
-  throw new StepFailure(failure.message, failure.step ?? id, mode === 'escalate' ? 'escalate' : 'fail', httpStatus ?? failure.httpStatus);
+  throw new StepFailure(failure.message, failure.step ?? id, mode === 'escalate' ? 'escalate' : 'fail', httpStatus);
 }

@@ -37,11 +37,25 @@ export async function settleJournal(run: RunState): Promise<void> {
   }
 }
 
+/** How a step ended, as finishStep records it. */
+export interface StepEnd {
+  readonly status: StepStatus;
+  readonly attempts: number;
+  readonly output: unknown;
+  readonly error?: string;
+  readonly httpStatus?: number;
+  /** The HTTP method of a `uses` step's call: on the record, so metrics can tell writes from reads. */
+  readonly method?: string;
+  /** It failed and `on_error: continue` let the run go on. */
+  readonly continued?: boolean;
+}
+
 /**
  * Records a finished step: its journal entry (a failure only when the run goes on past it),
  * its `step.finished` record with a capped output, and its summary when it is a top-level step.
  */
-export function finishStep(run: RunState, step: RawStep, frame: Frame, path: string, started: number, status: StepStatus, attempts: number, output: unknown, error?: string, httpStatus?: number, continued?: boolean): void {
+export function finishStep(run: RunState, step: RawStep, frame: Frame, path: string, started: number, end: StepEnd): void {
+  const { status, attempts, output, error, httpStatus, method, continued } = end;
   const id = String(step.id);
   const duration = run.req.clock.now() - started;
   const masker = run.req.masker;
@@ -55,7 +69,7 @@ export function finishStep(run: RunState, step: RawStep, frame: Frame, path: str
   const capped = capOutput(output, undefined, (text) => masker.mask(text));
   run.record({
     type: 'step.finished', step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), status, duration_ms: duration, attempt: attempts,
-    ...(httpStatus !== undefined ? { http_status: httpStatus } : {}),
+    ...(httpStatus !== undefined ? { http_status: httpStatus } : {}), ...(method !== undefined ? { method } : {}),
     ...(status === 'succeeded' || output !== null ? { output: capped.output } : {}), ...(capped.truncated ? { output_truncated: true } : {}),
     ...(error ? { error: { message: masker.mask(error), step: id, ...(httpStatus !== undefined ? { http_status: httpStatus } : {}) } } : {}),
     ...(continued ? { continued: true } : {}),

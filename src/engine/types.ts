@@ -30,6 +30,13 @@ export interface RunRequest {
   readonly trigger: string;
   /** A schedule fire's time (ms): recorded in `run.started`, whose `ts` is the actual start. */
   readonly scheduledFor?: number;
+  /**
+   * When the triggering event was received (ms): the webhook's intake, the schedule's fire time,
+   * the emitted event's creation. Recorded as `run.started`'s `received_at`, which time-to-response
+   * in `flux metrics` counts from; a run queued behind others started later than this. Without
+   * it (`flux run`), the event was received when the run started.
+   */
+  readonly receivedAt?: number;
   /** Secret values by name; missing declared secrets reject the run before any step. */
   readonly secrets: Readonly<Record<string, string>>;
   /** Environment overrides for the workflow's declared `env` names. */

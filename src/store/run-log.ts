@@ -35,12 +35,18 @@ export interface ErrorInfo {
 }
 
 export type RunRecord = RecordBase & (
-  | { readonly type: 'run.started'; readonly trigger: string; readonly event_sha256: string; readonly file: string; readonly dry_run: boolean; readonly scheduled_for?: string }
+  | {
+      readonly type: 'run.started'; readonly trigger: string; readonly event_sha256: string; readonly file: string; readonly dry_run: boolean; readonly scheduled_for?: string;
+      /** When the triggering event was received; always written since it was added, absent from older logs. */
+      readonly received_at?: string;
+      /** The id of the step marked `response: true`, when the workflow marks one. */
+      readonly response_step?: string;
+    }
   | { readonly type: 'step.started'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly idempotency_key: string }
   | { readonly type: 'step.retry'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly delay_ms: number; readonly error: ErrorInfo }
   | {
       readonly type: 'step.finished'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly status: StepStatus;
-      readonly duration_ms: number; readonly attempt: number; readonly http_status?: number; readonly output?: unknown;
+      readonly duration_ms: number; readonly attempt: number; readonly http_status?: number; readonly method?: string; readonly output?: unknown;
       readonly output_truncated?: boolean; readonly error?: ErrorInfo; readonly continued?: boolean;
     }
   | { readonly type: 'event.emitted'; readonly step: string; readonly path: string; readonly event: string; readonly data: unknown }

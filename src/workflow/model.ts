@@ -67,6 +67,15 @@ export function walkSteps(workflow: Readonly<Record<string, unknown>>): StepInfo
   return out;
 }
 
+/**
+ * The steps marked `response: true`, in walk order (workflow steps, then `on_error` steps): the
+ * step whose success answers the triggering event, which time-to-response in `flux metrics` is
+ * measured to. A valid workflow marks at most one (lint rule response-step), on a `uses` step.
+ */
+export function responseSteps(steps: readonly StepInfo[]): StepInfo[] {
+  return steps.filter((s) => s.step.response === true);
+}
+
 /** True when `ancestor` contains `step` (or is it). */
 export function contains(ancestor: StepInfo, step: StepInfo): boolean {
   return step.order >= ancestor.order && step.order <= ancestor.lastDescendant;

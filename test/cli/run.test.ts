@@ -49,6 +49,8 @@ function runUntil(args: string[], when: string, signal: NodeJS.Signals): Promise
   return new Promise((resolve) => child.on('close', (c) => resolve({ code: c ?? -1, out, sent })));
 }
 
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
 const HEAD = (name: string) => `name: ${name}\nowner: ops@example.com\ntrigger: manual\n`;
 
 describe('flux run', () => {
@@ -94,6 +96,44 @@ describe('flux run', () => {
     expect(result.status).toBe('succeeded');
     expect(result.steps.map((s) => s.step)).toEqual(['a']);
     expect(readFileSync(result.log, 'utf8')).toContain('"n":42');
+  });
+
+  it('records for metrics when the event was received, the response step, and each call\'s method', async () => {
+    server.script('GET /lead', { status: 200, body: { email: 'ann@example.com' } });
+    server.script('POST /replies', { status: 201, body: { id: 9 } });
+    server.script('PUT /crm', { status: 200, body: {} });
+    const file = write('answer.yaml', `${HEAD('answer')}steps:
+  - id: lookup
+    uses: http
+    with: { url: "${server.url}/lead" }
+  - id: reply
+    response: true
+    uses: http
+    with: { url: "${server.url}/replies", method: POST, json: { to: "\${{ steps.lookup.output.body.email }}" } }
+  - id: note
+    set: { done: true }
+  - id: update
+    uses: http
+    with: { url: "${server.url}/crm", method: PUT }
+`);
+    const before = Date.now();
+    const r = await runFlux(['run', file, '--json'], { cwd: dir });
+    const after = Date.now();
+    expect(r.code, r.stderr).toBe(0);
+    const log = readRunLog((JSON.parse(r.stdout) as { log: string }).log);
+    expect(log.problems).toEqual([]);
+    const validate = addFormats(new Ajv2020({ strict: true })).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/run-log.schema.json'), 'utf8')) as object);
+    for (const record of log.records) expect(validate(record), JSON.stringify(validate.errors)).toBe(true);
+    const started = log.records[0]!;
+    if (started.type !== 'run.started') throw new Error(`first record is ${started.type}`);
+    expect(started.response_step).toBe('reply');
+    // flux run has no intake: the event was received when the run started, on this process's clock.
+    const received = Date.parse(started.received_at ?? '');
+    expect(received).toBeGreaterThanOrEqual(before);
+    expect(received).toBeLessThanOrEqual(Date.parse(started.ts));
+    expect(Date.parse(started.ts)).toBeLessThanOrEqual(after);
+    const finishedSteps = log.records.flatMap((x) => (x.type === 'step.finished' ? [[x.step, x.status, x.method ?? null, x.http_status ?? null]] : []));
+    expect(finishedSteps).toEqual([['lookup', 'succeeded', 'GET', 200], ['reply', 'succeeded', 'POST', 201], ['note', 'succeeded', null, null], ['update', 'succeeded', 'PUT', 200]]);
   });
 
   it('reads the event from a file, from stdin, and from --set', async () => {
@@ -273,7 +313,6 @@ describe('flux demo', () => {
     const workflows = readdirSync(logDir).sort();
     expect(workflows).toEqual(['appointment-reminders', 'crm-accounting-sync', 'invoice-follow-up', 'lead-intake', 'payment-received', 'sales-handoff', 'weekly-status-report']);
     expect(r.stdout).not.toContain('demo-crm-token');
-    const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
     const validate = addFormats(new Ajv2020({ strict: true })).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/run-log.schema.json'), 'utf8')) as object);
     let records = 0;
     for (const wf of workflows) {

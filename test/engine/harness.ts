@@ -23,7 +23,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 export const validateRecord = addFormats(new Ajv2020({ strict: true, allErrors: true })).compile(runLogSchema);
 
 /** Parses, lints (failing the test on lint errors), runs, and checks every record against the run-log schema. */
-export async function run(yaml: string, options: { event?: unknown; secrets?: Record<string, string>; environment?: Record<string, string>; random?: () => number; events?: EventSource; dryRun?: boolean } = {}): Promise<Harnessed> {
+export async function run(yaml: string, options: { event?: unknown; secrets?: Record<string, string>; environment?: Record<string, string>; random?: () => number; events?: EventSource; dryRun?: boolean; receivedAt?: number } = {}): Promise<Harnessed> {
   const parsed = parseSource('test.yaml', yaml);
   if (!parsed.ok) throw new Error(`does not parse: ${JSON.stringify(parsed.diagnostics)}`);
   const lint = lintSources([parsed.source]).diagnostics.filter((d) => d.severity === 'error' && d.ruleId !== 'unconsumed-event');
@@ -39,6 +39,7 @@ export async function run(yaml: string, options: { event?: unknown; secrets?: Re
       event: options.event ?? {}, trigger: 'manual', secrets: options.secrets ?? {}, environment: options.environment ?? {},
       connectors: { http }, clock, journal, masker, runId: 'RUN1', random: options.random ?? (() => 0.5),
       ...(options.events ? { events: options.events } : {}), ...(options.dryRun ? { dryRun: true } : {}),
+      ...(options.receivedAt !== undefined ? { receivedAt: options.receivedAt } : {}),
     });
     const finishedSteps = new Set<string>();
     for (const record of journal.records) {

@@ -133,6 +133,24 @@ const tables: Record<string, Table> = {
       { text: 'name: t\nowner: o@x.io\ntrigger: {webhook: {path: /h, signature: {scheme: slack, secret: s, header: X-Sig}}}\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['3:77'] },
     ],
   },
+  'response-step': {
+    valid: [
+      `${head}steps:\n  - id: a\n    response: true\n    uses: http\n    with: {url: "https://x.test", method: POST}\n  - id: b\n    response: false\n    set: {x: 1}\n`,
+      // A mark on a step with no body is the schema's to report, not this rule's.
+      `${head}steps:\n  - id: a\n    response: true\n`,
+    ],
+    invalid: [
+      // A second mark, nested in a parallel branch: at its key, whatever the first one's kind.
+      { text: `${head}steps:\n  - id: a\n    response: true\n    uses: http\n    with: {url: "https://x.test"}\n  - id: p\n    parallel:\n      branches:\n        - steps:\n            - id: b\n              response: true\n              uses: http\n              with: {url: "https://x.test"}\n`, at: ['14:15'] },
+      // Marks in on_error count too; "first" is by position, so a later step is the extra one.
+      { text: `${head}on_error:\n  steps:\n    - id: r\n      response: true\n      uses: http\n      with: {url: "https://x.test"}\nsteps:\n  - id: a\n    response: true\n    uses: http\n    with: {url: "https://x.test"}\n`, at: ['12:5'] },
+      // A step that makes no call, inside a foreach; a wait_for too.
+      { text: `${head}steps:\n  - id: l\n    foreach:\n      items: [1]\n      steps:\n        - id: s\n          response: true\n          set: {x: 1}\n`, at: ['10:11'] },
+      { text: `${head}steps:\n  - id: w\n    response: true\n    wait_for: {event: e.x, timeout: 1h}\n`, at: ['6:5'] },
+      // Both at once: an extra mark on a step that makes no call is reported twice at its key.
+      { text: `${head}steps:\n  - id: a\n    response: true\n    uses: http\n    with: {url: "https://x.test"}\n  - id: b\n    response: true\n    emit: {event: e.x}\n`, at: ['10:5', '10:5'] },
+    ],
+  },
   'inputs-schema': {
     valid: [`${head}inputs: {type: object, properties: {email: {type: string, format: email}}}\nsteps:\n  - id: a\n    set: {x: 1}\n`],
     invalid: [{ text: `${head}inputs: {type: object, required: yes}\nsteps:\n  - id: a\n    set: {x: 1}\n`, at: ['4:34'] }],

@@ -14,6 +14,7 @@ import { expressionType } from './expression-type.js';
 import { inputsSchema } from './inputs-schema.js';
 import { noEscalation } from './no-escalation.js';
 import { owner } from './owner.js';
+import { responseStep } from './response-step.js';
 import { secretReference } from './secret-reference.js';
 import { stepReference } from './step-reference.js';
 import { timeoutScope } from './timeout-scope.js';
@@ -37,6 +38,7 @@ export const rules: readonly Rule[] = [
   inputsSchema,
   noEscalation,
   owner,
+  responseStep,
   secretReference,
   stepReference,
   timeoutScope,

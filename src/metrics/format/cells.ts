@@ -126,10 +126,24 @@ export function fitLine(line: Line, width: number): Line {
 /** Lays the lines out at `width` and paints them into the final text. */
 export function render(lines: readonly Line[], width: number, painter: Painter): string {
   const text = lines.map((line) =>
-    fitLine(line, width)
+    trimEnd(fitLine(line, width))
       .map((s) => (s.style && s.text !== '' ? painter[s.style](s.text) : s.text))
-      .join('')
-      .trimEnd(),
+      .join(''),
   );
   return `${text.join('\n')}\n`;
+}
+
+/** Drops trailing blanks before painting, so no line ends in painted padding. */
+function trimEnd(line: Line): Line {
+  const out = [...line];
+  while (out.length > 0) {
+    const last = out[out.length - 1]!;
+    const text = last.text.trimEnd();
+    if (text !== '') {
+      out[out.length - 1] = seg(text, last.style);
+      break;
+    }
+    out.pop();
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { formatCount, formatDuration, formatHours, formatMoney, formatPercent, s
 const esc = (text: string): string => escapeControl(text);
 
 /** Room the workflow grid's fixed columns take: name gap, seven columns and their gaps. */
-const WORKFLOW_FIXED = 2 + (6 + 6 + 5 + 7 + 7 + 7 + 9) + 6;
+const WORKFLOW_FIXED = 2 + (6 + 6 + 6 + 7 + 7 + 7 + 9) + 6;
 /** A workflow name is never cut shorter than this to make room for a longer trend. */
 const NAME_FLOOR = 16;
 /** The longest trend shown, in periods (the most recent ones). */
@@ -33,7 +33,7 @@ export function workflowsGrid(report: MetricsReport, width: number): Grid {
   const columns: GridColumn[] = [
     column('runs', 6, (f) => formatCount(f.runs.started)),
     column('ok', 6, (f) => formatPercent(f.success_rate)),
-    { ...column('leak', 5, (f) => formatCount(f.leaked)), cells: rows.map((f) => seg(formatCount(f.leaked), f.leaked > 0 ? 'red' : undefined)) },
+    { ...column('leak', 6, (f) => formatCount(f.leaked)), cells: rows.map((f) => seg(formatCount(f.leaked), f.leaked > 0 ? 'red' : undefined)) },
     column('p50', 7, (f) => formatDuration(f.response_seconds.p50)),
     column('p90', 7, (f) => formatDuration(f.response_seconds.p90), { top: 'response', drop: 2 }),
     column('p50', 7, (f) => formatDuration(f.cycle_seconds.p50), { top: 'cycle', drop: 1 }),

@@ -128,7 +128,7 @@ function speedups(report: MetricsReport, width: number): Line[] {
 function warnings(report: MetricsReport, width: number): Line[] {
   const count = report.warnings.length + report.warnings_omitted;
   if (count === 0) return [[], [seg('0 warnings: every log line was read', 'dim')]];
-  const lines: Line[] = [[], [seg(`${formatCountLong(count)} warning${count === 1 ? '' : 's'}`, 'yellow'), seg(': log lines or files that could not be used (--format json lists them)', 'dim')]];
+  const lines: Line[] = [[], [seg(`${formatCountLong(count)} warning${count === 1 ? '' : 's'}`, 'yellow'), seg(': lines or files that could not be used (--format json lists them)', 'dim')]];
   for (const w of report.warnings.slice(0, WARNING_LINES)) {
     const where = w.line === null ? esc(w.file) : `${esc(w.file)}:${w.line}`;
     lines.push(...wrap(`${where}: ${esc(w.message)}`, width - 2, 4).map((l) => [seg(`  ${l}`)]));

@@ -67,7 +67,7 @@ function grouped(n: number, decimals: number): string {
 /**
  * A duration in seconds with the unit that keeps it short: ms below a second, then s, min,
  * h (up to two days) and d. One decimal below 10 of a unit, whole numbers above: 0.4 s,
- * 42 s, 1.5 min, 12 min, 24 h, 3.1 d. At most 7 characters up to 99,999 days.
+ * 42 s, 1.5 min, 12 min, 24 h, 3.1 d, >999 d. At most 7 characters.
  */
 export function formatDuration(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return NONE;
@@ -82,8 +82,9 @@ export function formatDuration(seconds: number | null): string {
     const text = short(seconds / size);
     if (Number(text) < limit) return `${text} ${unit}`;
   }
-  const days = seconds / 86400;
-  return days < 1000 ? `${short(days)} d` : `${scaled(days, 1)} d`;
+  // Past 999 days a duration is a clock error or a run lost for years: a bound says enough.
+  const days = short(seconds / 86400);
+  return Number(days) < 1000 ? `${days} d` : '>999 d';
 }
 
 function short(v: number): string {

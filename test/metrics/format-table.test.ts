@@ -227,6 +227,14 @@ describe('variations', () => {
     ]);
   });
 
+  it('keeps the trend at 80 columns by week and by month, with a shorter head when needed', () => {
+    const rows = (by: 'week' | 'month'): string[] => section(plain({ ...sampleReport(), by }), 'Workflows');
+    expect(rows('week')[1]).toBe('workflow            runs     ok   leak     p50     p90     p50     hours week');
+    expect(rows('week')[3]).toBe('lead-intake           75  95.8%      1    43 s 1.5 min 1.1 min     6.8 h ▆▇▅▁▁▇█');
+    expect(rows('month')[1]).toBe('workflow            runs     ok   leak     p50     p90     p50     hours month');
+    expect(rows('month')[3]).toBe('lead-intake           75  95.8%      1    43 s 1.5 min 1.1 min     6.8 h ▆▇▅▁▁▇█');
+  });
+
   it('lists at most three warnings and counts the rest, and says how many leaked runs were not listed', () => {
     const r = sampleReport();
     const warnings = Array.from({ length: 5 }, (_, i) => ({ file: `f${i}.jsonl`, line: i + 1, message: `bad\u0007 ${i}` }));

@@ -51,9 +51,10 @@ export function workflowsGrid(report: MetricsReport, width: number): Grid {
 function trendColumn(report: MetricsReport, rows: readonly WorkflowFigures[], width: number): GridColumn | null {
   const starts = [...new Set(rows.flatMap((f) => f.periods.map((p) => p.start)))].sort();
   if (starts.length === 0) return null;
-  const head = `per ${report.by}`;
   const longest = Math.max(...report.workflows.map((w) => displayWidth(esc(w.name))), 5);
   const room = width - WORKFLOW_FIXED - 1 - Math.min(longest, NAME_FLOOR);
+  // "per month" would crowd the trend out of 80 columns; the period alone still says it.
+  const head = `per ${report.by}`.length <= room ? `per ${report.by}` : report.by;
   const shown = Math.max(1, Math.min(starts.length, TREND_MAX, room));
   const recent = starts.slice(-shown);
   const cells = rows.map((f): Segment => {

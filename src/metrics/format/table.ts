@@ -66,8 +66,10 @@ function leakHeadline(report: MetricsReport, width: number): Line[] {
   const lines: Line[] = wrap(head, width, 2).map((text) => [seg(text, 'alarm')]);
   for (const run of report.leaked_runs) {
     const where = `${esc(run.workflow)} › ${run.last_step === null ? '(no step ran)' : esc(run.last_step)}`;
-    lines.push([seg('  '), seg(esc(run.run_id), 'bold'), seg(`  ${esc(formatTime(run.last_record_at))}  `), seg(where)]);
-    lines.push([seg(`    ${esc(run.reason)}`, 'red')]);
+    // Where it stopped comes first, as the longest and most telling part; the id, long and
+    // only needed to look the run up, goes with the reason below.
+    lines.push([seg(`  ${esc(formatTime(run.last_record_at))}  `), seg(where, 'bold')]);
+    lines.push(...wrap(`${esc(run.run_id)}: ${esc(run.reason)}`, width - 4, 2).map((text): Line => [seg('    '), seg(text, 'red')]));
   }
   if (report.leaked_runs_omitted > 0) {
     lines.push([seg(`  … and ${formatCountLong(report.leaked_runs_omitted)} more not listed`, 'red')]);

@@ -45,8 +45,8 @@ export function compareAnswers({ manifest, floorOut, jqOut, fluxReport }) {
       const unfinished = Object.values(truth).reduce((s, t) => s + t.unfinished, 0);
       const open = [...flux.values()].reduce((s, w) => s + (w.runs?.running ?? 0) + (w.runs?.waiting ?? 0) + (w.runs?.stalled ?? 0), 0);
       note(open === unfinished, `runs without run.finished: flux running + waiting + stalled ${open}, the generator ${unfinished}`);
-      // DDSketch promises 1% relative error on the value at a rank; the exact figure here is the
-      // value at rank floor(q * n), so a little more may show where neighbouring values differ.
+      // DDSketch promises 1% relative error on the value at a rank; the generator's exact
+      // figures use the sketch's rank, floor(q * (n - 1)), so nothing else should show here.
       let worst = { err: 0, at: '' };
       let compared = 0;
       for (const [name, t] of Object.entries(truth)) {

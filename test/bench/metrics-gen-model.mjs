@@ -103,7 +103,7 @@ function callStep(r, id, method, ctx) {
     id, kind: 'call', method, uses: id === 'post_to_chat' || id === 'notify_owner' ? 'chat.post' : id === 'send_email' ? 'mail.send' : r.pick(CONNECTIONS), out,
     latency: r.int(40, 400), transientP: ctx.flaky * r.next() * 0.03, fatalP: ctx.flaky * r.next() * 0.006,
     attempts: r.chance(0.7) ? r.int(3, 5) : 1, skipP: r.chance(0.15) ? 0.2 + r.next() * 0.5 : 0, continueOnError: r.chance(0.08),
-    bigExportP: method === 'GET' && out === 'list' && r.chance(0.3) ? 0.02 : 0,
+    bigExportP: method === 'GET' && out === 'list' && r.chance(0.5) ? 0.1 : 0,
   };
 }
 
@@ -160,7 +160,7 @@ export function workflows(seed, startMs, days) {
     const versions = [{ from: startMs, hash: `sha256:${r.hex(64)}`, baseline: first }];
     for (let k = r.int(0, 3); k > 0; k--) {
       const prev = versions[versions.length - 1].baseline;
-      const change = prev === null ? r.chance(0.4) : r.chance(0.5);
+      const change = prev === null ? r.chance(0.3) : r.chance(0.2);
       const b = change ? baseline(r) ?? { minutes_per_run: r.int(2, 45) } : prev;
       versions.push({ from: startMs + r.int(5, days - 5) * 86400000 + r.int(0, 86399999), hash: `sha256:${r.hex(64)}`, baseline: b });
     }
@@ -172,7 +172,7 @@ export function workflows(seed, startMs, days) {
       name, index: i, owner: OWNERS[i % OWNERS.length], trigger: kind, interval, steps: list, versions,
       weight: kind === 'schedule' ? 0.25 / (1 + (ranks[i] % 7)) : 1 / (1 + ranks[i]) ** 0.8,
       rejectP: kind === 'webhook' ? 0.005 + r.next() * 0.025 : 0.002, cancelP: 0.0005, crashP: 0.003, leakP: 0.00004,
-      escalate: r.chance(0.85), deliverP: 0.9 + r.next() * 0.09,
+      escalate: r.chance(0.85), deliverP: r.chance(0.2) ? 0.4 + r.next() * 0.3 : 0.9 + r.next() * 0.08,
       responseStep: kind === 'webhook' && posts.length > 0 && r.chance(0.5) ? posts[0].id : undefined,
       weekend: kind === 'schedule' ? 1 : 0.25 + r.next() * 0.3,
       intakeMs: r.int(10, 120),

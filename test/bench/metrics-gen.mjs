@@ -58,8 +58,13 @@ function options(argv) {
   return o;
 }
 
+/**
+ * The exact quantile as DDSketch ranks it (getValueAtQuantile: the value at index
+ * floor(q * (n - 1)) of the sorted values), so that flux's figures, taken from a sketch, can be
+ * compared with it for the sketch's own error and not for a choice between rank conventions.
+ */
 function quantile(sorted, q) {
-  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return sorted.length === 0 ? null : sorted[Math.floor(q * (sorted.length - 1))];
 }
 
 /** Writes the data set; returns what it wrote and the true figures. */

@@ -128,6 +128,7 @@ for (const leg of legs) {
 }
 const by = Object.fromEntries(legs.map((l) => [l.name, l]));
 const mbps = (leg) => (bytes / 1e6 / leg.wall).toFixed(0);
+console.log(`load average ${loadavg()[0].toFixed(2)} at the end of timing (${cpu.length} cores): other work on the machine slows every leg, and widens the spread`);
 console.log('');
 console.log('leg    wall median  spread (min-max)         cpu (user+sys)  peak RSS   throughput');
 for (const l of legs) {

@@ -66,7 +66,7 @@ for (const f of files) bytes += statSync(join(o.dir, f)).size;
 
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
 const fluxRepo = dirname(dirname(o.flux));
-const fluxCommit = run('git', ['-C', fluxRepo, 'log', '-1', '--format=%h %s']).stdout.trim() || 'unknown commit';
+const fluxCommit = run('git', ['-C', fluxRepo, 'log', '-1', '--format=%h %s']).stdout.trim() || 'not a git checkout';
 const cpu = cpus();
 console.log(`flux metrics benchmark, ${new Date().toISOString()}`);
 console.log(`machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, ${run('jq', ['--version']).stdout.trim()}, load average ${loadavg()[0].toFixed(2)} at start`);
@@ -142,6 +142,9 @@ const goals = [
 ];
 console.log('');
 for (const [what, , shown, goal, met] of goals) console.log(`${what.padEnd(14)} ${shown.padEnd(30)} goal ${goal.padEnd(10)} ${met ? 'met' : 'MISSED'}`);
+// CPU time is less disturbed by other load than wall time; flux may use several cores, the
+// floor and jq one, so this ratio is no goal, only a second view of the cost.
+console.log(`cpu time       flux / floor ${(by.flux.cpu / by.floor.cpu).toFixed(2)}x${by.jq ? `, flux / jq ${(by.flux.cpu / by.jq.cpu).toFixed(3)}x` : ''} (for information)`);
 
 let report = null;
 try {

@@ -9,6 +9,9 @@
 // peak RSS under 256 MiB.
 // Run: npm run build && node test/bench/metrics.mjs [dir=/tmp/flux-metrics-bench] [--size 1GB]
 //        [--seed 1] [--runs 3] [--flux bin/flux.js] [--node-flags "..."] [--strict]
+// --size and --seed apply when dir holds no logs yet and is generated; otherwise its data is used
+// as it is. Exit: 0 measured and the answers agree (missed goals are printed; with --strict they
+// exit 1), 1 answers disagree or a measured program failed, 2 bad usage or a missing tool.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -41,9 +44,10 @@ function options(argv) {
   return o;
 }
 
-function fail(message) {
+/** Stops with a message: exit 2 for bad usage or a missing tool, 1 when a measured program failed. */
+function fail(message, code = 2) {
   console.error(`metrics bench: ${message}`);
-  process.exit(2);
+  process.exit(code);
 }
 
 const o = options(process.argv.slice(2));
@@ -54,7 +58,7 @@ if (!existsSync(o.flux)) fail(`${o.flux} does not exist: run npm run build, or g
 if (!existsSync(o.dir) || logFiles(o.dir).length === 0) {
   console.log(`no run logs under ${o.dir}: generating ${o.size} (seed ${o.seed})`);
   const gen = spawnSync(process.execPath, [join(ROOT, 'test/bench/metrics-gen.mjs'), o.dir, '--size', o.size, '--seed', o.seed, '--check'], { stdio: 'inherit' });
-  if (gen.status !== 0) fail('the generator failed');
+  if (gen.status !== 0) fail('the generator failed', 1);
 }
 const manifestPath = join(o.dir, 'metrics-bench.json');
 const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : null;
@@ -105,7 +109,7 @@ for (let round = 1; round <= o.runs; round++) {
     const wall = (performance.now() - t) / 1000;
     if (res.status !== 0) {
       const said = `${res.stderr ?? ''}`.replace(/[^\x20-\x7e\n]/g, '?').slice(0, 2000);
-      fail(`${leg.name} exited ${res.status ?? res.signal} in round ${round}:\n${said}`);
+      fail(`${leg.name} exited ${res.status ?? res.signal} in round ${round}:\n${said}`, 1);
     }
     const [, user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
     leg.samples.push({ wall, cpu: user + sys, rssKiB: rss });

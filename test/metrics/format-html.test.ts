@@ -67,6 +67,10 @@ describe('the figures as the report writes them', () => {
 });
 
 describe('the HTML report in Chromium', () => {
+  it('fails, saying how to install it, when Chromium cannot be started', async () => {
+    await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/cannot launch Chromium at \/nonexistent\/chromium .*apt-get install -y chromium/);
+  });
+
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchChromium();
@@ -101,6 +105,7 @@ describe('the HTML report in Chromium', () => {
     expect(await page.locator('section.workflow > h2').nth(0).textContent()).toBe(ODD_SHOWN);
     expect(await page.locator('b').count()).toBe(0);
     expect(await page.locator('h1').textContent()).toBe('Automation metrics');
+    expect(await page.title()).toBe('2 leaked runs · Automation metrics, 2026-11-16 00:00 UTC to 2026-11-23 00:00 UTC');
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'metrics-report.png'), fullPage: true });
@@ -146,7 +151,7 @@ describe('the HTML report in Chromium', () => {
     const { page, outside } = await openReport(browser, write(formatHtml(hostile)));
     expect(outside).toEqual([]);
     expect(await page.locator('script, img, link').count()).toBe(0);
-    expect(await page.title()).toMatch(/^Automation metrics/);
+    expect(await page.title()).toMatch(/^2 leaked runs · Automation metrics/);
     expect(await page.locator('section.workflow > h2').nth(1).textContent()).toBe(evil);
     expect(await page.locator('ul.warnings li').textContent()).toContain('\\e]0;title\\x07</style>');
     await page.context().close();
@@ -171,6 +176,15 @@ describe('the HTML report in Chromium', () => {
       expect(problems.join('\n')).toMatch(expected[i]!);
       await page.context().close();
     }
+    // A request that leaves the file is seen (here a page without the CSP that would stop it).
+    const leaky = good.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '').replace('<main>', '<main><img src="http://127.0.0.1:9/x.png" alt="">');
+    const opened = await openReport(browser, write(leaky));
+    expect(opened.outside).toEqual(['http://127.0.0.1:9/x.png']);
+    await opened.page.context().close();
+    // ...and with the page's own CSP, even markup that slipped through could not fetch.
+    const guarded = await openReport(browser, write(good.replace('<main>', '<main><img src="http://127.0.0.1:9/x.png" alt="">')));
+    expect(guarded.outside).toEqual([]);
+    await guarded.page.context().close();
     // A figure of the report that the page leaves out is a problem too.
     const { page } = await openReport(browser, write(good.replace(/data-metric="cycle_seconds.p99"/g, 'data-x="y"')));
     expect((await checkHtmlReport(page, report)).problems.join('\n')).toMatch(/figure not shown: .*cycle_seconds.p99/);

@@ -19,12 +19,12 @@ export const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Starts Debian's Chromium, or fails saying how to install it: this test never skips. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(executablePath = CHROMIUM): Promise<Browser> {
   try {
-    return await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    return await chromium.launch({ executablePath, args: ARGS });
   } catch (err) {
     const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new Error(`cannot launch Chromium at ${CHROMIUM} (${why}). The HTML report is tested in a real browser: install it with \`apt-get install -y chromium\` (.ci/run does this in CI).`);
+    throw new Error(`cannot launch Chromium at ${executablePath} (${why}). The HTML report is tested in a real browser: install it with \`apt-get install -y chromium\` (.ci/run does this in CI).`);
   }
 }
 
@@ -135,6 +135,7 @@ function required(report: MetricsReport): string[] {
     }
     for (const p of w.periods) for (const m of ['runs.started', 'reclaimed_hours', 'response_seconds.p50']) keys.push(key({ workflow, period: p.start, metric: m }));
   }
+  for (const p of report.totals.periods) for (const m of ['runs.started', 'reclaimed_hours']) keys.push(key({ scope: 'totals', period: p.start, metric: m }));
   for (const o of report.owners) for (const m of ['runs_started', 'leaked', 'reclaimed_hours']) keys.push(key({ owner: shown(o.owner), metric: m }));
   return keys;
 }
@@ -191,6 +192,8 @@ async function structure(page: Page, report: MetricsReport): Promise<string[]> {
       const fig = svg.closest('figure');
       if (!fig?.querySelector('figcaption')?.textContent?.trim() || !fig.querySelector('table')) out.push(`svg ${i} has no caption and table beside it`);
     });
+    const ids = Array.from(document.querySelectorAll('[id]'), (e) => e.id);
+    if (new Set(ids).size !== ids.length) out.push(`ids are not unique: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
     if (document.querySelector('script, iframe, object, embed, link[rel="stylesheet"], img[src]:not([src^="data:"])')) out.push('the page holds a script or loads something');
     document.querySelectorAll('a[href]').forEach((a) => {
       const href = a.getAttribute('href') ?? '';

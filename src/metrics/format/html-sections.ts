@@ -111,7 +111,7 @@ export function warningsSection(report: MetricsReport): string {
   return `<section aria-labelledby="warnings-h"><h2 id="warnings-h">Warnings</h2>${body}</section>`;
 }
 
-/** The workflows a run listed as leaked belongs to, for the per-workflow lists. */
+/** The listed leaked runs of one workflow, for its own section. */
 export function leakedOf(report: MetricsReport, wf: WorkflowFigures): readonly LeakedRun[] {
   return report.leaked_runs.filter((r) => r.workflow === wf.name);
 }

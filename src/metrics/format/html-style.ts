@@ -13,6 +13,7 @@ export const CSS = `
 :root { --ink: #1d2330; --muted: #5b6475; --line: #dde2ea; --panel: #f6f8fb; --accent: #2456a6;
   --ok: #2e7d4f; --alert: #b3261e; --alert-bg: #fdecea; --warn-bg: #fff6e0; }
 * { box-sizing: border-box; }
+:root { color-scheme: light; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; background: #fff; color: var(--ink); line-height: 1.45;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -86,6 +87,9 @@ footer { margin-top: 3rem; font-size: .8rem; color: var(--muted); }
   section.workflow { break-before: page; }
   tr, .tile, dl.figures div { break-inside: avoid; }
   .table-wrap { overflow: visible; }
+  /* Paper cannot scroll sideways: long ids and names wrap instead. */
+  tr[data-run] code, thead th, td.num { white-space: normal; overflow-wrap: anywhere; }
+  table { font-size: 9pt; }
   a { color: inherit; text-decoration: none; }
   nav { display: none; }
 }

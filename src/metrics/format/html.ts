@@ -19,13 +19,16 @@ import {
 import { speedupPhrase, workflowSection } from './html-workflow.js';
 
 // Nothing may be loaded or run: styles are inline, images are inline SVG.
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 const TOTALS: Scope = { totals: true };
 
-function windowText(report: MetricsReport): string {
+// The document's title is what a forwarded file shows in a tab or an attachment list, so a
+// leak leads it there too.
+function documentTitle(report: MetricsReport): string {
   const since = report.window.since === null ? 'the first record' : formatTime(report.window.since);
-  return `${since} to ${formatTime(report.window.until)}`;
+  const leaked = report.totals.leaked > 0 ? `${plural(report.totals.leaked, 'leaked run')} · ` : '';
+  return `${leaked}Automation metrics, ${since} to ${formatTime(report.window.until)}`;
 }
 
 function header(report: MetricsReport): string {
@@ -43,7 +46,7 @@ function leakTile(report: MetricsReport): string {
     return `<div class="tile good"><p class="label">Leakage</p><span class="big">${figure('leaked', TOTALS, formatCount(0))}</span><p>No run failed silently or stopped without an end.</p></div>`;
   }
   return (
-    `<div class="tile alert headline"><p class="label">Leakage: the headline</p>` +
+    `<div class="tile alert headline"><p class="label">Needs attention: leakage</p>` +
     `<span class="big">${figure('leaked', TOTALS, formatCount(t.leaked))} leaked ${t.leaked === 1 ? 'run' : 'runs'}</span>` +
     `<p>${figure('leakage_rate', TOTALS, formatRate(t.leakage_rate))} of the runs started failed with nobody told, or stopped without an end. ` +
     `<a href="#leaked-runs">See the leaked runs</a>.</p></div>`
@@ -65,7 +68,9 @@ function responseDetail(report: MetricsReport): string {
 function summary(report: MetricsReport): string {
   const t = report.totals;
   const value =
-    t.reclaimed_value === null
+    t.runs.succeeded === 0
+      ? '<p>No run succeeded in this window.</p>'
+      : t.reclaimed_value === null
       ? '<p>No hourly cost declared, or the workflows use different currencies.</p>'
       : `<p>worth ${figure('reclaimed_value', TOTALS, formatMoney(t.reclaimed_value, t.currency))} at the baselines' hourly cost.</p>`;
   // A leak is the headline, above everything; no leak is one good tile among the others.
@@ -74,10 +79,13 @@ function summary(report: MetricsReport): string {
     (t.leaked > 0 ? '' : leak) +
     `<div class="tile"><p class="label">Time reclaimed</p><span class="big">${figure('reclaimed_hours', TOTALS, formatHours(t.reclaimed_hours))}</span>${value}</div>` +
     `<div class="tile"><p class="label">Runs started</p><span class="big">${figure('runs.started', TOTALS, formatCount(t.runs.started))}</span>` +
-    `<p>${figure('success_rate', TOTALS, formatRate(t.success_rate))} of finished runs succeeded (${figure('runs.succeeded', TOTALS, formatCount(t.runs.succeeded))}).</p></div>` +
+    (t.success_rate === null
+      ? `<p>None finished yet (${figure('runs.succeeded', TOTALS, formatCount(t.runs.succeeded))} succeeded, ${figure('success_rate', TOTALS, formatRate(null))} success rate).</p></div>`
+      : `<p>${figure('success_rate', TOTALS, formatRate(t.success_rate))} of finished runs succeeded (${figure('runs.succeeded', TOTALS, formatCount(t.runs.succeeded))}).</p></div>`) +
     `<div class="tile"><p class="label">Time to response, p50</p><span class="big">${figure('response_seconds.p50', TOTALS, formatSeconds(t.response_seconds.p50))}</span>${responseDetail(report)}</div>`;
   const owned = { id: 'total', workflow: null, by: report.by, periods: t.periods };
-  const charts = t.periods.length === 0 ? '<p>No runs in this window.</p>' : `<div class="charts">${runsChart(owned)}${hoursChart(owned)}</div>`;
+  // Without periods the workflow list below says that nothing ran; no empty charts.
+  const charts = t.periods.length === 0 ? '' : `<div class="charts">${runsChart(owned)}${hoursChart(owned)}</div>`;
   return `<section aria-labelledby="summary-h"><h2 id="summary-h">Summary</h2>${t.leaked > 0 ? leak : ''}<div class="tiles">${tiles}</div>${charts}${nav(report.workflows)}</section>`;
 }
 
@@ -90,7 +98,7 @@ function nav(workflows: readonly WorkflowFigures[]): string {
 }
 
 function footer(report: MetricsReport): string {
-  const r = {};
+  const r: Scope = {}; // figures of the report itself, not of a workflow
   return (
     `<footer><p>Read from ${figure('input.files', r, formatCount(report.input.files))} log files, ` +
     `${figure('input.records', r, formatCount(report.input.records))} records. ` +
@@ -107,7 +115,7 @@ export function formatHtml(report: MetricsReport): string {
     `<meta http-equiv="Content-Security-Policy" content="${CSP}">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta name="generator" content="flux metrics">` +
-    `<title>Automation metrics, ${esc(windowText(report))}</title><style>${CSS}</style></head>\n<body><main>` +
+    `<title>${esc(documentTitle(report))}</title><style>${CSS}</style></head>\n<body><main>` +
     header(report) +
     summary(report) +
     leakedSection(report) +

@@ -139,6 +139,29 @@ describe('the HTML report in Chromium', () => {
     await page.context().close();
   }, 60_000);
 
+  it('names workflows without an owner, counts what it could not list, and draws months', async () => {
+    const sample = sampleReport();
+    const odd = sample.workflows[0]!;
+    const report: MetricsReport = {
+      ...sample, by: 'month', workflows: [{ ...odd, owner: null }, sample.workflows[1]!], owners: sample.owners.slice(1),
+      leaked_runs: sample.leaked_runs.slice(0, 1), leaked_runs_omitted: 1, warnings_omitted: 12,
+    };
+    const { page } = await openReport(browser, write(formatHtml(report)));
+    const result = await checkHtmlReport(page, report);
+    expect(result.problems).toEqual([]);
+    expect(await page.locator('[data-metric="leaked_runs_omitted"]').textContent()).toBe('1');
+    expect(await page.locator('[data-metric="warnings_omitted"]').textContent()).toBe('12');
+    expect(await page.locator('section.workflow').nth(0).locator('.finding').first().textContent()).toMatch(/^No owner\./);
+    expect(await page.locator('#owners-h ~ p.finding').textContent()).toBe(
+      `1 workflow without an owner: ${ODD_SHOWN}. Nobody answers for its failures; set owner in the workflow file.`,
+    );
+    // The odd workflow's leaked run is not listed: its section says so instead of showing a table.
+    expect(await page.locator('section.workflow').nth(0).textContent()).toContain('1 more leaked run counted but not listed');
+    expect(await page.locator('svg title').first().textContent()).toBe('Runs per month, by outcome: all workflows');
+    expect(await page.locator('svg text[text-anchor="middle"]').first().textContent()).toBe('Nov 2026');
+    await page.context().close();
+  }, 60_000);
+
   it('keeps hostile names as text: no script runs and nothing is fetched', async () => {
     const report = sampleReport();
     const evil = '</style></title><script>document.title="owned"</script><img src="http://127.0.0.1:9/x.png"><link rel=stylesheet href="http://127.0.0.1:9/s.css">';

@@ -5,9 +5,9 @@
  * every period's figures, which is what a screen reader reads instead of the picture (and what
  * the tests compare with the report).
  */
-import type { Period, PeriodFigures, RunCounts } from '../report.js';
+import type { Period, PeriodFigures } from '../report.js';
 import { OUTCOME_CLASSES } from './html-style.js';
-import { esc, figure, formatCount, formatHours, formatSeconds, shown, text, type Scope } from './html-text.js';
+import { esc, figure, formatCount, formatHours, formatSeconds, plural, shown, text, type Scope } from './html-text.js';
 import { barChart, lineChart, type Series } from './svg.js';
 
 /** Whose periods a chart draws: a workflow (by name) or the totals, and an id prefix unique in the page. */
@@ -87,11 +87,11 @@ export function runsChart(owner: ChartOwner): string {
   let busiest: PeriodFigures | undefined;
   for (const p of owner.periods) if (!busiest || p.runs.started > busiest.runs.started) busiest = p;
   const peak = busiest && busiest.runs.started > 0 ? `; most on ${periodLabel(busiest.start, owner.by)} (${formatCount(busiest.runs.started)})` : '';
-  const summary = ` ${formatCount(total)} runs started, ${span(owner)}${peak}.`;
+  const summary = ` ${plural(total, 'run')} started, ${span(owner)}${peak}.`;
   const svg = barChart({ id: `${owner.id}-runs`, title: `${caption}: ${whose(owner)}`, description: summary.trim(), labels, series, formatTick: tickCount });
   const columns: Column[] = [
     { heading: 'started', metric: 'runs.started', value: (p) => p.runs.started, format: formatCount },
-    ...outcomes.map((k): Column => ({ heading: k, metric: `runs.${k}`, value: (p) => p.runs[k as keyof RunCounts], format: formatCount })),
+    ...outcomes.map((k): Column => ({ heading: k, metric: `runs.${k}`, value: (p) => p.runs[k], format: formatCount })),
   ];
   return chartFigure(svg, series, caption, summary, periodTable(owner, `${caption}: ${whose(owner)}`, columns));
 }
@@ -119,8 +119,9 @@ export function timeUnit(maxSeconds: number): { readonly name: string; readonly 
 /** Response time p50 and p90 per period, as lines; periods without a response are gaps. */
 export function responseChart(owner: ChartOwner): string {
   const pick = (k: 'p50' | 'p90') => owner.periods.map((p) => p.response_seconds[k]);
-  const drawn = [...pick('p50'), ...pick('p90')].filter((v): v is number => v !== null && Number.isFinite(v));
-  const unit = timeUnit(Math.max(0, ...drawn));
+  // Reduced, not spread into Math.max: years of daily periods would overflow the call stack.
+  const top = [...pick('p50'), ...pick('p90')].reduce<number>((m, v) => (v !== null && Number.isFinite(v) ? Math.max(m, v) : m), 0);
+  const unit = timeUnit(top);
   const inUnit = (values: readonly (number | null)[]) => values.map((v) => (v === null ? null : v / unit.seconds));
   const series: Series[] = [
     { name: 'p50', className: 'c-p50', values: inUnit(pick('p50')) },
@@ -128,11 +129,11 @@ export function responseChart(owner: ChartOwner): string {
   ];
   const labels = owner.periods.map((p) => periodLabel(p.start, owner.by));
   const caption = `Time to response ${PER[owner.by]}, p50 and p90`;
-  const p50s = pick('p50').filter((v): v is number => v !== null);
+  const p50s = pick('p50').filter((v): v is number => v !== null && Number.isFinite(v));
   const summary =
     p50s.length === 0
       ? ' No response step succeeded in these periods.'
-      : ` p50 from ${formatSeconds(Math.min(...p50s))} to ${formatSeconds(Math.max(...p50s))}, ${span(owner)}; gaps are periods without a response.`;
+      : ` p50 from ${formatSeconds(p50s.reduce((a, b) => Math.min(a, b)))} to ${formatSeconds(p50s.reduce((a, b) => Math.max(a, b)))}, ${span(owner)}; gaps are periods without a response.`;
   const formatTick = (v: number): string => (v === 0 ? '0' : `${compact.format(v)} ${unit.name}`);
   const svg = lineChart({ id: `${owner.id}-resp`, title: `${caption}: ${whose(owner)}`, description: summary.trim(), labels, series, formatTick });
   const columns: Column[] = [

@@ -149,12 +149,29 @@ export interface CheckResult {
 /** Checks a page showing `report` (see the module comment); `expect(problems).toEqual([])` in a test. */
 export async function checkHtmlReport(page: Page, report: MetricsReport): Promise<CheckResult> {
   const problems: string[] = [];
-  const figures: Shown[] = await page.locator('[data-metric]').evaluateAll((els) =>
-    els.map((e) => ({
-      metric: e.getAttribute('data-metric') ?? '', text: (e.textContent ?? '').trim(), scope: e.getAttribute('data-scope'),
-      workflow: e.getAttribute('data-workflow'), owner: e.getAttribute('data-owner'), step: e.getAttribute('data-step'), period: e.getAttribute('data-period'),
-    })),
-  );
+  // Whose a figure is may be said on it or on an ancestor: the nearest element naming a
+  // workflow, the totals or an owner decides those three; step and period, each the nearest.
+  // A column header with data-metric names the metric of every cell below it.
+  const figures: Shown[] = await page.evaluate(() => {
+    const out: Shown[] = [];
+    const add = (metric: string, cell: Element) => {
+      const whose = cell.closest('[data-workflow], [data-scope], [data-owner]');
+      const near = (a: string) => cell.closest(`[${a}]`)?.getAttribute(a) ?? null;
+      out.push({
+        metric, text: (cell.textContent ?? '').trim(), scope: whose?.getAttribute('data-scope') ?? null, workflow: whose?.getAttribute('data-workflow') ?? null,
+        owner: whose?.getAttribute('data-owner') ?? null, step: near('data-step'), period: near('data-period'),
+      });
+    };
+    for (const e of Array.from(document.querySelectorAll('[data-metric]'))) {
+      const metric = e.getAttribute('data-metric') ?? '';
+      if (!(e instanceof HTMLTableCellElement && e.tagName === 'TH' && e.closest('thead'))) { add(metric, e); continue; }
+      for (const row of Array.from(e.closest('table')?.tBodies[0]?.rows ?? [])) {
+        const cell = row.cells[e.cellIndex];
+        if (cell) add(metric, cell);
+      }
+    }
+    return out;
+  });
   for (const f of figures) {
     const where = `${f.metric} of ${key(f)}`;
     const obj = ownerOf(report, f);

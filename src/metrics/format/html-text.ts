@@ -37,17 +37,24 @@ export function text(value: string, max = MAX_NAME): string {
   return esc(shown(value, max));
 }
 
+// Building an Intl.NumberFormat costs far more than using one, and a report formats tens of
+// thousands of figures: one formatter per number of decimals, made once.
+const byDecimals = new Map<number, Intl.NumberFormat>();
+const twoSignificant = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 });
+
 function grouped(value: number, decimals: number): string {
-  return new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
+  let f = byDecimals.get(decimals);
+  if (f === undefined) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    byDecimals.set(decimals, f);
+  }
+  return f.format(value);
 }
 
 // A figure too small for the fixed decimals keeps two significant digits, so a real but tiny
 // value (a leakage rate of 0.004%) never reads as zero.
 function fixed(value: number, decimals: number): string {
-  if (value !== 0 && Math.abs(value) < 10 ** -decimals) {
-    return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 }).format(value);
-  }
-  return grouped(value, decimals);
+  return value !== 0 && Math.abs(value) < 10 ** -decimals ? twoSignificant.format(value) : grouped(value, decimals);
 }
 
 /** A count: "1,204". */
@@ -129,18 +136,24 @@ export interface Scope {
 }
 
 /**
- * The attributes that tie a shown figure to the report: `data-metric` is its path in the JSON
- * shape (`runs.succeeded`, `duration_ms.p95`), the others say whose figure it is. Outside names
- * are attribute-escaped after `shown`, so they match what the page displays.
+ * The attributes that say whose a figure is. On the figure itself, or on an ancestor (a table
+ * of one workflow's periods says it once): a reader takes them from the nearest element that
+ * names a workflow, the totals or an owner, and the step and period from the nearest that
+ * names one. Outside names are attribute-escaped after `shown`, so they match what the page shows.
  */
-export function metricAttrs(metric: string, scope: Scope): string {
-  let attrs = ` data-metric="${esc(metric)}"`;
+export function scopeAttrs(scope: Scope): string {
+  let attrs = '';
   if (scope.totals) attrs += ' data-scope="totals"';
   if (scope.workflow !== undefined) attrs += ` data-workflow="${text(scope.workflow)}"`;
   if (scope.owner !== undefined) attrs += ` data-owner="${text(scope.owner)}"`;
   if (scope.step !== undefined) attrs += ` data-step="${text(scope.step)}"`;
   if (scope.period !== undefined) attrs += ` data-period="${text(scope.period, 40)}"`;
   return attrs;
+}
+
+/** `data-metric` (the figure's path in the JSON shape: `runs.succeeded`, `duration_ms.p95`) and its scope. */
+export function metricAttrs(metric: string, scope: Scope): string {
+  return ` data-metric="${esc(metric)}"${scopeAttrs(scope)}`;
 }
 
 /** A figure as a `<span>` carrying its metric attributes; `shownValue` is already formatted. */

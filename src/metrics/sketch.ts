@@ -14,15 +14,22 @@ type DD = InstanceType<typeof DDSketch>;
 export const RELATIVE_ACCURACY = 0.01;
 
 /**
- * A sketch as it crosses a worker boundary. `fromProto` rebuilds the buckets but loses min,
- * max and sum (the library says so, and its constructor resets them), so they travel beside
- * the bytes: min and max clamp quantiles, which keeps p0/p100 and single-sample sketches exact.
+ * A sketch as it crosses a worker boundary: the positive store's public state (its bins and
+ * key range) and the zero count, as plain data for structured cloning. The library's own
+ * `toProto`/`fromProto` were not used: `fromProto` loses min, max and sum (its constructor
+ * resets them), and both need `protobufjs`, which sketches-js lists only as a dev dependency,
+ * so in an installed flux they throw "Cannot find module 'protobufjs/minimal'". Every sketch
+ * here has the same mapping (RELATIVE_ACCURACY), so the mapping need not travel.
  */
 export interface SketchTransfer {
-  readonly proto: Uint8Array;
+  readonly bins: number[];
+  readonly offset: number;
+  readonly minKey: number;
+  readonly maxKey: number;
+  readonly storeCount: number;
+  readonly zeroCount: number;
   readonly min: number;
   readonly max: number;
-  readonly count: number;
 }
 
 /** A mergeable quantile sketch of non-negative values (durations). */
@@ -60,18 +67,20 @@ export class Sketch {
     if (other.hi > this.hi) this.hi = other.hi;
   }
 
-  /** The sketch as bytes plus what fromProto would lose. */
+  /** The sketch as plain data, for postMessage. */
   toTransfer(): SketchTransfer {
-    return { proto: this.dd.toProto(), min: this.lo, max: this.hi, count: this.dd.count };
+    const st = this.dd.store;
+    return { bins: st.bins, offset: st.offset, minKey: st.minKey, maxKey: st.maxKey, storeCount: st.count, zeroCount: this.dd.zeroCount, min: this.lo, max: this.hi };
   }
 
   /** Rebuilds a sketch sent by toTransfer. */
   static fromTransfer(t: SketchTransfer): Sketch {
     const s = new Sketch();
-    if (t.count === 0) return s;
-    const decoded = DDSketch.fromProto(t.proto) as DD;
-    // Merged into a fresh sketch so every sketch keeps the same mapping object type.
-    s.dd.merge(decoded);
+    if (t.storeCount + t.zeroCount === 0) return s;
+    // DenseStore.copy reads only these public fields.
+    s.dd.store.copy({ bins: t.bins, offset: t.offset, minKey: t.minKey, maxKey: t.maxKey, count: t.storeCount } as DD['store']);
+    s.dd.zeroCount = t.zeroCount;
+    s.dd.count = t.storeCount + t.zeroCount;
     s.lo = t.min;
     s.hi = t.max;
     return s;

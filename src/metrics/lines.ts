@@ -28,6 +28,75 @@ export interface LineStats {
 const NEWLINE = 10;
 
 /**
+ * Splits bytes into lines as they come, chunk by chunk. Shared by the streaming reader and
+ * the whole-file one, so both treat long lines and a missing last newline the same way.
+ */
+export class LineSplitter {
+  private number = 0;
+  private bytes = 0;
+  // The start of a line that spans chunks; `skipping` once it has passed the bound.
+  private carry: Buffer[] = [];
+  private carryLength = 0;
+  private skipping = false;
+
+  constructor(private readonly sink: LineSink, private readonly maxLineBytes = MAX_LINE_BYTES) {}
+
+  /** Feeds the next chunk of the file. */
+  push(chunk: Buffer): void {
+    const { sink, maxLineBytes } = this;
+    this.bytes += chunk.length;
+    let start = 0;
+    let nl = chunk.indexOf(NEWLINE, start);
+    while (nl !== -1) {
+      this.number++;
+      if (this.skipping) {
+        sink.problem(this.number, `line longer than ${maxLineBytes} bytes: skipped`);
+        this.skipping = false;
+      } else if (this.carryLength > 0) {
+        const length = this.carryLength + (nl - start);
+        if (length > maxLineBytes) sink.problem(this.number, `line longer than ${maxLineBytes} bytes: skipped`);
+        else sink.line(Buffer.concat([...this.carry, chunk.subarray(start, nl)]).toString('utf8'), this.number, false);
+      } else if (nl - start > maxLineBytes) {
+        sink.problem(this.number, `line longer than ${maxLineBytes} bytes: skipped`);
+      } else {
+        sink.line(chunk.toString('utf8', start, nl), this.number, false);
+      }
+      this.carry = [];
+      this.carryLength = 0;
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length && !this.skipping) {
+      this.carryLength += chunk.length - start;
+      if (this.carryLength > maxLineBytes) {
+        // Past the bound: drop what is held and skip to the next newline.
+        this.skipping = true;
+        this.carry = [];
+        this.carryLength = 0;
+      } else {
+        // Copied: a subarray would keep the whole chunk alive.
+        this.carry.push(Buffer.from(chunk.subarray(start)));
+      }
+    }
+  }
+
+  /** Ends the file: a last line without a newline is handed on marked unterminated. */
+  end(): LineStats {
+    if (this.skipping) {
+      this.number++;
+      this.sink.problem(this.number, `line longer than ${this.maxLineBytes} bytes: skipped (and no newline at the end of the file)`);
+    } else if (this.carryLength > 0) {
+      this.number++;
+      this.sink.line(Buffer.concat(this.carry).toString('utf8'), this.number, true);
+    }
+    this.skipping = false;
+    this.carry = [];
+    this.carryLength = 0;
+    return { lines: this.number, bytes: this.bytes };
+  }
+}
+
+/**
  * Streams the lines of `path` to `sink`; resolves when the file is read. Rejects only when the
  * file cannot be opened or decompressed (the caller turns that into a warning).
  */
@@ -39,55 +108,14 @@ export async function readLines(path: string, sink: LineSink, maxLineBytes = MAX
     file.on('error', (e) => gunzip.destroy(e));
     source = file.pipe(gunzip);
   }
-  let number = 0;
-  let bytes = 0;
-  // The start of a line that spans chunks; `skipping` once it has passed the bound.
-  let carry: Buffer[] = [];
-  let carryLength = 0;
-  let skipping = false;
+  const splitter = new LineSplitter(sink, maxLineBytes);
+  for await (const chunk of source as AsyncIterable<Buffer>) splitter.push(chunk);
+  return splitter.end();
+}
 
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    bytes += chunk.length;
-    let start = 0;
-    let nl = chunk.indexOf(NEWLINE, start);
-    while (nl !== -1) {
-      number++;
-      if (skipping) {
-        sink.problem(number, `line longer than ${maxLineBytes} bytes: skipped`);
-        skipping = false;
-      } else if (carryLength > 0) {
-        const length = carryLength + (nl - start);
-        if (length > maxLineBytes) sink.problem(number, `line longer than ${maxLineBytes} bytes: skipped`);
-        else sink.line(Buffer.concat([...carry, chunk.subarray(start, nl)]).toString('utf8'), number, false);
-      } else if (nl - start > maxLineBytes) {
-        sink.problem(number, `line longer than ${maxLineBytes} bytes: skipped`);
-      } else {
-        sink.line(chunk.toString('utf8', start, nl), number, false);
-      }
-      carry = [];
-      carryLength = 0;
-      start = nl + 1;
-      nl = chunk.indexOf(NEWLINE, start);
-    }
-    if (start < chunk.length && !skipping) {
-      carryLength += chunk.length - start;
-      if (carryLength > maxLineBytes) {
-        // Past the bound: drop what is held and skip to the next newline.
-        skipping = true;
-        carry = [];
-        carryLength = 0;
-      } else {
-        // Copied: a subarray would keep the whole 256 KiB chunk alive.
-        carry.push(Buffer.from(chunk.subarray(start)));
-      }
-    }
-  }
-  if (skipping) {
-    number++;
-    sink.problem(number, `line longer than ${maxLineBytes} bytes: skipped (and no newline at the end of the file)`);
-  } else if (carryLength > 0) {
-    number++;
-    sink.line(Buffer.concat(carry).toString('utf8'), number, true);
-  }
-  return { lines: number, bytes };
+/** The lines of a file already in memory (small files are read whole: one read, no stream). */
+export function splitLines(content: Buffer, sink: LineSink, maxLineBytes = MAX_LINE_BYTES): LineStats {
+  const splitter = new LineSplitter(sink, maxLineBytes);
+  splitter.push(content);
+  return splitter.end();
 }

@@ -1,21 +1,27 @@
 /**
  * Reading many files at once: worker threads each aggregate a share of the files and the main
  * thread merges their partials, with the same figures as one reader (test/metrics/pool.test.ts).
- * A worker costs about 30-40 ms to start (it loads the metrics modules), so small inputs
- * are read in-process: below POOL_MIN_BYTES the pool is slower than no pool (measured, see
- * POOL_MIN_BYTES).
+ * Workers cost start-up time and memory (each loads the metrics modules and has its own heap,
+ * about 50 MB of RSS), so small inputs are read in-process; see POOL_MIN_BYTES.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
 import type { LogFile } from './files.js';
-import { readFileInto, type FileToRead } from './read.js';
+import { readFilesInto, type FileToRead } from './read.js';
 import type { WorkerInput, WorkerReply } from './worker.js';
 
 /**
- * Inputs smaller than this are read in-process. POOL_FIGURES
+ * Inputs smaller than this are read in-process. Measured with bin/flux.js on logs from the
+ * benchmark's generator (test/bench/metrics-gen.mjs), on a 2-core machine shared with other
+ * work (load average 9): on 5 MB, 2 workers took 1.5-1.9 s against 0.4-0.5 s in-process (the
+ * start-up of the threads is all of the difference); on 200 MB, 2.8-3.3 s against 2.3-3.4 s:
+ * about even. One reader reads 60-90 MB/s here, so below ~128 MB the start-up is not won
+ * back; above it, and on a machine with idle cores, the shares read in parallel.
  */
-export const POOL_MIN_BYTES = 64 * 1024 * 1024;
+export const POOL_MIN_BYTES = 128 * 1024 * 1024;
+/** More workers than this only add memory: the main thread's merge and the disk are shared. */
+const MAX_THREADS = 4;
 
 /** How the files are read: `threads` 0 for in-process, else at most that many workers. */
 export interface ReadPlan {
@@ -29,15 +35,14 @@ export function planRead(files: readonly LogFile[], env: Readonly<Record<string,
   if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.min(Number(forced), files.length) };
   const bytes = files.reduce((n, f) => n + f.size, 0);
   if (bytes < POOL_MIN_BYTES || files.length < 2) return { threads: 0 };
-  return { threads: Math.max(0, Math.min(availableParallelism(), 8, files.length)) };
+  return { threads: Math.max(0, Math.min(availableParallelism(), MAX_THREADS, files.length)) };
 }
 
 /** Reads `files` into a new aggregator, in-process or with a pool as `plan` says. */
 export async function readAll(files: readonly (LogFile & { readonly shown: string })[], options: AggregateOptions, plan: ReadPlan): Promise<Aggregator> {
   const agg = new Aggregator(options);
-  const list: FileToRead[] = files.map((f) => ({ path: f.path, shown: f.shown }));
   if (plan.threads <= 0) {
-    for (const f of list) await readFileInto(agg, f);
+    await readFilesInto(agg, files);
     return agg;
   }
   // Largest first onto the least loaded worker: shares of about equal bytes.
@@ -45,9 +50,10 @@ export async function readAll(files: readonly (LogFile & { readonly shown: strin
   for (const f of [...files].sort((a, b) => b.size - a.size)) {
     const share = shares.reduce((min, s) => (s.bytes < min.bytes ? s : min));
     share.bytes += f.size;
-    share.files.push({ path: f.path, shown: f.shown });
+    share.files.push({ path: f.path, size: f.size, shown: f.shown });
   }
-  const replies = await Promise.all(shares.filter((s) => s.files.length > 0).map((s) => runWorker({ files: s.files, options })));
+  // Each share in path order, so a run's rotated parts are read in the order one reader reads them.
+  const replies = await Promise.all(shares.filter((s) => s.files.length > 0).map((s) => runWorker({ files: s.files.sort((a, b) => (a.path < b.path ? -1 : 1)), options })));
   for (const r of replies) agg.mergePartial(r);
   return agg;
 }

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
-import { readFileInto, type FileToRead } from './read.js';
+import { readFilesInto, type FileToRead } from './read.js';
 
 /** What a worker is started with. */
 export interface WorkerInput {
@@ -18,7 +18,7 @@ export type WorkerReply = { readonly ok: true; readonly partial: ReturnType<Aggr
 
 async function work(input: WorkerInput): Promise<WorkerReply> {
   const agg = new Aggregator(input.options);
-  for (const file of input.files) await readFileInto(agg, file);
+  await readFilesInto(agg, input.files);
   return { ok: true, partial: agg.toPartial() };
 }
 

@@ -67,7 +67,10 @@ function workerUrl(): URL {
 
 function runWorker(input: WorkerInput): Promise<ReturnType<Aggregator['toPartial']>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl(), { workerData: input });
+    // A small young generation: a worker's garbage is short-lived line strings, and the
+    // default let 3 workers take the process to 234 MB of RSS on 200 MB of logs, against
+    // 163 MB with 8 MB, at the same speed (the goal is under 256 MB at 1 GB).
+    const worker = new Worker(workerUrl(), { workerData: input, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     let settled = false;
     worker.once('message', (reply: WorkerReply) => {
       settled = true;

@@ -18,6 +18,7 @@ import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
 
 /** The formats `--format` takes. */
 export const METRICS_FORMATS = ['table', 'json', 'csv', 'prom', 'html'] as const;
+/** One of the formats. */
 export type MetricsFormat = (typeof METRICS_FORMATS)[number];
 
 /** The options as commander hands them over (strings, checked here). */

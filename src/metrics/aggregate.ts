@@ -45,7 +45,7 @@ export interface InputCounts {
 }
 
 /** An aggregator's state as plain data, for a worker's reply. */
-export interface Partial {
+export interface AggregatePartial {
   readonly workflows: WorkflowWire[];
   readonly open: RunState[];
   readonly warnings: MetricsWarning[];
@@ -112,7 +112,7 @@ export class Aggregator {
   }
 
   /** This aggregator's state as plain data, for a worker's reply. */
-  toPartial(): Partial {
+  toPartial(): AggregatePartial {
     return {
       workflows: [...this.workflows.values()].map(toWire),
       open: [...this.open.values()],
@@ -123,7 +123,7 @@ export class Aggregator {
   }
 
   /** Adds a worker's partial; runs open in both are merged by run id. */
-  mergePartial(p: Partial): void {
+  mergePartial(p: AggregatePartial): void {
     for (const wire of p.workflows) {
       const theirs = fromWire(wire);
       const mine = this.workflows.get(theirs.name);

@@ -4,8 +4,8 @@
  * reported and skipped without ever being held whole; a last line without its newline is
  * handed on marked `unterminated`, so the parser can tell a write cut short by a crash.
  */
-import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
 /** Longer lines are skipped with a warning. Records are small: outputs are capped at 16 KiB. */
@@ -113,9 +113,32 @@ export async function readLines(path: string, sink: LineSink, maxLineBytes = MAX
   return splitter.end();
 }
 
-/** The lines of a file already in memory (small files are read whole: one read, no stream). */
-export function splitLines(content: Buffer, sink: LineSink, maxLineBytes = MAX_LINE_BYTES): LineStats {
+/** Gzipped files up to this size are decompressed whole (JSON shrinks about 10x); larger ones stream. */
+export const GZ_WHOLE_MAX = 2 * 1024 * 1024;
+const CHUNK = 256 * 1024;
+/** One read buffer for the synchronous reader: lines are copied out of it before the next read. */
+let shared: Buffer | undefined;
+
+/**
+ * Reads the lines of `path` synchronously, in 256 KiB chunks into one reused buffer; a gzipped
+ * file is decompressed whole. For many small files this is several times faster than streams:
+ * on 4,439 files an async reader spent longer opening, stat-ing and closing through the event
+ * loop than parsing (the benchmark's floor reads the same way). Returns null for a gzipped
+ * file over GZ_WHOLE_MAX, which the caller streams with readLines. Throws as readLines rejects.
+ */
+export function readLinesSync(path: string, size: number, sink: LineSink, maxLineBytes = MAX_LINE_BYTES): LineStats | null {
   const splitter = new LineSplitter(sink, maxLineBytes);
-  splitter.push(content);
+  if (path.endsWith('.gz')) {
+    if (size > GZ_WHOLE_MAX) return null;
+    splitter.push(gunzipSync(readFileSync(path)));
+    return splitter.end();
+  }
+  shared ??= Buffer.allocUnsafe(CHUNK);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, shared, 0, CHUNK, null); n > 0; n = readSync(fd, shared, 0, CHUNK, null)) splitter.push(shared.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
   return splitter.end();
 }

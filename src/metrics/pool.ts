@@ -16,8 +16,9 @@ import type { WorkerInput, WorkerReply } from './worker.js';
  * benchmark's generator (test/bench/metrics-gen.mjs), on a 2-core machine shared with other
  * work (load average 9): on 5 MB, 2 workers took 1.5-1.9 s against 0.4-0.5 s in-process (the
  * start-up of the threads is all of the difference); on 200 MB, 2.8-3.3 s against 2.3-3.4 s:
- * about even. One reader reads 60-90 MB/s here, so below ~128 MB the start-up is not won
- * back; above it, and on a machine with idle cores, the shares read in parallel.
+ * about even. One reader reads 70-130 MB/s here (1.5 s of CPU for those 200 MB), so below
+ * ~128 MB the start-up is not won back; above it, on a machine with idle cores, the shares
+ * read in parallel.
  */
 export const POOL_MIN_BYTES = 128 * 1024 * 1024;
 /** More workers than this only add memory: the main thread's merge and the disk are shared. */

@@ -3,14 +3,9 @@
  * used counted as a warning with its file and line. A record of a newer format version is
  * counted and warned about once per file (the first line and how many), not once per line.
  */
-import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { Aggregator } from './aggregate.js';
-import { readLines, splitLines, type LineSink, type LineStats } from './lines.js';
+import { readLines, readLinesSync, type LineSink } from './lines.js';
 import { KNOWN_VERSION, parseLine } from './parse.js';
-
-const gunzipAsync = promisify(gunzip);
 
 /** A file to read, its size, and the name warnings give it (relative to where flux was started). */
 export interface FileToRead {
@@ -19,51 +14,20 @@ export interface FileToRead {
   readonly shown: string;
 }
 
-/**
- * Files up to this size are read whole (gzipped ones up to a tenth of it), larger ones are
- * streamed. Logs are mostly many small files (one per run), and opening a stream per file
- * cost more than reading it: on 4,439 files (200 MB) reading was idle 1.9 s of 4.7 s waiting
- * for one file at a time.
- */
-const WHOLE_MAX = 4 * 1024 * 1024;
-/** Small files read ahead while the current one is parsed: at most this many in memory. */
-const READ_AHEAD = 8;
-
-type Loaded = { readonly content: Buffer } | { readonly error: unknown } | 'stream';
-
-function load(file: FileToRead): Promise<Loaded> {
-  const gz = file.path.endsWith('.gz');
-  if (file.size > (gz ? WHOLE_MAX / 10 : WHOLE_MAX)) return Promise.resolve('stream');
-  return readFile(file.path)
-    .then((raw) => (gz ? gunzipAsync(raw) : raw))
-    .then((content) => ({ content }), (error: unknown) => ({ error }));
-}
-
-/** Reads `files` into `agg` in order, reading small files ahead while earlier ones are parsed. */
+/** Reads `files` into `agg`, in order. */
 export async function readFilesInto(agg: Aggregator, files: readonly FileToRead[], fast = true): Promise<void> {
-  const ahead: Promise<Loaded>[] = [];
-  let next = 0;
-  for (let i = 0; i < files.length; i++) {
-    while (next < files.length && next < i + READ_AHEAD) ahead.push(load(files[next++]!));
-    const loaded = await ahead.shift()!;
-    await readFileInto(agg, files[i]!, fast, loaded);
-  }
+  for (const file of files) await readFileInto(agg, file, fast);
 }
 
 /** Reads one file into `agg`. A file that cannot be read is a warning, not a failure. */
-export async function readFileInto(agg: Aggregator, file: FileToRead, fast = true, loaded: Loaded = 'stream'): Promise<void> {
+export async function readFileInto(agg: Aggregator, file: FileToRead, fast = true): Promise<void> {
   const shown = file.shown;
   let newer = 0;
   let newerLine = 0;
   let newest = 0;
   agg.input.files++;
   try {
-    const read = (sink: LineSink): Promise<LineStats> | LineStats => {
-      if (loaded === 'stream') return readLines(file.path, sink);
-      if ('error' in loaded) throw loaded.error;
-      return splitLines(loaded.content, sink);
-    };
-    const stats = await read({
+    const sink: LineSink = {
       line(text, number, unterminated) {
         if (text.length === 0 || (text.charCodeAt(0) !== 123 /* { */ && text.trim() === '')) return;
         const parsed = parseLine(text, fast);
@@ -81,7 +45,8 @@ export async function readFileInto(agg: Aggregator, file: FileToRead, fast = tru
       problem(number, message) {
         agg.warn(shown, number, message);
       },
-    });
+    };
+    const stats = readLinesSync(file.path, file.size, sink) ?? (await readLines(file.path, sink));
     agg.input.lines += stats.lines;
     agg.input.bytes += stats.bytes;
   } catch (error) {

@@ -1,22 +1,29 @@
 // Streaming lines: plain and gzipped files, chunk boundaries, a line over the bound skipped
 // without being held, a last line without a newline, and a file that is not gzip.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readLines } from '../../src/metrics/lines.js';
+import { GZ_WHOLE_MAX, readLines, readLinesSync, type LineSink } from '../../src/metrics/lines.js';
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'flux-lines-'));
 });
 
+/** Reads `path` with the streaming and the synchronous reader; both must see the same. */
 async function collect(path: string, max?: number) {
-  const lines: [number, string, boolean][] = [];
-  const problems: [number, string][] = [];
-  const stats = await readLines(path, { line: (t, n, u) => lines.push([n, t, u]), problem: (n, m) => problems.push([n, m]) }, max);
-  return { lines, problems, stats };
+  const run = async (read: (sink: LineSink) => unknown) => {
+    const lines: [number, string, boolean][] = [];
+    const problems: [number, string][] = [];
+    const stats = await read({ line: (t, n, u) => lines.push([n, t, u]), problem: (n, m) => problems.push([n, m]) });
+    return { lines, problems, stats };
+  };
+  const streamed = await run((sink) => readLines(path, sink, max));
+  const read = await run((sink) => readLinesSync(path, statSync(path).size, sink, max));
+  expect(read).toEqual(streamed);
+  return streamed;
 }
 
 describe('readLines', () => {
@@ -52,7 +59,14 @@ describe('readLines', () => {
   });
 
   it('rejects a file that is not gzip, so the caller can warn', async () => {
-    writeFileSync(join(dir, 'bad.jsonl.gz'), 'not gzip at all\n');
-    await expect(collect(join(dir, 'bad.jsonl.gz'))).rejects.toMatchObject({ code: 'Z_DATA_ERROR' });
+    const path = join(dir, 'bad.jsonl.gz');
+    writeFileSync(path, 'not gzip at all\n');
+    const sink: LineSink = { line: () => {}, problem: () => {} };
+    await expect(readLines(path, sink)).rejects.toMatchObject({ code: 'Z_DATA_ERROR' });
+    expect(() => readLinesSync(path, 16, sink)).toThrow(expect.objectContaining({ code: 'Z_DATA_ERROR' }));
+  });
+
+  it('leaves a large gzipped file to the streaming reader', () => {
+    expect(readLinesSync(join(dir, 'z.jsonl.gz'), GZ_WHOLE_MAX + 1, { line: () => {}, problem: () => {} })).toBeNull();
   });
 });

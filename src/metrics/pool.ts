@@ -4,7 +4,7 @@
  * Workers cost start-up time and memory (each loads the metrics modules and has its own heap,
  * about 50 MB of RSS), so small inputs are read in-process; see POOL_MIN_BYTES.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
 import type { LogFile } from './files.js';
@@ -13,30 +13,42 @@ import type { WorkerInput, WorkerReply } from './worker.js';
 
 /**
  * Inputs smaller than this are read in-process. Measured with bin/flux.js on logs from the
- * benchmark's generator (test/bench/metrics-gen.mjs), on a 2-core machine shared with other
- * work (load average 9): on 5 MB, 2 workers took 1.5-1.9 s against 0.4-0.5 s in-process (the
- * start-up of the threads is all of the difference); on 200 MB, 2.8-3.3 s against 2.3-3.4 s:
- * about even. One reader reads 70-130 MB/s here (1.5 s of CPU for those 200 MB), so below
- * ~128 MB the start-up is not won back; above it, on a machine with idle cores, the shares
- * read in parallel.
+ * benchmark's generator (test/bench/metrics-gen.mjs) on a 2-core machine shared with other
+ * work (load average 7 to 14): on 5 MB, 2 workers took 1.5-1.9 s against 0.4-0.5 s in-process,
+ * the start-up of the threads being all of the difference; one reader parses 130 MB of logs
+ * per CPU-second, so a worker's start-up is won back only on inputs of a hundred MB and more.
  */
 export const POOL_MIN_BYTES = 128 * 1024 * 1024;
 /** More workers than this only add memory: the main thread's merge and the disk are shared. */
 const MAX_THREADS = 4;
 
-/** How the files are read: `threads` 0 for in-process, else at most that many workers. */
+/** How the files are read: `threads` worker threads besides the main thread, 0 for in-process only. */
 export interface ReadPlan {
   readonly threads: number;
 }
 
-/** The plan for these files: workers only when the input is large enough to pay for them. */
-export function planRead(files: readonly LogFile[], env: Readonly<Record<string, string | undefined>> = {}): ReadPlan {
+/** The machine as planRead sees it: cores, and the 1-minute load average. */
+export interface Machine {
+  readonly cores: number;
+  readonly load: number;
+}
+
+/** The plan for these files: workers only when the input is large enough and cores are idle. */
+export function planRead(
+  files: readonly LogFile[],
+  env: Readonly<Record<string, string | undefined>> = {},
+  machine: Machine = { cores: availableParallelism(), load: loadavg()[0] ?? 0 },
+): ReadPlan {
   // FLUX_METRICS_THREADS forces a count (0: in-process), for tests and benchmarks.
   const forced = env.FLUX_METRICS_THREADS;
-  if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.min(Number(forced), files.length) };
+  if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.max(0, Math.min(Number(forced), files.length - 1)) };
   const bytes = files.reduce((n, f) => n + f.size, 0);
   if (bytes < POOL_MIN_BYTES || files.length < 2) return { threads: 0 };
-  return { threads: Math.max(0, Math.min(availableParallelism(), MAX_THREADS, files.length)) };
+  // A worker is worth starting only on a core nothing else uses: on a busy machine (load 7 to
+  // 14 on 2 cores) one worker beside the main thread took 2.6-3.1 s of wall time for 200 MB
+  // against 2.1-2.5 s in-process, and 0.4 s more CPU. The main thread reads a share too.
+  const idle = Math.round(machine.cores - machine.load);
+  return { threads: Math.max(0, Math.min(idle - 1, MAX_THREADS, files.length - 1)) };
 }
 
 /** Reads `files` into a new aggregator, in-process or with a pool as `plan` says. */
@@ -46,16 +58,22 @@ export async function readAll(files: readonly (LogFile & { readonly shown: strin
     await readFilesInto(agg, files);
     return agg;
   }
-  // Largest first onto the least loaded worker: shares of about equal bytes.
-  const shares: { bytes: number; files: FileToRead[] }[] = Array.from({ length: plan.threads }, () => ({ bytes: 0, files: [] }));
+  // Largest first onto the least loaded share: shares of about equal bytes, one per worker
+  // and one for this thread, which would otherwise only wait.
+  const shares: { bytes: number; files: FileToRead[] }[] = Array.from({ length: plan.threads + 1 }, () => ({ bytes: 0, files: [] }));
   for (const f of [...files].sort((a, b) => b.size - a.size)) {
     const share = shares.reduce((min, s) => (s.bytes < min.bytes ? s : min));
     share.bytes += f.size;
     share.files.push({ path: f.path, size: f.size, shown: f.shown });
   }
   // Each share in path order, so a run's rotated parts are read in the order one reader reads them.
-  const replies = await Promise.all(shares.filter((s) => s.files.length > 0).map((s) => runWorker({ files: s.files.sort((a, b) => (a.path < b.path ? -1 : 1)), options })));
-  for (const r of replies) agg.mergePartial(r);
+  for (const s of shares) s.files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const [mine, ...theirs] = shares;
+  const replies = Promise.all(theirs.filter((s) => s.files.length > 0).map((s) => runWorker({ files: s.files, options })));
+  // Workers' failures are awaited below; until then a rejection must not count as unhandled.
+  replies.catch(() => {});
+  await readFilesInto(agg, mine!.files);
+  for (const r of await replies) agg.mergePartial(r);
   return agg;
 }
 

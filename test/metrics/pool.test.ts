@@ -68,12 +68,18 @@ describe('worker pool', () => {
     }
   });
 
-  it('reads small inputs in-process and large ones with workers', () => {
+  it('reads small inputs in-process, large ones with a worker per idle core beside the main thread', () => {
+    const idle = { cores: 4, load: 0.2 };
     const small = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000 }));
-    expect(planRead(small).threads).toBe(0);
+    expect(planRead(small, {}, idle).threads).toBe(0);
     const large = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000_000 }));
-    expect(planRead(large).threads).toBeGreaterThan(0);
-    expect(planRead(large, { FLUX_METRICS_THREADS: '0' }).threads).toBe(0);
-    expect(planRead(small, { FLUX_METRICS_THREADS: '4' }).threads).toBe(4);
+    expect(planRead(large, {}, idle).threads).toBe(3);
+    expect(planRead(large, {}, { cores: 16, load: 0 }).threads).toBe(4);
+    expect(planRead(large, {}, { cores: 2, load: 0.3 }).threads).toBe(1);
+    expect(planRead(large, {}, { cores: 2, load: 1 }).threads).toBe(0);
+    expect(planRead(large, {}, { cores: 4, load: 3.2 }).threads).toBe(0);
+    expect(planRead([{ path: 'a', size: 100e6 }, { path: 'b', size: 100e6 }], {}, idle).threads).toBe(1);
+    expect(planRead(large, { FLUX_METRICS_THREADS: '0' }, idle).threads).toBe(0);
+    expect(planRead(small, { FLUX_METRICS_THREADS: '4' }, idle).threads).toBe(4);
   });
 });

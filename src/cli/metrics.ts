@@ -71,7 +71,7 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
   const files = found.files.map((f) => ({ ...f, shown: displayPath(f.path, io.cwd) }));
   const agg = await readAll(files, {
     since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
-  }, planRead(files, io.env));
+  }, await planRead(files, io.env));
   agg.finish();
   const report = buildReport(agg, { generatedAt: now, since, until });
   const text = await render(report, format, io, options.color);

@@ -4,7 +4,8 @@
  * Workers cost start-up time and memory (each loads the metrics modules and has its own heap,
  * about 50 MB of RSS), so small inputs are read in-process; see POOL_MIN_BYTES.
  */
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
 import type { LogFile } from './files.js';
@@ -27,18 +28,34 @@ export interface ReadPlan {
   readonly threads: number;
 }
 
-/** The machine as planRead sees it: cores, and the 1-minute load average. */
+/** The machine as planRead sees it: cores, and how many of them other work keeps busy. */
 export interface Machine {
   readonly cores: number;
   readonly load: number;
 }
 
+/**
+ * How busy the cores are now: the CPU time they spent idle over 100 ms. The load average was
+ * tried first and lags by a minute: after a 15-second jq run had ended, it still read 1.6 on
+ * an idle 2-core machine, and the pool stayed off.
+ */
+export async function sampleMachine(ms = 100): Promise<Machine> {
+  const total = (c: ReturnType<typeof cpus>) => c.reduce((n, x) => n + x.times.user + x.times.nice + x.times.sys + x.times.idle + x.times.irq, 0);
+  const idle = (c: ReturnType<typeof cpus>) => c.reduce((n, x) => n + x.times.idle, 0);
+  const a = cpus();
+  await delay(ms);
+  const b = cpus();
+  const cores = Math.min(availableParallelism(), b.length);
+  const spent = total(b) - total(a);
+  return { cores, load: spent > 0 ? cores * (1 - (idle(b) - idle(a)) / spent) : 0 };
+}
+
 /** The plan for these files: workers only when the input is large enough and cores are idle. */
-export function planRead(
+export async function planRead(
   files: readonly LogFile[],
   env: Readonly<Record<string, string | undefined>> = {},
-  machine: Machine = { cores: availableParallelism(), load: loadavg()[0] ?? 0 },
-): ReadPlan {
+  machine: () => Promise<Machine> = sampleMachine,
+): Promise<ReadPlan> {
   // FLUX_METRICS_THREADS forces a count (0: in-process), for tests and benchmarks.
   const forced = env.FLUX_METRICS_THREADS;
   if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.max(0, Math.min(Number(forced), files.length - 1)) };
@@ -47,7 +64,8 @@ export function planRead(
   // A worker is worth starting only on a core nothing else uses: on a busy machine (load 7 to
   // 14 on 2 cores) one worker beside the main thread took 2.6-3.1 s of wall time for 200 MB
   // against 2.1-2.5 s in-process, and 0.4 s more CPU. The main thread reads a share too.
-  const idle = Math.round(machine.cores - machine.load);
+  const m = await machine();
+  const idle = Math.round(m.cores - m.load);
   return { threads: Math.max(0, Math.min(idle - 1, MAX_THREADS, files.length - 1)) };
 }
 

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planRead } from '../../src/metrics/pool.js';
+import { planRead, sampleMachine } from '../../src/metrics/pool.js';
 import { finished, record, started, step, writeLog, type RunHead } from './log-builder.js';
 import { clockEnv, metricsJson } from './report-check.js';
 
@@ -68,18 +68,26 @@ describe('worker pool', () => {
     }
   });
 
-  it('reads small inputs in-process, large ones with a worker per idle core beside the main thread', () => {
-    const idle = { cores: 4, load: 0.2 };
+  it('reads small inputs in-process, large ones with a worker per idle core beside the main thread', async () => {
+    const machine = (cores: number, load: number) => () => Promise.resolve({ cores, load });
+    const idle = machine(4, 0.2);
     const small = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000 }));
-    expect(planRead(small, {}, idle).threads).toBe(0);
+    expect((await planRead(small, {}, idle)).threads).toBe(0);
     const large = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000_000 }));
-    expect(planRead(large, {}, idle).threads).toBe(3);
-    expect(planRead(large, {}, { cores: 16, load: 0 }).threads).toBe(4);
-    expect(planRead(large, {}, { cores: 2, load: 0.3 }).threads).toBe(1);
-    expect(planRead(large, {}, { cores: 2, load: 1 }).threads).toBe(0);
-    expect(planRead(large, {}, { cores: 4, load: 3.2 }).threads).toBe(0);
-    expect(planRead([{ path: 'a', size: 100e6 }, { path: 'b', size: 100e6 }], {}, idle).threads).toBe(1);
-    expect(planRead(large, { FLUX_METRICS_THREADS: '0' }, idle).threads).toBe(0);
-    expect(planRead(small, { FLUX_METRICS_THREADS: '4' }, idle).threads).toBe(4);
+    expect((await planRead(large, {}, idle)).threads).toBe(3);
+    expect((await planRead(large, {}, machine(16, 0))).threads).toBe(4);
+    expect((await planRead(large, {}, machine(2, 0.3))).threads).toBe(1);
+    expect((await planRead(large, {}, machine(2, 1))).threads).toBe(0);
+    expect((await planRead(large, {}, machine(4, 3.2))).threads).toBe(0);
+    expect((await planRead([{ path: 'a', size: 100e6 }, { path: 'b', size: 100e6 }], {}, idle)).threads).toBe(1);
+    expect((await planRead(large, { FLUX_METRICS_THREADS: '0' }, idle)).threads).toBe(0);
+    expect((await planRead(small, { FLUX_METRICS_THREADS: '4' }, idle)).threads).toBe(4);
+  });
+
+  it('samples how busy the cores are', async () => {
+    const m = await sampleMachine(20);
+    expect(m.cores).toBeGreaterThanOrEqual(1);
+    expect(m.load).toBeGreaterThanOrEqual(0);
+    expect(m.load).toBeLessThanOrEqual(m.cores + 1e-9);
   });
 });

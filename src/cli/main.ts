@@ -172,6 +172,26 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('metrics')
+    .description('read run logs and report runs, leaks, time-to-response, cycle time and reclaimed hours per workflow and owner')
+    .argument('[paths...]', 'log files or directories (searched for *.jsonl, *.jsonl.gz); default: .flux/logs, or $FLUX_HOME/logs')
+    .option('--log-dir <dir>', 'read the logs in this directory (as flux run --log-dir)')
+    .option('--since <when>', 'count runs started since: a duration back from now (7d, 12h) or a date (2026-11-01)')
+    .option('--until <when>', 'count runs started until, and judge open runs as of: a duration back from now or a date (default: now)')
+    .option('--workflow <name>', 'only this workflow (repeatable)', collect, [])
+    .option('--by <period>', 'the trend period: day, week or month (UTC, weeks from Monday)', 'day')
+    .option('-f, --format <format>', 'table, json, csv, prom or html (default: table on a terminal, json otherwise, or from --out)')
+    .option('-o, --out <file>', 'write the report to this file (atomically) instead of standard output')
+    .option('--stale-after <duration>', 'a run with no end and no record for this long has leaked (default: 24h)')
+    .option('--fail-on-leak', 'exit 1 when any run leaked')
+    .option('--no-color', 'never colour the output')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (paths: string[], options: { logDir?: string; since?: string; until?: string; workflow?: string[]; by?: string; format?: string; out?: string; staleAfter?: string; failOnLeak?: boolean; color?: boolean }) => {
+      const { metricsCommand } = await import('./metrics.js');
+      code = await metricsCommand(paths, options, io);
+    });
+
+  program
     .command('schema')
     .description('print the workflow JSON Schema')
     .action(async () => {

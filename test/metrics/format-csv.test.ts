@@ -1,74 +1,10 @@
-// `flux metrics --format csv`: parsed back with an RFC 4180 parser written here, every cell of
+// `flux metrics --format csv`: parsed back with the RFC 4180 parser of csv-check.ts, every cell of
 // every row compared with the report it came from; quoting, formula injection and numbers.
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, formatCsv } from '../../src/metrics/format/csv.js';
 import type { MetricsReport, PeriodFigures, WorkflowFigures } from '../../src/metrics/report.js';
+import { expectCells, expectedRow, parseCsv } from './csv-check.js';
 import { sampleReport } from './sample-report.js';
-
-/** RFC 4180: fields split on commas, quoted fields may hold commas, CRLF and doubled quotes; records end in CRLF. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (c === '"') { quoted = false; i++; continue; }
-      field += c;
-      i++;
-      continue;
-    }
-    if (c === '"') {
-      if (field !== '') throw new Error(`a quote inside an unquoted field at ${i}`);
-      quoted = true;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else if (c === '\r' || c === '\n') {
-      throw new Error(`a bare line break outside quotes at ${i}`);
-    } else {
-      field += c;
-    }
-    i++;
-  }
-  if (quoted) throw new Error('an unterminated quote');
-  if (field !== '' || row.length > 0) throw new Error('the last record has no CRLF');
-  return rows;
-}
-
-/** The cells a row must have: numbers as numbers (compared to 6 places), null as empty. */
-function expectedRow(w: WorkflowFigures, p: PeriodFigures, name: string, owner: string): (string | number)[] {
-  const r = p.runs;
-  const n = (v: number | null): string | number => (v === null ? '' : v);
-  return [
-    name, owner, p.start, r.started, r.succeeded, r.failed, r.escalated, r.cancelled, r.rejected, r.running, r.waiting, r.stalled, p.leaked,
-    p.reclaimed_hours, n(p.reclaimed_value), w.currency ?? '',
-    n(p.response_seconds.p50), n(p.response_seconds.p90), n(p.response_seconds.p99),
-    n(p.cycle_seconds.p50), n(p.cycle_seconds.p90), n(p.cycle_seconds.p99),
-  ];
-}
-
-function expectCells(actual: readonly string[], expected: readonly (string | number)[]): void {
-  expect(actual).toHaveLength(CSV_COLUMNS.length);
-  expected.forEach((want, i) => {
-    const got = actual[i]!;
-    if (typeof want === 'string') {
-      expect(got, CSV_COLUMNS[i]).toBe(want);
-    } else {
-      expect(got, CSV_COLUMNS[i]).toMatch(/^-?\d+(\.\d+)?$/);
-      expect(Number(got), CSV_COLUMNS[i]).toBeCloseTo(want, 6);
-    }
-  });
-}
 
 describe('the sample report as CSV', () => {
   const text = formatCsv(sampleReport());

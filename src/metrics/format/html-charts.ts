@@ -112,6 +112,8 @@ export function hoursChart(owner: ChartOwner): string {
 
 /** The unit a time axis is drawn in, chosen by its largest value so ticks read "30 min", not "1.8K s". */
 export function timeUnit(maxSeconds: number): { readonly name: string; readonly seconds: number } {
+  // Automated answers often come in milliseconds: ticks of "0 s, 0 s" would say nothing.
+  if (maxSeconds < 2) return { name: 'ms', seconds: 0.001 };
   if (maxSeconds < 120) return { name: 's', seconds: 1 };
   if (maxSeconds < 2 * 3600) return { name: 'min', seconds: 60 };
   if (maxSeconds < 3 * 86400) return { name: 'h', seconds: 3600 };

@@ -82,6 +82,8 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   io.stdout.write(`\n${results.length} runs, ${results.length - failed.length} succeeded${failed.length ? `, ${failed.length} did not: ${failed.map((f) => `${f.name} (${f.result.status})`).join(', ')}` : ''}\n`);
   if (act) io.stdout.write(`the daemon: ${act.finished.length} runs ended, ${act.finished.filter((r) => r.status === 'succeeded').length} succeeded${act.problems.length ? `; not as expected: ${act.problems.join(', ')}` : ''}\n`);
   io.stdout.write(`run logs: ${displayPath(logDir, io.cwd)}/<workflow>/<run-id>.jsonl\n`);
+  const logArg = options.logDir === undefined ? '' : ` ${displayPath(logDir, io.cwd)}`;
+  io.stdout.write(`what they are worth (hours reclaimed, time to response, leaks): npx flux metrics${logArg}\n`);
   return failed.length === 0 && (act?.problems.length ?? 0) === 0 ? ExitCode.ok : ExitCode.problems;
 }
 

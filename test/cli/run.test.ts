@@ -328,5 +328,12 @@ describe('flux demo', () => {
       }
     }
     expect(records).toBeGreaterThan(50);
+    // It ends by saying how to measure the runs, and that command reads them.
+    const hint = /\nwhat they are worth \(hours reclaimed, time to response, leaks\): npx flux metrics (\S+)\n/.exec(r.stdout);
+    expect(hint).not.toBeNull();
+    const measured = await runFlux(['metrics', hint![1]!, '--format', 'json']);
+    expect(measured.code, measured.stderr).toBe(0);
+    const daemonRuns = Number(/the daemon: (\d+) runs ended/.exec(r.stdout)![1]);
+    expect((JSON.parse(measured.stdout) as { totals: { runs: object } }).totals.runs).toMatchObject({ started: 7 + daemonRuns, succeeded: 7 + daemonRuns });
   });
 });

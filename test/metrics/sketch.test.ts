@@ -75,6 +75,24 @@ describe('Sketch', () => {
     for (const q of QS) expect(a.quantile(q)).toBe(whole.quantile(q));
   });
 
+  it('merges a sketch whose largest value is 1 s into one whose values are all below (key 0, a library bug)', () => {
+    // DenseStore.merge took a maximum key of 0 for absent and dropped that bin: the median was
+    // 0.01 and the maximum 0.50.
+    for (const order of ['small first', 'large first']) {
+      const small = new Sketch();
+      small.add(0.01);
+      const large = new Sketch();
+      large.add(0.5);
+      large.add(1);
+      const [a, b] = order === 'small first' ? [small, large] : [large, small];
+      a.merge(b);
+      expect(a.count, order).toBe(3);
+      expect(Math.abs(a.quantile(1)! - 1), order).toBeLessThanOrEqual(RELATIVE_ACCURACY);
+      expect(Math.abs(a.quantile(0.5)! - 0.5), order).toBeLessThanOrEqual(0.5 * RELATIVE_ACCURACY);
+      expect(a.quantile(0), order).toBe(0.01);
+    }
+  });
+
   it('crosses a worker boundary as plain data, min and max included', () => {
     const s = new Sketch();
     for (const v of [0, 0.5, 3, 3, 90, 7200]) s.add(v);

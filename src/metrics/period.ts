@@ -6,8 +6,25 @@ import type { Period } from './report.js';
 
 const DAY = 86_400_000;
 
+// periodStart by day number, per kind of period: it is asked once per run counted, and
+// building the text through Date and toISOString cost more than counting the run.
+const starts: Record<Period, Map<number, string>> = { day: new Map(), week: new Map(), month: new Map() };
+
 /** The first day of the period `ts` falls in. */
 export function periodStart(ts: number, by: Period): string {
+  const dayNumber = Math.floor(ts / DAY);
+  const cache = starts[by];
+  let start = cache.get(dayNumber);
+  if (start === undefined) {
+    start = computeStart(ts, by);
+    // Bounded: a log spanning more days than this only recomputes.
+    if (cache.size >= 100_000) cache.clear();
+    cache.set(dayNumber, start);
+  }
+  return start;
+}
+
+function computeStart(ts: number, by: Period): string {
   const d = new Date(ts);
   if (by === 'month') return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)).toISOString().slice(0, 10);
   const day = Math.floor(ts / DAY) * DAY;

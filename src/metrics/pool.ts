@@ -1,15 +1,16 @@
 /**
- * Reading many files at once: worker threads each aggregate a share of the files and the main
- * thread merges their partials, with the same figures as one reader (test/metrics/pool.test.ts).
- * Workers cost start-up time and memory (each loads the metrics modules and has its own heap,
- * about 50 MB of RSS), so small inputs are read in-process; see POOL_MIN_BYTES.
+ * Reading many files at once: worker threads and the main thread each aggregate the files
+ * they claim from a shared counter, and the main thread merges the workers' partials, with
+ * the same figures as one reader (test/metrics/pool.test.ts). Workers cost start-up time and
+ * memory (each loads the metrics modules and has its own heap: about 20 MB more peak RSS per
+ * worker on the 1 GB benchmark), so small inputs are read in-process; see POOL_MIN_BYTES.
  */
 import { availableParallelism, cpus } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
 import type { LogFile } from './files.js';
-import { readFilesInto, type FileToRead } from './read.js';
+import { readClaimedInto, readFilesInto, type FileToRead } from './read.js';
 import type { WorkerInput, WorkerReply } from './worker.js';
 
 /**
@@ -50,23 +51,34 @@ export async function sampleMachine(ms = 100): Promise<Machine> {
   return { cores, load: spent > 0 ? cores * (1 - (idle(b) - idle(a)) / spent) : 0 };
 }
 
-/** The plan for these files: workers only when the input is large enough and cores are idle. */
+/**
+ * The plan for these files: in-process for small inputs; for large ones one worker beside the
+ * main thread on any machine of two cores or more, and more workers only on idle cores.
+ * `cores` is the machine's, given by tests.
+ */
 export async function planRead(
   files: readonly LogFile[],
   env: Readonly<Record<string, string | undefined>> = {},
   machine: () => Promise<Machine> = sampleMachine,
+  cores: number = Math.min(availableParallelism(), cpus().length),
 ): Promise<ReadPlan> {
   // FLUX_METRICS_THREADS forces a count (0: in-process), for tests and benchmarks.
   const forced = env.FLUX_METRICS_THREADS;
   if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.max(0, Math.min(Number(forced), files.length - 1)) };
   const bytes = files.reduce((n, f) => n + f.size, 0);
-  if (bytes < POOL_MIN_BYTES || files.length < 2) return { threads: 0 };
-  // A worker is worth starting only on a core nothing else uses: on a busy machine (load 7 to
-  // 14 on 2 cores) one worker beside the main thread took 2.6-3.1 s of wall time for 200 MB
-  // against 2.1-2.5 s in-process, and 0.4 s more CPU. The main thread reads a share too.
+  if (bytes < POOL_MIN_BYTES || files.length < 2 || cores < 2) return { threads: 0 };
+  // One worker even on a busy machine: files are claimed one at a time (readClaimedInto), so
+  // a worker that gets little CPU reads few files and delays nobody. Measured on 1 GB (the
+  // benchmark's data, 2 cores, another helper's work besides): with one busy loop running,
+  // in-process 3.04-3.29 s, one worker 2.92-3.10 s; with three, in-process 6.7-11.3 s, one
+  // worker 7.0-7.3 s; idle, 2.98 s against 2.28 s. Fixed shares (before) made a worker a
+  // risk on a busy machine, and this rule required an idle core for it.
+  if (cores === 2) return { threads: 1 };
+  // More workers only on cores nothing else uses: each costs memory (about 20 MB of RSS) and
+  // start-up, and the main thread's merge grows with them.
   const m = await machine();
   const idle = Math.round(m.cores - m.load);
-  return { threads: Math.max(0, Math.min(idle - 1, MAX_THREADS, files.length - 1)) };
+  return { threads: Math.max(1, Math.min(idle - 1, MAX_THREADS, files.length - 1)) };
 }
 
 /** Reads `files` into a new aggregator, in-process or with a pool as `plan` says. */
@@ -76,21 +88,15 @@ export async function readAll(files: readonly (LogFile & { readonly shown: strin
     await readFilesInto(agg, files);
     return agg;
   }
-  // Largest first onto the least loaded share: shares of about equal bytes, one per worker
-  // and one for this thread, which would otherwise only wait.
-  const shares: { bytes: number; files: FileToRead[] }[] = Array.from({ length: plan.threads + 1 }, () => ({ bytes: 0, files: [] }));
-  for (const f of [...files].sort((a, b) => b.size - a.size)) {
-    const share = shares.reduce((min, s) => (s.bytes < min.bytes ? s : min));
-    share.bytes += f.size;
-    share.files.push({ path: f.path, size: f.size, shown: f.shown });
-  }
-  // Each share in path order, so a run's rotated parts are read in the order one reader reads them.
-  for (const s of shares) s.files.sort((a, b) => (a.path < b.path ? -1 : 1));
-  const [mine, ...theirs] = shares;
-  const replies = Promise.all(theirs.filter((s) => s.files.length > 0).map((s) => runWorker({ files: s.files, options })));
+  // No fixed shares: every thread claims the next file from a shared counter (readClaimedInto).
+  // Fixed shares of equal bytes left the main thread or the worker idle at the end whenever
+  // the other was slowed down, and the worker starts later than the main thread.
+  const list: FileToRead[] = files.map((f) => ({ path: f.path, size: f.size, shown: f.shown }));
+  const claim = new Int32Array(new SharedArrayBuffer(4));
+  const replies = Promise.all(Array.from({ length: plan.threads }, () => runWorker({ files: list, claim, options })));
   // Workers' failures are awaited below; until then a rejection must not count as unhandled.
   replies.catch(() => {});
-  await readFilesInto(agg, mine!.files);
+  await readClaimedInto(agg, list, claim);
   for (const r of await replies) agg.mergePartial(r);
   return agg;
 }

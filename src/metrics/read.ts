@@ -19,6 +19,17 @@ export async function readFilesInto(agg: Aggregator, files: readonly FileToRead[
   for (const file of files) await readFileInto(agg, file, fast);
 }
 
+/**
+ * Reads files of `files` into `agg` as this thread claims them: each thread of a pool (the
+ * main one and the workers) takes the next unread index from the shared counter `claim[0]`,
+ * so a thread that is slowed down (another process on its core, a late start) simply reads
+ * fewer files, and no thread waits for another at the end. Indices only grow, so each thread
+ * reads its files in path order, as one reader does.
+ */
+export async function readClaimedInto(agg: Aggregator, files: readonly FileToRead[], claim: Int32Array, fast = true): Promise<void> {
+  for (let i = Atomics.add(claim, 0, 1); i < files.length; i = Atomics.add(claim, 0, 1)) await readFileInto(agg, files[i]!, fast);
+}
+
 /** Reads one file into `agg`. A file that cannot be read is a warning, not a failure. */
 export async function readFileInto(agg: Aggregator, file: FileToRead, fast = true): Promise<void> {
   const shown = file.shown;

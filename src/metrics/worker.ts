@@ -1,15 +1,19 @@
 /**
- * A metrics worker thread: reads the files it is given into its own aggregator and replies
+ * A metrics worker thread: reads the files it claims (read.ts, readClaimedInto) into its own
+ * aggregator and replies
  * with the aggregator's partial (sketches as bytes, runs still open as plain states), which
  * the main thread merges. A failure is replied as a message, never thrown across.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
-import { readFilesInto, type FileToRead } from './read.js';
+import { readClaimedInto, type FileToRead } from './read.js';
 
 /** What a worker is started with. */
 export interface WorkerInput {
+  /** Every file of the read, in path order; the worker reads those it claims. */
   readonly files: readonly FileToRead[];
+  /** The shared counter of claimed files (one Int32 on a SharedArrayBuffer). */
+  readonly claim: Int32Array;
   readonly options: AggregateOptions;
 }
 
@@ -18,7 +22,7 @@ export type WorkerReply = { readonly ok: true; readonly partial: ReturnType<Aggr
 
 async function work(input: WorkerInput): Promise<WorkerReply> {
   const agg = new Aggregator(input.options);
-  await readFilesInto(agg, input.files);
+  await readClaimedInto(agg, input.files, input.claim);
   return { ok: true, partial: agg.toPartial() };
 }
 

@@ -68,20 +68,31 @@ describe('worker pool', () => {
     }
   });
 
-  it('reads small inputs in-process, large ones with a worker per idle core beside the main thread', async () => {
-    const machine = (cores: number, load: number) => () => Promise.resolve({ cores, load });
-    const idle = machine(4, 0.2);
+  it('reads small inputs in-process, large ones with one worker on two cores, and a worker per idle core beyond', async () => {
+    const plan = async (files: { path: string; size: number }[], cores: number, load: number, env: Record<string, string> = {}) => {
+      let sampled = false;
+      const machine = () => {
+        sampled = true;
+        return Promise.resolve({ cores, load });
+      };
+      const { threads } = await planRead(files, env, machine, cores);
+      return { threads, sampled };
+    };
     const small = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000 }));
-    expect((await planRead(small, {}, idle)).threads).toBe(0);
+    expect(await plan(small, 4, 0.2)).toEqual({ threads: 0, sampled: false });
     const large = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, size: 10_000_000 }));
-    expect((await planRead(large, {}, idle)).threads).toBe(3);
-    expect((await planRead(large, {}, machine(16, 0))).threads).toBe(4);
-    expect((await planRead(large, {}, machine(2, 0.3))).threads).toBe(1);
-    expect((await planRead(large, {}, machine(2, 1))).threads).toBe(0);
-    expect((await planRead(large, {}, machine(4, 3.2))).threads).toBe(0);
-    expect((await planRead([{ path: 'a', size: 100e6 }, { path: 'b', size: 100e6 }], {}, idle)).threads).toBe(1);
-    expect((await planRead(large, { FLUX_METRICS_THREADS: '0' }, idle)).threads).toBe(0);
-    expect((await planRead(small, { FLUX_METRICS_THREADS: '4' }, idle)).threads).toBe(4);
+    expect(await plan(large, 4, 0.2)).toEqual({ threads: 3, sampled: true });
+    expect(await plan(large, 16, 0)).toEqual({ threads: 4, sampled: true });
+    // Two cores: one worker whatever the load, without waiting to sample it.
+    expect(await plan(large, 2, 0.3)).toEqual({ threads: 1, sampled: false });
+    expect(await plan(large, 2, 2)).toEqual({ threads: 1, sampled: false });
+    // A busy machine of more cores still gets one worker.
+    expect(await plan(large, 4, 3.2)).toEqual({ threads: 1, sampled: true });
+    expect(await plan(large, 1, 0)).toEqual({ threads: 0, sampled: false });
+    expect(await plan([{ path: 'a', size: 100e6 }, { path: 'b', size: 100e6 }], 4, 0.2)).toEqual({ threads: 1, sampled: true });
+    expect(await plan([{ path: 'a', size: 1e9 }], 4, 0)).toEqual({ threads: 0, sampled: false });
+    expect(await plan(large, 4, 0.2, { FLUX_METRICS_THREADS: '0' })).toEqual({ threads: 0, sampled: false });
+    expect(await plan(small, 4, 0.2, { FLUX_METRICS_THREADS: '4' })).toEqual({ threads: 4, sampled: false });
   });
 
   it('samples how busy the cores are', async () => {

@@ -3,9 +3,10 @@
  * them, so every field is checked for its type and strings are bounded before they are kept.
  * flux's own lines mostly take the fast path (fast-parse.ts: anchored regular expressions,
  * the same fields); the rest, and any line the fast path is unsure of, go through JSON.parse.
- * Measured (test/bench/metrics.mjs data, a fifth of its lines, 319,000, in memory): JSON.parse
- * for every line 854 ms; the fast path for step records only, with Date.parse, 317 ms; the
- * fast path as it is now (run.started and run.finished too, times read by iso-time.ts) NNN ms.
+ * Measured on a fifth of the benchmark's lines (test/bench/metrics.mjs data: 319,299 lines,
+ * each a flat string as the reader makes them, in memory, a busy 2-core machine): JSON.parse
+ * for every line 807-854 ms; the fast path for step records only, with Date.parse, 303-341
+ * ms; the fast path as it is now (run records too, times read by iso-time.ts) 230-274 ms.
  */
 import { toBaseline, type BaselineValue } from './baseline.js';
 import { fastRecord } from './fast-parse.js';

@@ -5,6 +5,7 @@
  */
 import type { Aggregator } from './aggregate.js';
 import { readLines, readLinesSync, type LineSink } from './lines.js';
+import { fastRecord } from './fast-parse.js';
 import { KNOWN_VERSION, parseLine } from './parse.js';
 
 /** A file to read, its size, and the name warnings give it (relative to where flux was started). */
@@ -41,7 +42,13 @@ export async function readFileInto(agg: Aggregator, file: FileToRead, fast = tru
     const sink: LineSink = {
       line(text, number, unterminated) {
         if (text.length === 0 || (text.charCodeAt(0) !== 123 /* { */ && text.trim() === '')) return;
-        const parsed = parseLine(text, fast);
+        // Most lines take the fast path: straight to the aggregator, without a Parsed around it.
+        const rec = fast ? fastRecord(text) : null;
+        if (rec !== null) {
+          agg.record(rec, shown);
+          return;
+        }
+        const parsed = parseLine(text, false);
         if (parsed.kind === 'record') agg.record(parsed.rec, shown);
         else if (parsed.kind === 'newer') {
           if (newer === 0) newerLine = number;

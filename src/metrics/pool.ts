@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
 import type { LogFile } from './files.js';
-import { readClaimedInto, readFilesInto, type FileToRead } from './read.js';
+import { readClaimedInto, readFilesInto, type Claim, type FileToRead } from './read.js';
 import type { WorkerInput, WorkerReply } from './worker.js';
 
 /**
@@ -27,6 +27,12 @@ const MAX_THREADS = 4;
 /** How the files are read: `threads` worker threads besides the main thread, 0 for in-process only. */
 export interface ReadPlan {
   readonly threads: number;
+  /**
+   * Fixed stripes of files per thread instead of claiming the next one (FLUX_METRICS_STRIPED=1,
+   * for tests: claimed, a small input may be read by the main thread before any worker starts,
+   * and the merge of partials would go untested).
+   */
+  readonly striped?: boolean;
 }
 
 /** The machine as planRead sees it: cores, and how many of them other work keeps busy. */
@@ -64,7 +70,9 @@ export async function planRead(
 ): Promise<ReadPlan> {
   // FLUX_METRICS_THREADS forces a count (0: in-process), for tests and benchmarks.
   const forced = env.FLUX_METRICS_THREADS;
-  if (forced !== undefined && /^\d{1,2}$/.test(forced)) return { threads: Math.max(0, Math.min(Number(forced), files.length - 1)) };
+  if (forced !== undefined && /^\d{1,2}$/.test(forced)) {
+    return { threads: Math.max(0, Math.min(Number(forced), files.length - 1)), striped: env.FLUX_METRICS_STRIPED === '1' };
+  }
   const bytes = files.reduce((n, f) => n + f.size, 0);
   if (bytes < POOL_MIN_BYTES || files.length < 2 || cores < 2) return { threads: 0 };
   // One worker even on a busy machine: files are claimed one at a time (readClaimedInto), so
@@ -92,11 +100,13 @@ export async function readAll(files: readonly (LogFile & { readonly shown: strin
   // Fixed shares of equal bytes left the main thread or the worker idle at the end whenever
   // the other was slowed down, and the worker starts later than the main thread.
   const list: FileToRead[] = files.map((f) => ({ path: f.path, size: f.size, shown: f.shown }));
-  const claim = new Int32Array(new SharedArrayBuffer(4));
-  const replies = Promise.all(Array.from({ length: plan.threads }, () => runWorker({ files: list, claim, options })));
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const of = plan.threads + 1;
+  const claim = (k: number): Claim => (plan.striped === true ? { stripe: k, of } : { counter });
+  const replies = Promise.all(Array.from({ length: plan.threads }, (_, k) => runWorker({ files: list, claim: claim(k + 1), options })));
   // Workers' failures are awaited below; until then a rejection must not count as unhandled.
   replies.catch(() => {});
-  await readClaimedInto(agg, list, claim);
+  await readClaimedInto(agg, list, claim(0));
   for (const r of await replies) agg.mergePartial(r);
   return agg;
 }

@@ -21,14 +21,25 @@ export async function readFilesInto(agg: Aggregator, files: readonly FileToRead[
 }
 
 /**
- * Reads files of `files` into `agg` as this thread claims them: each thread of a pool (the
- * main one and the workers) takes the next unread index from the shared counter `claim[0]`,
- * so a thread that is slowed down (another process on its core, a late start) simply reads
- * fewer files, and no thread waits for another at the end. Indices only grow, so each thread
- * reads its files in path order, as one reader does.
+ * How a thread of a pool picks its files: the next one not yet claimed from a counter shared
+ * by all threads (one Int32 on a SharedArrayBuffer), or, for tests that must know every
+ * thread reads some files, a fixed stripe: indices `stripe`, `stripe + of`, ….
  */
-export async function readClaimedInto(agg: Aggregator, files: readonly FileToRead[], claim: Int32Array, fast = true): Promise<void> {
-  for (let i = Atomics.add(claim, 0, 1); i < files.length; i = Atomics.add(claim, 0, 1)) await readFileInto(agg, files[i]!, fast);
+export type Claim = { readonly counter: Int32Array } | { readonly stripe: number; readonly of: number };
+
+/**
+ * Reads the files of `files` this thread claims into `agg`. With a counter, a thread that is
+ * slowed down (another process on its core, a late start) simply reads fewer files, and no
+ * thread waits for another at the end. Indices only grow, so each thread reads its files in
+ * path order, as one reader does.
+ */
+export async function readClaimedInto(agg: Aggregator, files: readonly FileToRead[], claim: Claim, fast = true): Promise<void> {
+  if ('counter' in claim) {
+    const counter = claim.counter;
+    for (let i = Atomics.add(counter, 0, 1); i < files.length; i = Atomics.add(counter, 0, 1)) await readFileInto(agg, files[i]!, fast);
+  } else {
+    for (let i = claim.stripe; i < files.length; i += claim.of) await readFileInto(agg, files[i]!, fast);
+  }
 }
 
 /** Reads one file into `agg`. A file that cannot be read is a warning, not a failure. */

@@ -6,14 +6,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Aggregator, type AggregateOptions } from './aggregate.js';
-import { readClaimedInto, type FileToRead } from './read.js';
+import { readClaimedInto, type Claim, type FileToRead } from './read.js';
 
 /** What a worker is started with. */
 export interface WorkerInput {
   /** Every file of the read, in path order; the worker reads those it claims. */
   readonly files: readonly FileToRead[];
-  /** The shared counter of claimed files (one Int32 on a SharedArrayBuffer). */
-  readonly claim: Int32Array;
+  /** How it picks its files: the pool's shared counter, or its stripe. */
+  readonly claim: Claim;
   readonly options: AggregateOptions;
 }
 

@@ -62,10 +62,13 @@ describe('worker pool', () => {
     expect(one.totals.leaked).toBeGreaterThan(10);
     expect(one.totals.runs.waiting + one.totals.runs.running).toBeGreaterThan(5);
     expect(one.warnings.length).toBeGreaterThan(2);
+    // Striped: every thread reads files, so partials are merged (claimed, the main thread may
+    // read this small input before a worker starts); claimed as flux reads by default, too.
     for (const threads of ['2', '3', '8']) {
-      const pooled = (await metricsJson(dir, args, { ...env, FLUX_METRICS_THREADS: threads })).report;
+      const pooled = (await metricsJson(dir, args, { ...env, FLUX_METRICS_THREADS: threads, FLUX_METRICS_STRIPED: '1' })).report;
       expect(pooled).toEqual(one);
     }
+    expect((await metricsJson(dir, args, { ...env, FLUX_METRICS_THREADS: '2' })).report).toEqual(one);
   });
 
   it('reads small inputs in-process, large ones with one worker on two cores, and a worker per idle core beyond', async () => {

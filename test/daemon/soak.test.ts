@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunRow } from '../../src/store/store.js';
 import { spawnDaemon, type RunningDaemon } from './spawn-daemon.js';
+import { seededRandom } from '../seeded-random.js';
 
 vi.setConfig({ testTimeout: 50_000 });
 
@@ -39,14 +40,7 @@ interface Downstream {
  * `/down/` always answers 503 (a service that is out), `/alerts` always 200.
  */
 async function startFlakyDownstream(seed: number): Promise<Downstream> {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const calls: Call[] = [];
   const failed = { status: 0, reset: 0, hung: 0 };
   const server: Server = createServer((req, res) => {

@@ -2,16 +2,9 @@
 // every edge of its ranges, on other ISO forms and on garbage, in any order (the day cache).
 import { describe, expect, it } from 'vitest';
 import { parseTime } from '../../src/metrics/iso-time.js';
+import { seededRandom } from '../seeded-random.js';
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 const same = (s: string) => expect(Object.is(parseTime(s), Date.parse(s)), s).toBe(true);
 

@@ -8,16 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { planRead, sampleMachine } from '../../src/metrics/pool.js';
 import { finished, record, started, step, writeLog, type RunHead } from './log-builder.js';
 import { clockEnv, metricsJson } from './report-check.js';
+import { seededRandom } from '../seeded-random.js';
 
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 let dir: string;
 let env: Record<string, string>;

@@ -2,17 +2,9 @@
 // distributions, exact merging, and a worker transfer that loses nothing that matters.
 import { describe, expect, it } from 'vitest';
 import { RELATIVE_ACCURACY, Sketch } from '../../src/metrics/sketch.js';
+import { seededRandom } from '../seeded-random.js';
 
-/** A deterministic generator (mulberry32), so a failure can be reproduced. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** The sketch's rank convention: the value at index floor(q (n - 1)) of the sorted samples. */
 function exact(sorted: readonly number[], q: number): number {

@@ -17,9 +17,16 @@ const EARLIEST = Date.parse('0000-01-01T00:00:00.000Z');
  * today and wake a run waiting "until year 10000" at once.
  */
 export function isoTime(ms: number): string {
+  // A group commit stamps its writes with a handful of distinct times: the last is kept.
+  if (ms === lastMs) return lastIso;
   if (Number.isNaN(ms)) throw new RangeError(`not a time: ${ms}`);
-  return new Date(Math.min(LATEST, Math.max(EARLIEST, ms))).toISOString();
+  const iso = new Date(Math.min(LATEST, Math.max(EARLIEST, ms))).toISOString();
+  lastMs = ms;
+  lastIso = iso;
+  return iso;
 }
+let lastMs = NaN;
+let lastIso = '';
 
 /** `isoTime` of a time that may be absent. */
 export function isoOrNull(ms: number | null | undefined): string | null {

@@ -187,11 +187,10 @@ export class SqliteStore implements Store {
         return { id: String(holder?.run_id), created: false };
       }
     }
-    this.run('insertRun', {
-      id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, event: toJson(run.event),
-      received_at: isoTime(run.receivedAt), scheduled_for: isoOrNull(run.scheduledFor), parent_run_id: run.parentRunId ?? null,
-      chain_depth: run.chainDepth ?? 0, now: isoTime(now),
-    });
+    this.statement('insertRun').run([
+      run.id, run.workflow, run.workflowVersion, run.trigger, toJson(run.event), isoTime(run.receivedAt), isoOrNull(run.scheduledFor),
+      run.parentRunId ?? null, run.chainDepth ?? 0, isoTime(now),
+    ]);
     return { id: run.id, created: true };
   }
 

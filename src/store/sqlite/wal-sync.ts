@@ -28,7 +28,8 @@ export function walSync(path: string): WalSync {
   return {
     sync: () => new Promise<void>((resolve, reject) => {
       try {
-        fd ??= openSync(`${path}-wal`, 'r');
+        // Read-write though nothing is written through it: Windows flushes only a file opened for writing.
+        fd ??= openSync(`${path}-wal`, 'r+');
       } catch (error) {
         reject(error);
         return;

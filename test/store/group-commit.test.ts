@@ -88,7 +88,8 @@ describe('group commit: the sync after COMMIT', () => {
   it('a failed sync fails the writes it covered, those committed during it, and every write after', async () => {
     const db = table();
     const { sync, calls } = manualSync();
-    const commits = new GroupCommit(db, 1000, sync);
+    const broken: Error[] = [];
+    const commits = new GroupCommit(db, 1000, sync, (error) => broken.push(error));
     const a = track(commits.submit(insert(db, 'a')));
     await turn();
     const b = track(commits.submit(insert(db, 'b')));
@@ -102,6 +103,7 @@ describe('group commit: the sync after COMMIT', () => {
     await expect(commits.submit(insert(db, 'c'))).rejects.toThrow(/could not be flushed to disk/);
     await expect(commits.durable(1)).rejects.toThrow(/could not be flushed to disk/);
     expect(calls.length).toBe(1);
+    expect(broken.map((e) => e.message)).toEqual([String(a.reason()).replace(/^Error: /, '')]);
     await commits.drained();
   });
 

@@ -55,9 +55,15 @@ export class GroupCommit {
   /**
    * `maxBatch` caps how many writes share one transaction (1 gives one transaction per write,
    * for the benchmark's baseline); a larger backlog is committed in several transactions.
-   * `sync`, when given, makes everything committed before it was called durable.
+   * `sync`, when given, makes everything committed before it was called durable; `onBroken`
+   * is told, once, when a sync fails and the store can take no more writes.
    */
-  constructor(private readonly db: Database, private readonly maxBatch = 1000, private readonly sync?: () => Promise<void>) {}
+  constructor(
+    private readonly db: Database,
+    private readonly maxBatch = 1000,
+    private readonly sync?: () => Promise<void>,
+    private readonly onBroken?: (error: Error) => void,
+  ) {}
 
   /** Runs `write` in the next batch; resolves with its result once the batch is committed and on disk. */
   submit<T>(write: () => T): Promise<T> {
@@ -144,6 +150,7 @@ export class GroupCommit {
         this.unsynced = [];
         for (const w of stranded) w.fail(this.broken);
         for (const p of this.queue.splice(0)) p.reject(this.broken);
+        this.onBroken?.(this.broken);
       },
     ).finally(() => {
       this.startSync();

@@ -40,6 +40,11 @@ export interface SqliteStoreOptions {
   /** At most this many writes per transaction (default 1000; 1 turns group commit off). */
   readonly maxBatch?: number;
   /**
+   * Told once if an fsync of the WAL fails: from then on every write and read is refused (the
+   * kernel may have dropped what it could not write), until the process opens the store again.
+   */
+  readonly onBroken?: (error: Error) => void;
+  /**
    * Open for reading only (`flux runs`): the file must exist with the current schema; nothing
    * is created, migrated or written, so it needs no write access and never takes the write
    * lock (in WAL mode a reader does not hold up the daemon's writes).
@@ -83,7 +88,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     db.close();
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
   }
-  return new SqliteStore(db, options.path, options.maxBatch);
+  return new SqliteStore(db, options.path, options.maxBatch, false, options.onBroken);
 }
 
 /** Opens an existing store for reading: a `mode=ro` connection, checked but never migrated. */
@@ -128,9 +133,9 @@ export class SqliteStore implements Store {
   private closed = false;
 
   /** Use `openSqliteStore`, which configures and migrates the connection first. */
-  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false) {
+  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false, onBroken?: (error: Error) => void) {
     this.wal = readOnly ? undefined : walSync(path);
-    this.writes = new GroupCommit(db, maxBatch, this.wal?.sync);
+    this.writes = new GroupCommit(db, maxBatch, this.wal?.sync, onBroken);
     for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) this.statements.set(name, db.prepare(SQL[name]));
   }
 

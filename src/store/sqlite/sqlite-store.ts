@@ -79,11 +79,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     // WAL is what lets readers run beside the writer and makes a commit one append + fsync;
     // SQLite falls back silently where it cannot have it (some network file systems).
     if (mode?.journal_mode !== 'wal') throw new Error(`the file system does not support WAL mode (journal_mode is ${String(mode?.journal_mode)}); put the state directory on a local disk`);
-    // NORMAL plus the store's own fsync of the WAL after each commit (wal-sync.ts) makes the
-    // same syncs as FULL, with the commit's fsync moved off the writing thread.
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, options.now());
+    // From here, NORMAL plus the store's own fsync of the WAL after each commit (wal-sync.ts):
+    // the same syncs as FULL, with the commit's fsync moved off the writing thread. (The
+    // migrations above were committed with FULL: open returns only once they are on disk.)
+    db.pragma('synchronous = NORMAL');
   } catch (error) {
     db.close();
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));

@@ -30,7 +30,7 @@ interface Pending<T> {
   readonly reject: (error: unknown) => void;
 }
 
-/** Someone waiting for a sync: a committed batch, or a read of what was committed before it. */
+/** A committed batch waiting for a sync. */
 interface Waiter {
   readonly done: () => void;
   readonly fail: (error: unknown) => void;
@@ -77,17 +77,6 @@ export class GroupCommit {
         setImmediate(() => this.flush());
       }
     });
-  }
-
-  /**
-   * Resolves with `value` once everything committed so far is on disk: a read's result waits
-   * here, so that nothing this connection shows (a run, a claim) can be lost after it was seen.
-   */
-  durable<T>(value: T): Promise<T> {
-    if (this.broken) return Promise.reject(this.broken);
-    const group = this.unsynced.length > 0 ? this.unsynced : this.syncing;
-    if (group === undefined) return Promise.resolve(value);
-    return new Promise<T>((resolve, reject) => group.push({ done: () => resolve(value), fail: reject }));
   }
 
   /** Resolves once every write submitted so far has been committed and synced, or rejected. */

@@ -5,8 +5,7 @@
  * and the store makes the fsync that `FULL` would make inside each COMMIT itself, off the
  * writing thread, before it releases the results (wal-sync.ts). Writes go through a group
  * commit (group-commit.ts); reads run directly on the connection, between transactions, and
- * so see exactly what was committed; a read's result, like a write's, is released once what it
- * saw is on disk.
+ * so see exactly what was committed.
  *
  * The driver is libsql (better-sqlite3's synchronous API, prebuilt for Node 20 to 24). Rows
  * are always read with `.all()`: in libsql 0.5, `.get()` adds a `_metadata` field, and a
@@ -169,10 +168,15 @@ export class SqliteStore implements Store {
     return this.writes.submit(work);
   }
 
-  /** Runs a read now (reads see every committed write); its result waits until what it saw is on disk. */
+  /**
+   * Runs a read now (reads see every committed write). It may see a commit whose sync is still
+   * in flight, and need not wait for it: nothing is acknowledged on a read alone. Every
+   * acknowledgment (a 202, a claim before a step runs, a journal entry) is a write's, released
+   * only after a sync that covers it and every commit before it.
+   */
   private async read<T>(work: () => T): Promise<T> {
     if (this.closed) throw new Error(`the state database ${this.path} is closed`);
-    return this.writes.durable(work());
+    return work();
   }
 
   enqueueRun(run: NewRun, now: number): Promise<Enqueued> {

@@ -39,6 +39,10 @@ export const ACCEPTED_MEDIA_TYPES = ['application/json', 'application/*+json', '
 
 type Kind = 'json' | 'form' | 'text';
 
+const ACCEPTED = ACCEPTED_MEDIA_TYPES.join(', ');
+/** One decoder for every body: a call without `stream` starts from a clean state, even after one that threw. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function fail(status: 400 | 413 | 415 | 422, code: BodyFailure, reason: string): BodyResult {
   return { ok: false, status, code, reason };
 }
@@ -50,7 +54,7 @@ export function parseWebhookBody(contentType: string | undefined, body: Uint8Arr
   if (!media.ok) return media.result;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = UTF8.decode(body);
   } catch {
     return fail(400, 'malformed-body', 'the body is not valid UTF-8');
   }
@@ -68,9 +72,8 @@ export function parseWebhookBody(contentType: string | undefined, body: Uint8Arr
 }
 
 function mediaKind(contentType: string | undefined): { ok: true; kind: Kind } | { ok: false; result: BodyResult } {
-  const accepted = ACCEPTED_MEDIA_TYPES.join(', ');
   if (contentType === undefined || contentType.trim() === '') {
-    return { ok: false, result: fail(415, 'unsupported-media-type', `the request has a body but no \`Content-Type\`; send one of ${accepted}`) };
+    return { ok: false, result: fail(415, 'unsupported-media-type', `the request has a body but no \`Content-Type\`; send one of ${ACCEPTED}`) };
   }
   const [essence = '', ...params] = contentType.split(';');
   const type = essence.trim().toLowerCase();
@@ -85,7 +88,7 @@ function mediaKind(contentType: string | undefined): { ok: true; kind: Kind } | 
   if (type === 'application/json' || /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+\+json$/.test(type)) return { ok: true, kind: 'json' };
   if (type === 'application/x-www-form-urlencoded') return { ok: true, kind: 'form' };
   if (type.startsWith('text/')) return { ok: true, kind: 'text' };
-  return { ok: false, result: fail(415, 'unsupported-media-type', `content type \`${escapeControl(type)}\` is not supported; send one of ${accepted}`) };
+  return { ok: false, result: fail(415, 'unsupported-media-type', `content type \`${escapeControl(type)}\` is not supported; send one of ${ACCEPTED}`) };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false; result: BodyResult } {
@@ -120,10 +123,11 @@ function bounded(event: unknown): BodyResult {
     const got = event === null ? 'null' : Array.isArray(event) ? 'a list' : `a ${typeof event}`;
     return fail(422, 'event-not-object', `the body must be a JSON object (an event is an object); got ${got}`);
   }
-  // Depth first, with no size limit, so the reason says which bound was passed.
-  const deep = exceedsBounds(event, { maxDepth: MAX_JSON_DEPTH, maxBytes: Number.POSITIVE_INFINITY }, 'the body');
-  if (deep) return fail(422, 'event-too-deep', deep);
+  // One walk checks both bounds for the event that passes (every accepted delivery). One that
+  // fails is walked again for depth alone, so the reason names depth whenever depth is passed,
+  // even where the first walk stopped at the size before it reached the deep part.
   const large = exceedsBounds(event, { maxDepth: MAX_JSON_DEPTH, maxBytes: MAX_EVENT_BYTES }, 'the event read from the body');
-  if (large) return fail(413, 'event-too-large', large);
-  return { ok: true, event: event as Record<string, unknown> };
+  if (large === undefined) return { ok: true, event: event as Record<string, unknown> };
+  const deep = exceedsBounds(event, { maxDepth: MAX_JSON_DEPTH, maxBytes: Number.POSITIVE_INFINITY }, 'the body');
+  return deep ? fail(422, 'event-too-deep', deep) : fail(413, 'event-too-large', large);
 }

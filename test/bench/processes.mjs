@@ -2,6 +2,7 @@
 // a helper server script as its own process (its printed port), autocannon from its own
 // process (its JSON result), and reading the daemon's store from outside.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -100,4 +101,19 @@ export function p99(values) {
 /** The loop-delay p99s the daemon logged (FLUX_DEBUG_LOOP_DELAY=1) between line indexes. */
 export function loopDelays(lines, from, to = lines.length) {
   return lines.slice(from, to).map((l) => /event loop delay over \d+ ms: p50 [\d.]+ ms, p99 ([\d.]+) ms/.exec(l)).filter(Boolean).map((m) => Number(m[1]));
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from /proc (Linux;
+ * NaN elsewhere). Per request it shows where a setup spends, whatever else the machine runs.
+ */
+export function cpuMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks of 10 ms (USER_HZ 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }

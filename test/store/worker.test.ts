@@ -2,7 +2,7 @@
 // break: error classes crossing it, call order, group commit across it, close, open failures
 // with the same message as the direct store, a worker that dies, and the path of the built
 // worker file.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -211,6 +211,17 @@ describe('worker store: a worker that dies', () => {
     const reopened = await openSqliteStore({ path: store.path, now });
     expect((await reopened.getRun('R1'))?.status).toBe('queued');
     await reopened.close();
+  });
+
+  it('ends itself when the WAL cannot be synced: the write is refused, and the daemon is told why', async () => {
+    const path = dbPath();
+    const store = await openWorkerStore({ path, now });
+    // SQLite keeps its own descriptor; the store opens the WAL by name at its first sync.
+    rmSync(`${path}-wal`);
+    const refused = await rejection(store.putWorkflowVersion({ hash: VERSION, name: 'w', text: '', createdAt: T0 }));
+    expect(refused.message).toMatch(/^the state database could not be flushed to disk \(ENOENT.*flux\.db-wal'\): what was written since the last flush may be lost/);
+    expect((await store.dead).message).toMatch(/stopped \(the state database could not be flushed to disk \(ENOENT/);
+    await expect(store.getRun('R1')).rejects.toThrow(/stopped/);
   });
 
   it('names the uncaught error that ended it', async () => {

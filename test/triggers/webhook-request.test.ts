@@ -331,6 +331,16 @@ describe('bodies', () => {
     expect(post(deep, 'application/json')).toMatchObject({ status: 422, code: 'event-too-deep' });
   });
 
+  it('names depth when an event is both too deep and too large, even where the size is met first', () => {
+    // 100,000 × `1e9`: 400 kB of body, 1.1 MB as the engine measures the numbers; the walk meets
+    // them before the deep part (listed first, walked last).
+    const deep = `${'{"a":'.repeat(64)}{}${'}'.repeat(64)}`;
+    const body = `{"deep":${deep},"n":[${Array.from({ length: 100_000 }, () => '1e9').join(',')}]}`;
+    expect(body.length).toBeLessThan(MIB);
+    expect(post(body, 'application/json')).toMatchObject({ status: 422, code: 'event-too-deep', reason: 'the body nests deeper than 64 levels' });
+    expect(post(`{"n":[${Array.from({ length: 100_000 }, () => '1e9').join(',')}]}`, 'application/json')).toMatchObject({ status: 413, code: 'event-too-large' });
+  });
+
   it('refuses with 413 a body within the limit whose event the engine would refuse as too large', () => {
     // 262,144 repeats of one form key: under 1 MiB as a form, over it as the engine measures the list.
     const form = `${'a=1&'.repeat(MIB / 4 - 1)}a=1`;

@@ -11,14 +11,22 @@ export type SqlRow = Readonly<Record<string, unknown>>;
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 const EARLIEST = Date.parse('0000-01-01T00:00:00.000Z');
 
+let lastMs = NaN;
+let lastIso = '';
+
 /**
  * A time for the database: ISO-8601 UTC with milliseconds, which sorts in time order as text.
  * Clamped to years 0000–9999: past them JavaScript writes `+010000-…`, which would sort before
  * today and wake a run waiting "until year 10000" at once.
  */
 export function isoTime(ms: number): string {
+  // A group commit stamps its writes with a handful of distinct times: the last one is kept.
+  if (ms === lastMs) return lastIso;
   if (Number.isNaN(ms)) throw new RangeError(`not a time: ${ms}`);
-  return new Date(Math.min(LATEST, Math.max(EARLIEST, ms))).toISOString();
+  const iso = new Date(Math.min(LATEST, Math.max(EARLIEST, ms))).toISOString();
+  lastMs = ms;
+  lastIso = iso;
+  return iso;
 }
 
 /** `isoTime` of a time that may be absent. */

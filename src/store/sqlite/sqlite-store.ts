@@ -1,7 +1,9 @@
 /**
  * The embedded store: one SQLite file in the state directory (`.flux/flux.db`), in WAL mode
- * with `synchronous=FULL` (a commit is fsynced before it returns) and a busy timeout (another
- * process holding the write lock is waited for, not failed on). Writes go through a group
+ * and a busy timeout (another process holding the write lock is waited for, not failed on).
+ * Every commit is fsynced before anyone is told of it: SQLite runs with `synchronous=NORMAL`
+ * and the store makes the fsync that `FULL` would make inside each COMMIT itself, off the
+ * writing thread, before it releases the results (wal-sync.ts). Writes go through a group
  * commit (group-commit.ts); reads run directly on the connection, between transactions, and
  * so see exactly what was committed.
  *
@@ -21,6 +23,7 @@ import {
 } from '../store.js';
 import type { RetryOutcome } from '../store.js';
 import { GroupCommit } from './group-commit.js';
+import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
@@ -35,6 +38,11 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
   /** At most this many writes per transaction (default 1000; 1 turns group commit off). */
   readonly maxBatch?: number;
+  /**
+   * Told once if an fsync of the WAL fails: from then on every write and read is refused (the
+   * kernel may have dropped what it could not write), until the process opens the store again.
+   */
+  readonly onBroken?: (error: Error) => void;
   /**
    * Open for reading only (`flux runs`): the file must exist with the current schema; nothing
    * is created, migrated or written, so it needs no write access and never takes the write
@@ -73,11 +81,15 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db, options.now());
+    // From here, NORMAL plus the store's own fsync of the WAL after each commit (wal-sync.ts):
+    // the same syncs as FULL, with the commit's fsync moved off the writing thread. (The
+    // migrations above were committed with FULL: open returns only once they are on disk.)
+    db.pragma('synchronous = NORMAL');
   } catch (error) {
     db.close();
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
   }
-  return new SqliteStore(db, options.path, options.maxBatch);
+  return new SqliteStore(db, options.path, options.maxBatch, false, options.onBroken);
 }
 
 /** Opens an existing store for reading: a `mode=ro` connection, checked but never migrated. */
@@ -117,17 +129,23 @@ function connectReadOnly(options: SqliteStoreOptions, immutable: boolean): Sqlit
 /** The SQLite implementation of Store. Create it with `openSqliteStore`. */
 export class SqliteStore implements Store {
   private readonly writes: GroupCommit;
+  private readonly wal: WalSync | undefined;
   private readonly statements = new Map<keyof typeof SQL, Statement>();
   private closed = false;
 
   /** Use `openSqliteStore`, which configures and migrates the connection first. */
-  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false) {
-    this.writes = new GroupCommit(db, maxBatch);
+  constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false, onBroken?: (error: Error) => void) {
+    this.wal = readOnly ? undefined : walSync(path);
+    this.writes = new GroupCommit(db, maxBatch, this.wal?.sync, onBroken);
     for (const name of Object.keys(SQL) as (keyof typeof SQL)[]) this.statements.set(name, db.prepare(SQL[name]));
   }
 
-  /** Transactions committed and writes in them since open: writes / transactions is the batching. */
-  get writeStats(): { readonly transactions: number; readonly writes: number } {
+  /**
+   * Transactions committed, writes in them and WAL syncs that covered them, since open: writes
+   * / transactions is the batching; a sync covers every transaction committed while the one
+   * before it was in flight.
+   */
+  get writeStats(): { readonly transactions: number; readonly writes: number; readonly syncs: number } {
     return { ...this.writes.stats };
   }
 
@@ -150,7 +168,12 @@ export class SqliteStore implements Store {
     return this.writes.submit(work);
   }
 
-  /** Runs a read now (reads see every committed write). */
+  /**
+   * Runs a read now (reads see every committed write). It may see a commit whose sync is still
+   * in flight, and need not wait for it: nothing is acknowledged on a read alone. Every
+   * acknowledgment (a 202, a claim before a step runs, a journal entry) is a write's, released
+   * only after a sync that covers it and every commit before it.
+   */
   private async read<T>(work: () => T): Promise<T> {
     if (this.closed) throw new Error(`the state database ${this.path} is closed`);
     return work();
@@ -175,11 +198,10 @@ export class SqliteStore implements Store {
         return { id: String(holder?.run_id), created: false };
       }
     }
-    this.run('insertRun', {
-      id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, event: toJson(run.event),
-      received_at: isoTime(run.receivedAt), scheduled_for: isoOrNull(run.scheduledFor), parent_run_id: run.parentRunId ?? null,
-      chain_depth: run.chainDepth ?? 0, now: isoTime(now),
-    });
+    this.statement('insertRun').run([
+      run.id, run.workflow, run.workflowVersion, run.trigger, toJson(run.event), isoTime(run.receivedAt), isoOrNull(run.scheduledFor),
+      run.parentRunId ?? null, run.chainDepth ?? 0, isoTime(now),
+    ]);
     return { id: run.id, created: true };
   }
 
@@ -460,6 +482,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.writes.drained();
+    this.wal?.close();
     this.db.close();
   }
 }

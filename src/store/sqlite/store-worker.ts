@@ -82,6 +82,12 @@ async function main(): Promise<void> {
       path: open.path, now: () => open.migratedAt, readOnly: open.readOnly,
       ...(open.busyTimeoutMs !== undefined ? { busyTimeoutMs: open.busyTimeoutMs } : {}),
       ...(open.maxBatch !== undefined ? { maxBatch: open.maxBatch } : {}),
+      // A store that cannot sync can store nothing more: the thread ends, and the daemon, told
+      // that its store died, exits to be restarted. Two turns later, so that the rejections of
+      // the writes the failed sync covered (posted at the next turn) reach their callers first.
+      onBroken: (error) => setImmediate(() => setImmediate(() => {
+        throw error;
+      })),
     });
   } catch (error) {
     // The main thread rejects openWorkerStore with this (a StoreOpenError, rebuilt); the thread ends.

@@ -117,9 +117,9 @@ export class WorkerStore implements Store {
     worker.unref();
   }
 
-  /** Transactions committed and writes in them since open (as SqliteStore.writeStats). */
-  writeStats(): Promise<{ readonly transactions: number; readonly writes: number }> {
-    return this.send('stats', []) as Promise<{ transactions: number; writes: number }>;
+  /** Transactions committed, writes in them and syncs since open (as SqliteStore.writeStats). */
+  writeStats(): Promise<{ readonly transactions: number; readonly writes: number; readonly syncs: number }> {
+    return this.send('stats', []) as Promise<{ transactions: number; writes: number; syncs: number }>;
   }
 
   private call<K extends StoreMethod>(method: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {

@@ -56,7 +56,9 @@ export async function runsRetryCommand(idArg: string, options: RunsChangeOptions
       }
       case 'created': {
         const original = await store.getRun(id);
-        const replayed = (await store.journalFor(outcome.id)).filter((e) => e.kind === 'step' && isCompletionKey(e.key)).length;
+        // Counted in the original's journal, which the retry's starts as a copy of: a daemon may
+        // already be running the retry and adding to its journal by now.
+        const replayed = (await store.journalFor(id)).filter((e) => e.kind === 'step' && isCompletionKey(e.key)).length;
         const from = original?.error?.step !== undefined ? ` and runs again from step \`${escapeControl(original.error.step)}\`` : '';
         io.stdout.write(`run ${id} retried as ${escapeControl(outcome.id)} (queued, on workflow version ${shortHash(original?.workflowVersion ?? '?')}, the one ${id} ran)\n`);
         io.stdout.write(`  it replays ${replayed === 1 ? '1 completed step without calling it' : `${replayed} completed steps without calling them`} again${from}\n`);

@@ -11,9 +11,6 @@
 import { readFileSync } from 'node:fs';
 import { SkippingClock, systemClock, type Clock } from './clock.js';
 
-/** Re-read the file at most this often: now() is called on every step. */
-const REREAD_MS = 5;
-
 /** The time in a test clock file, or a clear error naming the file. */
 export function readTestClock(path: string): number {
   let text: string;
@@ -27,19 +24,19 @@ export function readTestClock(path: string): number {
   return at;
 }
 
-/** A clock that follows a file; the last good time stays when the file is being rewritten. */
+/**
+ * A clock that follows a file; the last good time stays when the file is being rewritten.
+ * The file is read on every call (a few microseconds, and only tests set it), so a process
+ * sees a new time as soon as the test has written it: a test that moves the clock and then
+ * sends a request knows which time the request meets.
+ */
 export function fileClock(path: string): SkippingClock {
   let value = readTestClock(path);
-  let readAt = Date.now();
   return new SkippingClock(() => {
-    const real = Date.now();
-    if (real - readAt >= REREAD_MS) {
-      readAt = real;
-      try {
-        value = readTestClock(path);
-      } catch {
-        // A writer truncates before it writes: keep the last time seen.
-      }
+    try {
+      value = readTestClock(path);
+    } catch {
+      // A writer truncates before it writes: keep the last time seen.
     }
     return value;
   });

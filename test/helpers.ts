@@ -25,13 +25,14 @@ export async function runInProcess(argv: string[], cwd: string, env: Record<stri
   return { code, stdout, stderr };
 }
 
-/** Spawns the real `flux` binary (built to dist/ by `npm test` / `npm install`). */
-export function runFlux(argv: string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<Captured> {
+/** Spawns the real `flux` binary (built to dist/ by `npm test` / `npm install`), as `user` when given (root only). */
+export function runFlux(argv: string[], options: { cwd?: string; env?: Record<string, string>; input?: string; user?: { uid: number; gid: number } } = {}): Promise<Captured> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...argv], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...options.user,
     });
     let stdout = '';
     let stderr = '';

@@ -3,7 +3,7 @@
 // real (a waiting run, a failed run, a retry that the daemon runs, a cancel it obeys). Time
 // comes from FLUX_TEST_CLOCK files, never from sleeps; a counting HTTP server on 127.0.0.1
 // tells which steps were called.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import Database from 'libsql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunRow, RunState } from '../../src/store/store.js';
-import { BIN, runFlux, type Captured } from '../helpers.js';
+import { runFlux, type Captured } from '../helpers.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 import { spawnDaemon, type RunningDaemon } from '../daemon/spawn-daemon.js';
 
@@ -274,17 +274,7 @@ describe('flux runs (list)', () => {
     chmodSync(state, 0o555);
     chmodSync(join(state, 'flux.db'), 0o444);
     try {
-      const r = await new Promise<Captured>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, 'runs', '--state-dir', 'state'], {
-          cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
+      const r = await runFlux(['runs', '--state-dir', 'state'], { cwd: dir, ...(asRoot ? { user: { uid: 65534, gid: 65534 } } : {}) });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(rows(r.stdout)[0]?.[0]).toBe(queued);

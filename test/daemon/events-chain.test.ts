@@ -5,14 +5,9 @@
 // server counting the calls, and the event injected by a spawned `flux event`.
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { createConnectors } from '../../src/connectors/index.js';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { createDaemonLog } from '../../src/daemon/log.js';
-import { Masker } from '../../src/secrets/masker.js';
-import { fileClock } from '../../src/engine/test-clock.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { startTestServer, type TestServer } from '../test-server.js';
-import { eventually, fluxEvent, scratch, sql } from './events-helpers.js';
+import { eventually, fluxEvent, scratch, sql, startServiceOn } from './events-helpers.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -40,15 +35,8 @@ steps:
   - id: again
     emit: { event: tick, data: { from: "\${{ run.id }}" } }
 `);
-  const loaded = await loadWorkflow(join(s.dir, 'flows', 'loop.yaml'), 'flows/loop.yaml');
-  if (!loaded.ok) throw new Error('the loop workflow does not load');
   const lines: string[] = [];
-  const clock = fileClock(s.clockFile);
-  daemon = await startDaemon({
-    workflows: [{ workflow: loaded.workflow, text: loaded.text }], stateDir: join(s.dir, 'state'), host: '127.0.0.1', port: 0, concurrency: 4, leaseMs: 10_000,
-    env: {}, clock, connectors: await createConnectors({ userAgent: 'flux-test' }), logDir: join(s.dir, 'state', 'logs'),
-    log: createDaemonLog({ format: 'text', write: (line) => void lines.push(line.replace(/^\S+ /, '').trimEnd()), now: () => clock.now(), masker: new Masker() }), maxChainDepth: 3,
-  });
+  daemon = await startServiceOn(s, 'loop', lines, { maxChainDepth: 3 });
   const sent = await fluxEvent(s, 'tick', '--data', '{"from": "outside"}', '--state-dir', 'state');
   expect(sent.code).toBe(0);
 

@@ -6,6 +6,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
+import { createConnectors } from '../../src/connectors/index.js';
+import { startDaemon as startDaemonService, type Daemon, type DaemonOptions } from '../../src/daemon/daemon.js';
+import { createDaemonLog } from '../../src/daemon/log.js';
+import { fileClock } from '../../src/engine/test-clock.js';
+import { Masker } from '../../src/secrets/masker.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { BIN } from '../helpers.js';
 import { spawnDaemon, type RunningDaemon } from './spawn-daemon.js';
@@ -94,4 +100,22 @@ export function sql(s: Scratch, query: string): Record<string, unknown>[] {
   } finally {
     db.close();
   }
+}
+
+/**
+ * Starts the daemon service in this process on `flows/<name>.yaml` of the scratch directory,
+ * past the CLI's lint gate, on the scratch test clock. `lines` collects its text log (without
+ * the time); `options` overrides the defaults (e.g. maxChainDepth, pollMs).
+ */
+export async function startServiceOn(s: Scratch, name: string, lines: string[] | null, options: Partial<DaemonOptions> = {}): Promise<Daemon> {
+  const loaded = await loadWorkflow(join(s.dir, 'flows', `${name}.yaml`), `flows/${name}.yaml`);
+  if (!loaded.ok) throw new Error(`the ${name} workflow does not load`);
+  const clock = fileClock(s.clockFile);
+  const write = (line: string): void => void lines?.push(line.replace(/^\S+ /, '').trimEnd());
+  return startDaemonService({
+    workflows: [{ workflow: loaded.workflow, text: loaded.text }], stateDir: join(s.dir, 'state'), host: '127.0.0.1', port: 0, concurrency: 4, leaseMs: 10_000,
+    env: {}, clock, connectors: await createConnectors({ userAgent: 'flux-test' }), logDir: join(s.dir, 'state', 'logs'),
+    log: createDaemonLog({ format: 'text', write, now: () => clock.now(), masker: new Masker() }),
+    ...options,
+  });
 }

@@ -6,14 +6,9 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { createConnectors } from '../../src/connectors/index.js';
-import { startDaemon, type Daemon } from '../../src/daemon/daemon.js';
-import { createDaemonLog } from '../../src/daemon/log.js';
-import { fileClock } from '../../src/engine/test-clock.js';
-import { Masker } from '../../src/secrets/masker.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
+import type { Daemon } from '../../src/daemon/daemon.js';
 import { startTestServer, type TestServer } from '../test-server.js';
-import { eventually, scratch, sql, T0 } from './events-helpers.js';
+import { eventually, scratch, sql, startServiceOn, T0 } from './events-helpers.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -42,14 +37,7 @@ steps:
     uses: http
     with: { url: "${downstream.url}/chase", method: POST, json: { booking: "\${{ event.booking }}" } }
 `);
-  const loaded = await loadWorkflow(join(s.dir, 'flows', 'reminder.yaml'), 'flows/reminder.yaml');
-  if (!loaded.ok) throw new Error('the reminder workflow does not load');
-  const clock = fileClock(s.clockFile);
-  daemon = await startDaemon({
-    workflows: [{ workflow: loaded.workflow, text: loaded.text }], stateDir: join(s.dir, 'state'), host: '127.0.0.1', port: 0, concurrency: 4, leaseMs: 10_000,
-    pollMs: HOUR, env: {}, clock, connectors: await createConnectors({ userAgent: 'flux-test' }), logDir: join(s.dir, 'state', 'logs'),
-    log: createDaemonLog({ format: 'text', write: () => {}, now: () => clock.now(), masker: new Masker() }),
-  });
+  daemon = await startServiceOn(s, 'reminder', null, { pollMs: HOUR });
   const ids: string[] = [];
   for (const [booking, wake] of [['b-1', T0 + HOUR], ['b-2', T0 + 2 * HOUR]] as const) {
     const res = await fetch(`${daemon.url}/hooks/booking`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ booking, wake: new Date(wake).toISOString() }) });

@@ -349,5 +349,11 @@ export interface Store {
   /** The workflow text a run started with, by its `workflowVersion`. */
   getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined>;
   /** Commits what is pending, then closes; later calls reject. */
+  /**
+   * A value every daemon on this store shares, made once: the first caller's `offer` is kept and
+   * every caller, from any daemon, gets that same value back (e.g. the key that signs approval
+   * links, so a link one daemon sent is honoured by another, after restarts too).
+   */
+  sharedKey(name: string, offer: string, now: number): Promise<string>;
   close(): Promise<void>;
 }

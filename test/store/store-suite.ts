@@ -140,6 +140,14 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.getWorkflowVersion('sha256:none')).toBeUndefined();
       });
 
+      it('keeps the first value offered for a shared key', async () => {
+        const store = await fresh();
+        const [a, b] = await Promise.all([store.sharedKey('k', 'first', T0), store.sharedKey('k', 'second', T0)]);
+        expect([a, b]).toEqual(['first', 'first']);
+        expect(await store.sharedKey('k', 'third', T0 + 1)).toBe('first');
+        expect(await store.sharedKey('other', 'x', T0)).toBe('x');
+      });
+
       it('counts live runs by workflow and state, and never finished ones', async () => {
         const store = await fresh();
         expect(await store.countRuns()).toEqual([]);

@@ -148,4 +148,18 @@ CREATE INDEX runs_active_by_workflow ON runs (workflow, status, id) WHERE status
 CREATE INDEX runs_waking_in_order ON runs (wake_at, id) WHERE status = 'waiting';
 `,
   },
+  {
+    version: 6,
+    name: 'keys the daemons share',
+    sql: `
+-- Values every daemon on this store must agree on, made once by whichever asks first: the key
+-- approval and acknowledgement links are signed with. A link signed by one daemon is verified
+-- by any other, and survives restarts.
+CREATE TABLE shared_keys (
+  name        TEXT PRIMARY KEY,
+  value       TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
+`,
+  },
 ];

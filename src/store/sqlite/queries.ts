@@ -14,6 +14,12 @@ export const SQL = {
     ON CONFLICT (hash) DO NOTHING`,
   getWorkflowVersion: `SELECT * FROM workflow_versions WHERE hash = :hash`,
 
+  /** A shared key: the first value offered is kept; the select reads whichever won. */
+  offerSharedKey: `
+    INSERT INTO shared_keys (name, value, created_at) VALUES (:name, :value, :now)
+    ON CONFLICT (name) DO NOTHING`,
+  sharedKey: `SELECT value FROM shared_keys WHERE name = :name`,
+
   /** First half of a keyed enqueue: take the key, or learn which run holds it. */
   takeRunKey: `
     INSERT INTO run_keys (kind, workflow, key, run_id, created_at) VALUES (:kind, :workflow, :key, :id, :now)

@@ -478,6 +478,13 @@ export class SqliteStore implements Store {
     });
   }
 
+  sharedKey(name: string, offer: string, now: number): Promise<string> {
+    return this.write(() => {
+      this.run('offerSharedKey', { name, value: offer, now: isoTime(now) });
+      return String(this.all('sharedKey', { name })[0]?.value);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

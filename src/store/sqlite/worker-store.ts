@@ -277,6 +277,10 @@ export class WorkerStore implements Store {
     return this.call('getWorkflowVersion', [hash]);
   }
 
+  sharedKey(name: string, offer: string, now: number): Promise<string> {
+    return this.call('sharedKey', [name, offer, now]);
+  }
+
   /** Commits what is pending (every call made before it), closes the database and ends the worker. */
   close(): Promise<void> {
     if (this.closing) return this.closing;

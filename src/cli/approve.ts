@@ -1,0 +1,74 @@
+/**
+ * `flux approve RUN_ID [STEP] --choice X [--input k=v]... --as NAME [--state-dir DIR]`: answer
+ * an approval step from the command line. The answer is checked as the page checks it (the
+ * person is listed, the choice offered, the inputs typed) and recorded in the state directory's
+ * store, once (a conditional write, beside a running daemon); the daemon then goes on with the
+ * run at its next poll. STEP may be left out when the run waits on exactly one approval.
+ * Exit 0 recorded; 1 refused (not an approver, already answered, closed), with the reason;
+ * 2 usage, an unknown run or step, or a state directory it cannot use.
+ */
+import { isAbsolute, join } from 'node:path';
+import { answerApproval } from '../approvals/answering.js';
+import { approvalStepKey } from '../approvals/request.js';
+import { clockFromEnv } from '../engine/test-clock.js';
+import { openSqliteStore, StoreOpenError } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { escapeControl } from '../text/escape.js';
+import { displayPath, ExitCode, UsageError, type Io } from './io.js';
+
+export interface ApproveOptions {
+  readonly choice: string;
+  readonly input?: readonly string[] | undefined;
+  readonly as: string;
+  readonly stateDir?: string | undefined;
+}
+
+/** Records one answer; returns the exit code. */
+export async function approveCommand(runId: string, step: string | undefined, options: ApproveOptions, io: Io): Promise<number> {
+  const inputs: Record<string, string> = {};
+  for (const pair of options.input ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--input takes NAME=VALUE, not \`${escapeControl(pair.slice(0, 200))}\``);
+    inputs[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  let clock;
+  try {
+    clock = clockFromEnv(io.env);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
+  let store: Store;
+  try {
+    store = await openSqliteStore({ path: join(stateDir, 'flux.db'), now: () => clock.now() });
+  } catch (error) {
+    if (error instanceof StoreOpenError) throw new UsageError(`${error.message} (check --state-dir ${escapeControl(displayPath(stateDir, io.cwd))})`);
+    throw error;
+  }
+  try {
+    const key = step ?? (await onlyApproval(store, runId));
+    const now = clock.now();
+    const result = await answerApproval(store, runId, key, { choice: options.choice, inputs, as: options.as }, 'cli', null, now);
+    const where = `run ${escapeControl(runId)} step ${escapeControl(key)}`;
+    if (result.ok) {
+      io.stdout.write(`recorded: ${escapeControl(result.answer.choice)} by ${escapeControl(result.answer.approver)} for ${where}\n`);
+      return ExitCode.ok;
+    }
+    if (result.status === 404) throw new UsageError(`${escapeControl(result.reason)}`);
+    io.stderr.write(`flux approve: refused (${where}): ${escapeControl(result.reason)}\n`);
+    return ExitCode.problems;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The one approval step the run has asked and not closed; a usage error when there is none or several. */
+async function onlyApproval(store: Store, runId: string): Promise<string> {
+  if (!(await store.getRun(runId))) throw new UsageError(`no run ${escapeControl(runId)} in the state directory`);
+  const keys = (await store.journalFor(runId)).map((e) => e.key);
+  const done = new Set(keys);
+  const open = keys.filter((k) => k.endsWith('#request')).map((k) => approvalStepKey(k)!).filter((k) => !done.has(k));
+  if (open.length === 1) return open[0]!;
+  if (open.length === 0) throw new UsageError(`run ${escapeControl(runId)} is not waiting on an approval`);
+  throw new UsageError(`run ${escapeControl(runId)} waits on several approvals (${open.map((k) => escapeControl(k)).join(', ')}): name the step`);
+}

@@ -233,6 +233,6 @@ export const SQL = {
     RETURNING id`,
   answerOf: `SELECT 1 FROM approval_answers WHERE run_id = :run_id AND step = :step AND approver = :approver`,
   /** A recorded answer makes its run due: at once if it waits, as soon as it parks if it runs. */
-  wakeForAnswer: `UPDATE runs SET wake_at = :now, updated_at = :now WHERE id = :run_id AND status IN ('waiting', 'running')`,
+  wakeForAnswer: `UPDATE runs SET wake_at = min(coalesce(wake_at, :now), :now), updated_at = :now WHERE id = :run_id AND status IN ('waiting', 'running')`,
   approvalAnswers: `SELECT * FROM approval_answers WHERE run_id = :run_id ORDER BY id`,
 } as const;

@@ -7,6 +7,7 @@
  * Exit 0 recorded; 1 refused (not an approver, already answered, closed), with the reason;
  * 2 usage, an unknown run or step, or a state directory it cannot use.
  */
+import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { answerApproval } from '../approvals/answering.js';
 import { approvalStepKey } from '../approvals/request.js';
@@ -38,9 +39,11 @@ export async function approveCommand(runId: string, step: string | undefined, op
     throw new UsageError((error as Error).message);
   }
   const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
+  const dbPath = join(stateDir, 'flux.db');
+  if (!existsSync(dbPath)) throw new UsageError(`no state database in ${escapeControl(displayPath(stateDir, io.cwd))}: is this the daemon's --state-dir?`);
   let store: Store;
   try {
-    store = await openSqliteStore({ path: join(stateDir, 'flux.db'), now: () => clock.now() });
+    store = await openSqliteStore({ path: dbPath, now: () => clock.now() });
   } catch (error) {
     if (error instanceof StoreOpenError) throw new UsageError(`${error.message} (check --state-dir ${escapeControl(displayPath(stateDir, io.cwd))})`);
     throw error;
@@ -67,8 +70,11 @@ async function onlyApproval(store: Store, runId: string): Promise<string> {
   if (!(await store.getRun(runId))) throw new UsageError(`no run ${escapeControl(runId)} in the state directory`);
   const keys = (await store.journalFor(runId)).map((e) => e.key);
   const done = new Set(keys);
-  const open = keys.filter((k) => k.endsWith('#request')).map((k) => approvalStepKey(k)!).filter((k) => !done.has(k));
+  const asked = keys.filter((k) => k.endsWith('#request')).map((k) => approvalStepKey(k)!);
+  const open = asked.filter((k) => !done.has(k));
   if (open.length === 1) return open[0]!;
-  if (open.length === 0) throw new UsageError(`run ${escapeControl(runId)} is not waiting on an approval`);
+  // Only closed ones: the latest is named, and the answer is refused as closed (exit 1).
+  if (open.length === 0 && asked.length > 0) return asked[asked.length - 1]!;
+  if (open.length === 0) throw new UsageError(`run ${escapeControl(runId)} has not asked for an approval`);
   throw new UsageError(`run ${escapeControl(runId)} waits on several approvals (${open.map((k) => escapeControl(k)).join(', ')}): name the step`);
 }

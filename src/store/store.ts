@@ -384,7 +384,8 @@ export interface Store {
   /**
    * Records an answer to an approval step, once per (run, step, approver), and only while the
    * step is open: the run is not finished, its journal holds the step's request entry
-   * (`requestKey`) whose `expires_at` is after `now`, and not the step's completion (`answer.step`).
+   * (`requestKey`) whose `expires_at` is after `now`, and not the step's completion (`answer.step`),
+   * and the answers recorded so far have not decided it (a choice with the request's `quorum`).
    * One conditional write, so two daemons (or a daemon and `flux approve`) recording at once
    * record one answer per person. A recorded answer makes a waiting run due at once; a running
    * one, due as soon as it parks (setWaiting keeps the earlier wake time).

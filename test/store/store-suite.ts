@@ -607,11 +607,11 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
 
     describe('approval answers', () => {
       const HOUR = 3_600_000;
-      /** A run waiting at approval step `approve`, its request journaled, expiring in an hour. */
-      async function asking(store: Store, expiresAt = T0 + HOUR): Promise<string> {
+      /** A run waiting at approval step `approve`, its request journaled (quorum 2), expiring in an hour. */
+      async function asking(store: Store, expiresAt = T0 + HOUR, quorum = 2): Promise<string> {
         const id = await running(store);
         const entry = (key: string, output: unknown) => ({ runId: id, key, kind: 'step' as const, status: 'succeeded', output, error: null, attempt: 1, startedAt: T0, finishedAt: T0 });
-        await store.recordStep('daemon-a', entry('approve#request', { key: 'approve#request', output: { expires_at: expiresAt } }));
+        await store.recordStep('daemon-a', entry('approve#request', { key: 'approve#request', output: { expires_at: expiresAt, quorum } }));
         await store.setWaiting(id, 'daemon-a', expiresAt, null, T0);
         return id;
       }
@@ -647,6 +647,18 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.recordAnswer(answer(ended, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('closed');
         expect(await store.recordAnswer(answer('01NOSUCHRUN', 'maria@example.com'), 'approve#request', T0)).toBe('not-found');
         for (const id of [expired, noRequest, decided, ended]) expect(await store.approvalAnswers(id)).toEqual([]);
+      });
+
+      it('refuses answers once those recorded reach the quorum, before the run has woken to see it', async () => {
+        const store = await fresh();
+        const id = await asking(store, T0 + HOUR, 1);
+        expect(await store.recordAnswer(answer(id, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(id, 'tom@example.com', 'reject'), 'approve#request', T0 + 1001)).toBe('closed');
+        const two = await asking(store);
+        expect(await store.recordAnswer(answer(two, 'maria@example.com', 'approve'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'tom@example.com', 'reject'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'ann@example.com', 'approve'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'bob@example.com', 'reject'), 'approve#request', T0 + 1000)).toBe('closed');
       });
 
       it('two connections answering for the same person at once record one answer', async () => {

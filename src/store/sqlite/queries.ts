@@ -219,7 +219,8 @@ export const SQL = {
 
   /**
    * An answer to an approval step, only while the step is open: the run not finished, its
-   * request journaled and not expired, the step not completed. The UNIQUE key refuses a second
+   * request journaled and not expired, the step neither completed nor decided by the answers
+   * recorded so far (the request's quorum). The UNIQUE key refuses a second
    * answer of the same person.
    */
   recordAnswer: `
@@ -229,6 +230,10 @@ export const SQL = {
       AND EXISTS (SELECT 1 FROM journal WHERE run_id = :run_id AND key = :request_key
                   AND json_extract(output, '$.output.expires_at') > :now_ms)
       AND NOT EXISTS (SELECT 1 FROM journal WHERE run_id = :run_id AND key = :step)
+      -- Decided already: some choice has the quorum (the run may not have woken to see it yet).
+      AND NOT EXISTS (SELECT 1 FROM approval_answers WHERE run_id = :run_id AND step = :step GROUP BY choice
+                      HAVING count(*) >= (SELECT coalesce(json_extract(output, '$.output.quorum'), 1) FROM journal
+                                          WHERE run_id = :run_id AND key = :request_key))
     ON CONFLICT (run_id, step, approver) DO NOTHING
     RETURNING id`,
   answerOf: `SELECT 1 FROM approval_answers WHERE run_id = :run_id AND step = :step AND approver = :approver`,

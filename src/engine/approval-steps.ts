@@ -98,8 +98,10 @@ async function sendRequest(at: At, started: number): Promise<ApprovalRequest> {
   const choices = choicesOf(spec);
   const link = run.req.approvals?.link?.(at.key, expiresAt) ?? '';
   const base = { url: link, choices, approvers: people, expires_at: new Date(expiresAt).toISOString(), title: '', details: '' };
-  const title = String(renderString(String(spec.title ?? ''), at.scope, { ...at.ctx, approval: toCel(base) }));
-  const details = spec.details === undefined ? '' : String(renderString(String(spec.details), at.scope, { ...at.ctx, approval: toCel({ ...base, title }) }));
+  // Masked before they go anywhere: the page, the journal and the message show what a log would.
+  const masker = run.req.masker;
+  const title = masker.mask(String(renderString(String(spec.title ?? ''), at.scope, { ...at.ctx, approval: toCel(base) })));
+  const details = spec.details === undefined ? '' : masker.mask(String(renderString(String(spec.details), at.scope, { ...at.ctx, approval: toCel({ ...base, title }) })));
   const partial = { title, details, choices, inputs: inputsOf(spec), approvers: people, quorum, expires_at: expiresAt, sent_at: started };
   const delivery = await deliver(at, partial, link, 'request');
   const request: ApprovalRequest = { ...partial, link_id: linkId(link), delivered: delivery.ok };

@@ -10,7 +10,7 @@ import { RUN_LOG_VERSION, type RecordBase, type RunRecord } from '../store/run-l
 import type { EmittedEvent, RunRequest, StepSummary } from './types.js';
 
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
-const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error']);
+const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error', 'inputs']);
 
 const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response', 'approval'];
 

@@ -44,7 +44,7 @@ function setClock(ms: number): void {
   writeFileSync(join(dir, 'clock'), String(ms));
 }
 
-function flow(quorum = 1): string {
+function flow(quorum = 1, remind = ''): string {
   return `name: discount
 owner: ops@example.com
 trigger:
@@ -64,7 +64,7 @@ steps:
         note: { type: text }
       approvers: ["@managers"]
       quorum: ${quorum}
-      timeout: 48h
+      timeout: 48h${remind}
       on_timeout: reject
   - id: after
     uses: chat.request
@@ -162,6 +162,32 @@ describe('approval steps in the daemon', () => {
     expect((await post(on(second, link), { choice: 'reject', as: 'maria@example.com' })).status).toBe(410);
     const show = await runFlux(['runs', 'show', id, '--state-dir', 'state'], { cwd: dir, env: { FLUX_TEST_CLOCK: join(dir, 'clock') } });
     expect(show.stdout).not.toContain('#request');
+  });
+
+  it('kill -9 between two answers of a quorum, and while a reminder comes due: one reminder, and the second answer completes it', async () => {
+    writeFileSync(join(dir, 'flows', 'discount.yaml'), flow(2, '\n      remind_every: 8h'));
+    const first = await daemon();
+    const { id, link } = await asked(first);
+    expect((await post(link, { choice: 'approve', as: 'maria@example.com', inputs: { discount: 10 } })).status).toBe(200);
+    await until(async () => (await runRow(id))?.status === 'waiting' && (await runRow(id))?.wakeAt === T0 + 8 * HOUR, 'the run waits again, for the first reminder');
+    first.child.kill('SIGKILL');
+    await first.exit;
+    setClock(T0 + 9 * HOUR); // the first reminder came due while no daemon ran
+    const second = await daemon();
+    await until(() => chat.received.filter((r) => r.path === '/messages').length === 2, 'the reminder is sent');
+    await until(async () => (await runRow(id))?.wakeAt === T0 + 16 * HOUR, 'the run waits for the next reminder');
+    second.child.kill('SIGKILL');
+    await second.exit;
+    const third = await daemon();
+    const answered = await runFlux(['approve', id, '--choice', 'approve', '--as', 'tom@example.com', '--input', 'discount=12', '--state-dir', 'state'], { cwd: dir, env: { FLUX_TEST_CLOCK: join(dir, 'clock') } });
+    expect(answered.code, answered.stderr).toBe(0);
+    expect((await finished(id)).status).toBe('succeeded');
+    expect(chat.received.filter((r) => r.path === '/messages')).toHaveLength(2); // one request, one reminder, across two crashes
+    expect(JSON.parse(chat.received.find((r) => r.path === '/done')!.body)).toEqual({ choice: 'approve', by: 'tom@example.com', discount: '12' });
+    const log = logOf(id);
+    expect(log.filter((r) => r.type === 'approval.reminded')).toEqual([expect.objectContaining({ reminder: 1, delivered: true })]);
+    expect(log.filter((r) => r.type === 'approval.answered').map((r) => (r as { by: string }).by)).toEqual(['maria@example.com', 'tom@example.com']);
+    expect(third.child.exitCode).toBeNull();
   });
 
   it('refuses: forged 403, unknown 404, unlisted approver 403, choice not offered 400, bad input 400, too large 413, second answer 410, expired 410', async () => {

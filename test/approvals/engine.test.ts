@@ -56,6 +56,7 @@ class Run {
   readonly journal = new Map<string, JournaledStep>();
   readonly log: RunRecord[] = [];
   readonly answers: ApprovalAnswer[] = [];
+  secrets: Record<string, string> = {};
   now = T0;
   private attempts = 0;
   constructor(private readonly yaml: string, private readonly durable = true) {}
@@ -71,7 +72,7 @@ class Run {
     try {
       return await runWorkflow({
         workflow: { file: 't.yaml', value, name: 't', owner: 'ops@example.com', version: 'sha256:test', baseline: null },
-        event: { customer: 'ACME' }, trigger: 'manual', secrets: {}, environment: {}, connectors: { http }, clock: this.clock, journal: new MemoryJournal(),
+        event: { customer: 'ACME' }, trigger: 'manual', secrets: this.secrets, environment: {}, connectors: { http }, clock: this.clock, journal: new MemoryJournal(),
         masker: new Masker(), runId: 'RUN1', attempt: 1, resume: this.attempts > 1, history: new Map(this.journal),
         onStepCompleted: (j) => void this.journal.set(j.key, j), onRecord: (r) => {
           if (!validateRecord(r)) throw new Error(`record does not match the run-log schema: ${JSON.stringify(r)} ${JSON.stringify(validateRecord.errors)}`);
@@ -193,6 +194,19 @@ describe('approval step, durably', () => {
     expect(done.status).toBe('failed'); // the escalation goes through the same broken chat
     expect(done.error?.message).toMatch(/^the approval request could not be delivered: /);
     expect(run.records('approval.requested')[0]).toMatchObject({ delivered: false });
+  });
+
+  it('a secret in the title or in an answer\'s inputs is masked in the request, what the journal keeps of it, and the log', async () => {
+    const run = new Run(flow(`      inputs: { note: { type: text } }
+      timeout: 1h`).replace('title: "Discount for \${{ event.customer }}"', 'title: "Token \${{ secrets.CHAT_TOKEN }}"').replace('owner: ops@example.com\n', 'owner: ops@example.com\nsecrets: [CHAT_TOKEN]\n'));
+    run.secrets = { CHAT_TOKEN: 'sekrit-value-123' };
+    await run.attempt();
+    run.answer('me@example.com', 'approve', { note: 'it is sekrit-value-123' });
+    expect((await run.attempt()).status).toBe('succeeded');
+    expect(messages()[0]).toMatchObject({ title: 'Token ***' });
+    // The journal keeps step outputs whole for replay, as for every step; what was asked is masked.
+    expect(JSON.stringify(run.journal.get('approve#request'))).not.toContain('sekrit-value-123');
+    expect(JSON.stringify(run.log)).not.toContain('sekrit-value-123');
   });
 
   it('expressions in `to.with` read the request: approval.url, title and choices', async () => {

@@ -219,6 +219,8 @@ describe('approval steps in the daemon', () => {
     expect(formHtml).toContain('&lt;script&gt; is not among the approvers of this step');
     expect(formHtml).not.toContain('<script>');
     await until(async () => (await runRow(id))?.status === 'waiting', 'the run waits again: one answer of the two the quorum needs');
+    const show = await runFlux(['runs', 'show', id, '--state-dir', 'state'], { cwd: dir, env: { FLUX_TEST_CLOCK: join(dir, 'clock') } });
+    expect(show.stdout).toContain('  asks       step `approve` asks maria@example.com, tom@example.com (2 must agree); the link expires 2026-11-26 09:00:00Z; tom@example.com: approve (api, 2026-11-24 09:00:00Z)\n');
     setClock(T0 + 49 * HOUR);
     expect((await fetch(link)).status).toBe(410);
     expect((await post(link, { choice: 'approve', as: 'maria@example.com' })).status).toBe(410);

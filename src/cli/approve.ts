@@ -7,15 +7,12 @@
  * Exit 0 recorded; 1 refused (not an approver, already answered, closed), with the reason;
  * 2 usage, an unknown run or step, or a state directory it cannot use.
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { answerApproval } from '../approvals/answering.js';
 import { approvalStepKey } from '../approvals/request.js';
-import { clockFromEnv } from '../engine/test-clock.js';
-import { openSqliteStore, StoreOpenError } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
-import { displayPath, ExitCode, UsageError, type Io } from './io.js';
+import { ExitCode, UsageError, type Io } from './io.js';
+import { clockOf, openStore, runIdArgument, stateDirOf } from './runs-state.js';
 
 export interface ApproveOptions {
   readonly choice: string;
@@ -32,27 +29,15 @@ export async function approveCommand(runId: string, step: string | undefined, op
     if (at <= 0) throw new UsageError(`--input takes NAME=VALUE, not \`${escapeControl(pair.slice(0, 200))}\``);
     inputs[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  let clock;
+  const id = runIdArgument(runId);
+  const clock = clockOf(io);
+  const store = await openStore(stateDirOf(options.stateDir, io), clock, 'write');
   try {
-    clock = clockFromEnv(io.env);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
-  const dbPath = join(stateDir, 'flux.db');
-  if (!existsSync(dbPath)) throw new UsageError(`no state database in ${escapeControl(displayPath(stateDir, io.cwd))}: is this the daemon's --state-dir?`);
-  let store: Store;
-  try {
-    store = await openSqliteStore({ path: dbPath, now: () => clock.now() });
-  } catch (error) {
-    if (error instanceof StoreOpenError) throw new UsageError(`${error.message} (check --state-dir ${escapeControl(displayPath(stateDir, io.cwd))})`);
-    throw error;
-  }
-  try {
-    const key = step ?? (await onlyApproval(store, runId));
+    if (step !== undefined && (step.length > 200 || step === '')) throw new UsageError('STEP must be an approval step id (at most 200 characters)');
+    const key = step ?? (await onlyApproval(store, id));
     const now = clock.now();
-    const result = await answerApproval(store, runId, key, { choice: options.choice, inputs, as: options.as }, 'cli', null, now);
-    const where = `run ${escapeControl(runId)} step ${escapeControl(key)}`;
+    const result = await answerApproval(store, id, key, { choice: options.choice, inputs, as: options.as }, 'cli', null, now);
+    const where = `run ${id} step ${escapeControl(key)}`;
     if (result.ok) {
       io.stdout.write(`recorded: ${escapeControl(result.answer.choice)} by ${escapeControl(result.answer.approver)} for ${where}\n`);
       return ExitCode.ok;

@@ -11,9 +11,13 @@ import { checkAnswer, requestKey, type ApprovalRequest, type GivenAnswer } from 
 /** The path prefix the daemon serves approval pages under. */
 export const APPROVALS_PATH = '/approvals/';
 
-/** The link a request carries: `<base>/approvals/<token>`, signed for the step until it expires. */
-export function approvalLink(base: string, key: Buffer, runId: string, stepKey: string, expiresAt: number): string {
-  return `${base.replace(/\/+$/, '')}${APPROVALS_PATH}${signToken(key, { kind: 'approval', runId, step: stepKey, expiresAt })}`;
+/**
+ * The link a request carries: `<base>/approvals/<token>`, signed for the step until it
+ * expires, and for one approver when `approver` is given (the page then answers as them).
+ */
+export function approvalLink(base: string, key: Buffer, runId: string, stepKey: string, expiresAt: number, approver?: string): string {
+  const claims = { kind: 'approval' as const, runId, step: stepKey, expiresAt, ...(approver !== undefined ? { approver } : {}) };
+  return `${base.replace(/\/+$/, '')}${APPROVALS_PATH}${signToken(key, claims)}`;
 }
 
 /** A step's request, if it is still open for answers; otherwise why not. */

@@ -53,18 +53,25 @@ export async function serveApprovalRequest(req: ApprovalHttpRequest, deps: Appro
     if (verified.refusal === 'forged') return reply(403, 'Not a valid link', 'this link was not made by flux');
     return reply(404, 'Not found', 'there is no approval at this address');
   }
-  const { runId, step, kind } = verified.claims;
+  const { runId, step, kind, approver } = verified.claims;
   if (kind !== 'approval') return reply(403, 'Not a valid link', 'this link does not answer an approval');
+  const refill = approver !== undefined ? { boundTo: approver } : {};
   if (req.method !== 'POST') {
     const open = await openRequest(deps.store, runId, step, now);
     if (!open.ok) return reply(open.status, open.status === 410 ? 'Closed' : 'Not found', open.reason);
     return json ? jsonReply(200, { ok: true, title: open.request.title, choices: open.request.choices, expires_at: new Date(open.request.expires_at).toISOString() })
-      : { status: 200, headers: PAGE_HEADERS, body: formPage(open.request, open.answered) };
+      : { status: 200, headers: PAGE_HEADERS, body: formPage(open.request, open.answered, refill) };
   }
   const body = await req.body();
   if (body === undefined) return { ...reply(413, 'Too large', `the answer is larger than ${MAX_ANSWER_BYTES / 1024} KiB`), headers: { ...(json ? JSON_HEADERS : PAGE_HEADERS), connection: 'close' } };
   const given = json ? parseJson(body) : parseForm(body);
   if (!given.ok) return reply(400, 'Bad answer', given.reason);
+  // A link sent to one approver answers as them: `as` may be left out, and may not name another.
+  if (approver !== undefined) {
+    const as = typeof given.value.as === 'string' ? given.value.as.trim().toLowerCase() : '';
+    if (as !== '' && as !== approver) return reply(403, 'Not your link', `this link is for ${approver}`);
+    given.value = { ...given.value, as: approver };
+  }
   const result = await answerApproval(deps.store, runId, step, given.value, json ? 'api' : 'page', req.from, now);
   if (result.ok) {
     deps.onAnswered?.();
@@ -76,7 +83,7 @@ export async function serveApprovalRequest(req: ApprovalHttpRequest, deps: Appro
   if ((result.status === 400 || result.status === 403) && result.request) {
     const asGiven = typeof given.value.as === 'string' ? given.value.as : '';
     const inputs = (given.value.inputs ?? {}) as Record<string, unknown>;
-    return { status: result.status, headers: PAGE_HEADERS, body: formPage(result.request, [], { as: asGiven, inputs, problem: result.reason }) };
+    return { status: result.status, headers: PAGE_HEADERS, body: formPage(result.request, [], { ...refill, as: asGiven, inputs, problem: result.reason }) };
   }
   return reply(result.status, result.status === 410 ? 'Closed' : 'Not found', result.reason);
 }

@@ -44,6 +44,8 @@ function page(title: string, body: string): string {
 
 /** What the form held when it was refused, to show it again. */
 export interface Refill {
+  /** The link is one approver's: the page answers as them and does not ask. */
+  readonly boundTo?: string;
   readonly as?: string;
   readonly inputs?: Readonly<Record<string, unknown>>;
   readonly problem?: string;
@@ -72,7 +74,9 @@ export function formPage(request: ApprovalRequest, answered: readonly ApprovalAn
     + (refill.problem ? `<p class="problem" role="alert">${t(refill.problem)}</p>` : '')
     + (request.details ? `<div class="details">${t(request.details, 8000)}</div>` : '')
     + `<p class="meta">${who}${quorum} · expires ${t(new Date(request.expires_at).toISOString())}</p>`
-    + `<form method="post"><label for="as">Your name or email</label><input id="as" name="as" type="text" required maxlength="200" autocomplete="email" value="${t(refill.as ?? '', 200)}">`
+    + (refill.boundTo !== undefined
+      ? `<form method="post"><p class="meta">Answering as <strong id="as-bound">${t(refill.boundTo, 200)}</strong></p>`
+      : `<form method="post"><label for="as">Your name or email</label><input id="as" name="as" type="text" required maxlength="200" autocomplete="email" value="${t(refill.as ?? '', 200)}">`)
     + `${fields}<div class="choices">${buttons}</div></form>`);
 }
 

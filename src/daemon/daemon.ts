@@ -174,7 +174,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
           reportClaim(c, o.clock.now(), reporting);
-          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), approvalLink: (runId, key, expiresAt) => approvalLink(linkBase, linkKey, runId, key, expiresAt), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
+          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), approvalLink: (runId, key, expiresAt, approver) => approvalLink(linkBase, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
             .then((outcome) => {
               reportTurn(c, outcome, reporting);
               if (outcome.kind === 'ran' && outcome.result.waiting) wakes.add(Date.parse(outcome.result.waiting.wake_at));

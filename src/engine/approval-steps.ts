@@ -97,7 +97,7 @@ async function sendRequest(at: At, started: number): Promise<ApprovalRequest> {
   const expiresAt = started + durationMs(String(spec.timeout ?? '0s'));
   const choices = choicesOf(spec);
   const link = run.req.approvals?.link?.(at.key, expiresAt) ?? '';
-  const base = { url: link, choices, approvers: people, expires_at: new Date(expiresAt).toISOString(), title: '', details: '' };
+  const base = { url: link, links: linksFor(at, people, expiresAt), choices, approvers: people, expires_at: new Date(expiresAt).toISOString(), title: '', details: '' };
   // Masked before they go anywhere: the page, the journal and the message show what a log would.
   const masker = run.req.masker;
   const title = masker.mask(String(renderString(String(spec.title ?? ''), at.scope, { ...at.ctx, approval: toCel(base) })));
@@ -128,7 +128,10 @@ type Asked = Pick<ApprovalRequest, 'title' | 'details' | 'choices' | 'approvers'
 async function deliver(at: At, asked: Asked, link: string, what: string): Promise<{ ok: true } | { ok: false; error: string }> {
   const { run, spec } = at;
   const to = asRecord(spec.to) ?? {};
-  const approval = { url: link, title: asked.title, details: asked.details, choices: asked.choices, approvers: asked.approvers, expires_at: new Date(asked.expires_at).toISOString() };
+  const approval = {
+    url: link, links: linksFor(at, asked.approvers, asked.expires_at), title: asked.title, details: asked.details, choices: asked.choices, approvers: asked.approvers,
+    expires_at: new Date(asked.expires_at).toISOString(),
+  };
   try {
     const params = asRecord(renderValue(to.with ?? {}, at.scope, { ...at.ctx, approval: toCel(approval) })) ?? {};
     const withBody = params.json !== undefined || params.form !== undefined || params.body !== undefined ? params : {
@@ -144,6 +147,12 @@ async function deliver(at: At, asked: Asked, link: string, what: string): Promis
     if (e instanceof StepFailure) throw e;
     return { ok: false, error: run.req.masker.mask(e instanceof Error ? e.message : String(e)) };
   }
+}
+
+/** A link for each listed approver, answered as that person only (`approval.links`). */
+function linksFor(at: At, people: readonly string[], expiresAt: number): Record<string, string> {
+  const link = at.run.req.approvals?.link;
+  return link ? Object.fromEntries(people.map((p) => [p, link(at.key, expiresAt, p)])) : {};
 }
 
 /** Nobody decided in time: on_timeout fails, escalates, or takes one of the choices. */

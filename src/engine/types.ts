@@ -108,11 +108,12 @@ export interface RunRequest {
   /**
    * For `approval` steps: the answers recorded for this run (the daemon reads them from the
    * store; `flux run --answer` gives them), and how to make the link a person answers through
-   * (the daemon's signed `/approvals/<token>` URL for a step key, expiring with the step).
+   * (the daemon's signed `/approvals/<token>` URL for a step key, expiring with the step; with
+   * `approver`, a link only that person answers through).
    */
   readonly approvals?: {
     readonly answers: readonly ApprovalAnswer[];
-    link?(stepKey: string, expiresAt: number): string;
+    link?(stepKey: string, expiresAt: number, approver?: string): string;
   };
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;

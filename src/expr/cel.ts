@@ -30,7 +30,7 @@ const CONTEXT_TYPES: Readonly<Record<ContextName, string | CelSchema>> = {
   error: { message: 'string', step: 'string' },
   response: 'dyn',
   index: 'int',
-  approval: { url: 'string', title: 'string', details: 'string', choices: 'list<string>', approvers: 'list<string>', expires_at: 'string' },
+  approval: { url: 'string', links: 'map<string, string>', title: 'string', details: 'string', choices: 'list<string>', approvers: 'list<string>', expires_at: 'string' },
 };
 
 /** Every context name, for messages that list what is available. */

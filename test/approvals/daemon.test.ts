@@ -103,14 +103,14 @@ async function runRow(id: string): Promise<RunRow | undefined> {
 }
 
 /** Starts a run through the webhook and waits until it waits, with its request sent; returns its id and the link. */
-async function asked(d: RunningDaemon, event: unknown = { customer: 'ACME', discount: 20 }): Promise<{ id: string; link: string }> {
+async function asked(d: RunningDaemon, event: unknown = { customer: 'ACME', discount: 20 }): Promise<{ id: string; link: string; links: Record<string, string> }> {
   const res = await fetch(`${d.url}/hooks/deal`, { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json' } });
   expect(res.status).toBe(202);
   const id = ((await res.json()) as { run_id: string }).run_id;
   await until(async () => (await runRow(id))?.status === 'waiting', 'the run waits');
-  const sent = chat.received.filter((r) => r.path === '/messages').map((r) => JSON.parse(r.body) as { run_id: string; url: string });
+  const sent = chat.received.filter((r) => r.path === '/messages').map((r) => JSON.parse(r.body) as { run_id: string; url: string; links: Record<string, string> });
   const mine = sent.find((m) => m.run_id === id)!;
-  return { id, link: mine.url };
+  return { id, link: mine.url, links: mine.links };
 }
 
 /** The same link on another daemon (a restarted one listens on another port). */
@@ -167,8 +167,16 @@ describe('approval steps in the daemon', () => {
   it('kill -9 between two answers of a quorum, and while a reminder comes due: one reminder, and the second answer completes it', async () => {
     writeFileSync(join(dir, 'flows', 'discount.yaml'), flow(2, '\n      remind_every: 8h'));
     const first = await daemon();
-    const { id, link } = await asked(first);
-    expect((await post(link, { choice: 'approve', as: 'maria@example.com', inputs: { discount: 10 } })).status).toBe(200);
+    const { id, link, links } = await asked(first);
+    // Each approver got a link of their own: it answers as them, and as nobody else.
+    expect(Object.keys(links)).toEqual(['maria@example.com', 'tom@example.com']);
+    const maria = links['maria@example.com']!;
+    expect(await (await post(maria, { choice: 'approve', as: 'tom@example.com' })).json()).toEqual({ ok: false, error: 'this link is for maria@example.com' });
+    expect(await (await fetch(maria)).text()).toContain('Answering as <strong id="as-bound">maria@example.com</strong>');
+    const viaOwnLink = await post(maria, { choice: 'approve', inputs: { discount: 10 } });
+    expect(viaOwnLink.status).toBe(200);
+    expect(await viaOwnLink.json()).toMatchObject({ recorded: { by: 'maria@example.com' } });
+    expect((await post(link, { choice: 'reject', as: 'maria@example.com' })).status).toBe(410); // the shared link: maria has answered
     await until(async () => (await runRow(id))?.status === 'waiting' && (await runRow(id))?.wakeAt === T0 + 8 * HOUR, 'the run waits again, for the first reminder');
     first.child.kill('SIGKILL');
     await first.exit;

@@ -110,6 +110,7 @@ describe('approval step, durably', () => {
     const sent = messages()[0]!;
     expect(sent).toMatchObject({ title: 'Discount for ACME', choices: ['approve', 'reject'], approvers: ['maria@example.com', 'tom@example.com'], run_id: 'RUN1', step: 'approve' });
     expect(String(sent.url)).toBe(`http://flux.test/approvals/approve-${T0 + 48 * HOUR}`);
+    expect(Object.keys(sent.links as object)).toEqual(['maria@example.com', 'tom@example.com']);
     expect(String(sent.details)).toContain(`link http://flux.test/approvals/approve-`);
     expect(run.records('approval.requested')[0]).toMatchObject({ approvers: ['maria@example.com', 'tom@example.com'], delivered: true, expires_at: new Date(T0 + 48 * HOUR).toISOString() });
     // The link is a credential: the run log names it by a digest only.

@@ -4,6 +4,7 @@
  * checks every way of answering shares (the page, POST /approvals/<token>, `flux approve`,
  * `flux run --answer`), and the decision a list of answers makes. Nothing here does I/O.
  */
+import { createHash } from 'node:crypto';
 import type { ApprovalAnswer } from '../store/store.js';
 
 /** The choices offered when a step lists none. */
@@ -51,14 +52,17 @@ export function reminderKey(stepKey: string, n: number): string {
   return `${stepKey}#remind:${n}`;
 }
 
-/** The journal key marking that an answer was written to the run log (once per person). */
+/**
+ * The journal key marking that an answer was written to the run log (once per person). The
+ * person is named by a digest: a name is outside text, and must not spell another kind of key.
+ */
 export function answerLoggedKey(stepKey: string, approver: string): string {
-  return `${stepKey}#answer:${approver}`;
+  return `${stepKey}#answer:${createHash('sha256').update(approver).digest('hex').slice(0, 16)}`;
 }
 
 /** The step key an approval bookkeeping key belongs to, or undefined for any other key. */
 export function approvalStepKey(key: string): string | undefined {
-  const m = /^(.*)#(request|remind:\d+|answer:.*)$/s.exec(key);
+  const m = /^(.*)#(request|remind:\d+|answer:[0-9a-f]{16})$/s.exec(key);
   return m?.[1];
 }
 

@@ -30,7 +30,7 @@ export async function openRequest(store: Store, runId: string, stepKey: string, 
   const run = await store.getRun(runId);
   if (!run) return { ok: false, status: 404, reason: `no run ${runId}` };
   const journal = await store.journalFor(runId);
-  const entry = journal.find((e) => e.key === requestKey(stepKey));
+  const entry = journal.find((e) => e.key === requestKey(stepKey, runId));
   if (!entry) return { ok: false, status: 404, reason: `run ${runId} has not asked for an approval at step ${stepKey}` };
   const request = (entry.output as { output?: ApprovalRequest } | null)?.output;
   if (!request || typeof request !== 'object') return { ok: false, status: 404, reason: `run ${runId} has no readable request at step ${stepKey}` };
@@ -55,7 +55,7 @@ export async function answerApproval(
   const checked = checkAnswer(open.request, given);
   if (!checked.ok) return { ...checked, request: open.request };
   const answer: ApprovalAnswer = { runId, step: stepKey, approver: checked.approver, choice: checked.choice, inputs: checked.inputs, answeredAt: now, via, from };
-  const outcome = await store.recordAnswer(answer, requestKey(stepKey), now);
+  const outcome = await store.recordAnswer(answer, requestKey(stepKey, runId), now);
   if (outcome === 'recorded') return { ok: true, answer, request: open.request };
   if (outcome === 'duplicate') return { ok: false, status: 410, reason: `${checked.approver} has answered this approval already`, request: open.request };
   if (outcome === 'not-found') return { ok: false, status: 404, reason: `no run ${runId}` };

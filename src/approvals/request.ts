@@ -42,27 +42,39 @@ export interface ApprovalRequest {
   readonly delivered: boolean;
 }
 
+/*
+ * The journal keys of an approval step's bookkeeping name the run: `flux runs retry` starts a
+ * run with a copy of the original's journal, and a retried approval asks again (a new request,
+ * its own reminders and answers) instead of finding the original's, long expired.
+ */
+
 /** The journal key of an approval step's request entry. */
-export function requestKey(stepKey: string): string {
-  return `${stepKey}#request`;
+export function requestKey(stepKey: string, runId: string): string {
+  return `${stepKey}#request@${runId}`;
+}
+
+/** The step key of a request entry's key, when it is this run's request; otherwise undefined. */
+export function requestStepKey(key: string, runId: string): string | undefined {
+  const m = /^(.*)#request@([0-9A-Za-z_-]+)$/s.exec(key);
+  return m && m[2] === runId ? m[1] : undefined;
 }
 
 /** The journal key of the n-th reminder of an approval step. */
-export function reminderKey(stepKey: string, n: number): string {
-  return `${stepKey}#remind:${n}`;
+export function reminderKey(stepKey: string, runId: string, n: number): string {
+  return `${stepKey}#remind:${n}@${runId}`;
 }
 
 /**
  * The journal key marking that an answer was written to the run log (once per person). The
  * person is named by a digest: a name is outside text, and must not spell another kind of key.
  */
-export function answerLoggedKey(stepKey: string, approver: string): string {
-  return `${stepKey}#answer:${createHash('sha256').update(approver).digest('hex').slice(0, 16)}`;
+export function answerLoggedKey(stepKey: string, runId: string, approver: string): string {
+  return `${stepKey}#answer:${createHash('sha256').update(approver).digest('hex').slice(0, 16)}@${runId}`;
 }
 
 /** The step key an approval bookkeeping key belongs to, or undefined for any other key. */
 export function approvalStepKey(key: string): string | undefined {
-  const m = /^(.*)#(request|remind:\d+|answer:[0-9a-f]{16})$/s.exec(key);
+  const m = /^(.*)#(request|remind:\d+|answer:[0-9a-f]{16})@[0-9A-Za-z_-]+$/s.exec(key);
   return m?.[1];
 }
 

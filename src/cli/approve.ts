@@ -8,7 +8,7 @@
  * 2 usage, an unknown run or step, or a state directory it cannot use.
  */
 import { answerApproval } from '../approvals/answering.js';
-import { approvalStepKey } from '../approvals/request.js';
+import { requestStepKey } from '../approvals/request.js';
 import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { ExitCode, UsageError, type Io } from './io.js';
@@ -55,7 +55,7 @@ async function onlyApproval(store: Store, runId: string): Promise<string> {
   if (!(await store.getRun(runId))) throw new UsageError(`no run ${escapeControl(runId)} in the state directory`);
   const keys = (await store.journalFor(runId)).map((e) => e.key);
   const done = new Set(keys);
-  const asked = keys.filter((k) => k.endsWith('#request')).map((k) => approvalStepKey(k)!);
+  const asked = keys.map((k) => requestStepKey(k, runId)).filter((k): k is string => k !== undefined);
   const open = asked.filter((k) => !done.has(k));
   if (open.length === 1) return open[0]!;
   // Only closed ones: the latest is named, and the answer is refused as closed (exit 1).

@@ -3,7 +3,7 @@
  * expires, and the answers so far. Read from the journal (the request each step journaled)
  * and the store's answers; nothing here writes.
  */
-import { approvalStepKey, type ApprovalRequest } from '../approvals/request.js';
+import { requestStepKey, type ApprovalRequest } from '../approvals/request.js';
 import type { RunRow, Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { shortTime } from './runs-format.js';
@@ -24,8 +24,8 @@ export async function openApprovals(store: Store, run: RunRow): Promise<OpenAppr
   const answers = await store.approvalAnswers(run.id);
   const open: OpenApproval[] = [];
   for (const e of journal) {
-    const step = approvalStepKey(e.key);
-    if (step === undefined || !e.key.endsWith('#request') || keys.has(step)) continue;
+    const step = requestStepKey(e.key, run.id);
+    if (step === undefined || keys.has(step)) continue;
     const request = (e.output as { output?: ApprovalRequest } | null)?.output;
     if (!request) continue;
     open.push({

@@ -1,7 +1,7 @@
 /**
  * The `approval` step: ask people to decide, and go on with their answer. Built like the
  * durable `wait_for` (waits.ts): on first reach the request is sent through `to` and journaled
- * under its own key (`<step>#request`, see approvals/request.ts), so a replay never sends it
+ * under its own key (`<step>#request@<run>`, see approvals/request.ts), so a replay never sends it
  * twice; the attempt then ends waiting (Suspended) until the timeout or the next reminder,
  * whichever is first. Answers are recorded in the store by whoever takes them (the daemon's
  * page, `flux approve`), which makes the run due; the next attempt replays up to here, finds
@@ -47,7 +47,7 @@ export async function runApproval(run: RunState, raw: unknown, id: string, path:
   if (!run.req.durableWaits) return answerInProcess(at);
   const history = run.req.history;
   const now = run.req.clock.now();
-  const request = (history?.get(requestKey(at.key))?.output as ApprovalRequest | undefined) ?? (await sendRequest(at, started));
+  const request = (history?.get(requestKey(at.key, run.req.runId))?.output as ApprovalRequest | undefined) ?? (await sendRequest(at));
   const answers = (run.req.approvals?.answers ?? []).filter((a) => a.runId === run.req.runId && a.step === at.key);
   logAnswers(at, answers, history);
   const decided = decide(answers, request.quorum);
@@ -57,7 +57,7 @@ export async function runApproval(run: RunState, raw: unknown, id: string, path:
   let wakeAt = request.expires_at;
   if (everyMs !== undefined && everyMs > 0) {
     const due = Math.floor((now - request.sent_at) / everyMs);
-    if (due >= 1 && !history?.has(reminderKey(at.key, due))) await remind(at, request, due);
+    if (due >= 1 && !history?.has(reminderKey(at.key, run.req.runId, due))) await remind(at, request, due);
     wakeAt = Math.min(wakeAt, request.sent_at + (due + 1) * everyMs);
   }
   const waiting = history?.get(at.key);
@@ -86,14 +86,18 @@ function answerInProcess(at: At): unknown {
   return approvalOutput(answers, { choice: answer.choice, deciding: answers[0]! }, false);
 }
 
-/** Sends the request through `to` and journals what was asked; a request nobody received fails the step. */
-async function sendRequest(at: At, started: number): Promise<ApprovalRequest> {
+/**
+ * Sends the request through `to` and journals what was asked; a request nobody received fails
+ * the step. Its timeout counts from now, when it is sent (for a retried run too).
+ */
+async function sendRequest(at: At): Promise<ApprovalRequest> {
   const { run, spec, id } = at;
   const wf = run.req.workflow.value;
   const { people, unknownGroups } = expandApprovers(spec.approvers, wf);
   if (unknownGroups.length > 0) throw new StepFailure(`approvers ${unknownGroups.join(', ')}: no such group in the workflow's \`groups\` (or its owner team)`, id);
   const quorum = typeof spec.quorum === 'number' ? spec.quorum : 1;
   if (people.length > 0 && quorum > people.length) throw new StepFailure(`quorum ${quorum} can never be reached by ${people.length} approver${people.length === 1 ? '' : 's'}`, id);
+  const started = run.req.clock.now();
   const expiresAt = started + durationMs(String(spec.timeout ?? '0s'));
   const choices = choicesOf(spec);
   const link = run.req.approvals?.link?.(at.key, expiresAt) ?? '';
@@ -110,7 +114,7 @@ async function sendRequest(at: At, started: number): Promise<ApprovalRequest> {
     link_id: request.link_id, via: String(asRecord(spec.to)?.uses ?? ''), delivered: delivery.ok,
   });
   if (!delivery.ok) throw new StepFailure(`the approval request could not be delivered: ${delivery.error}`, id);
-  journal(run, bookkeeping(at, requestKey(at.key), request));
+  journal(run, bookkeeping(at, requestKey(at.key, run.req.runId), request));
   return request;
 }
 
@@ -119,7 +123,7 @@ async function remind(at: At, request: ApprovalRequest, n: number): Promise<void
   const link = at.run.req.approvals?.link?.(at.key, request.expires_at) ?? '';
   const delivery = await deliver(at, request, link, `remind:${n}`);
   at.run.record({ type: 'approval.reminded', step: at.id, path: at.path, ...indexOf(at), reminder: n, delivered: delivery.ok });
-  journal(at.run, bookkeeping(at, reminderKey(at.key, n), { reminder: n, delivered: delivery.ok }));
+  journal(at.run, bookkeeping(at, reminderKey(at.key, at.run.req.runId, n), { reminder: n, delivered: delivery.ok }));
 }
 
 type Asked = Pick<ApprovalRequest, 'title' | 'details' | 'choices' | 'approvers' | 'expires_at'>;
@@ -168,7 +172,7 @@ function timedOut(at: At, answers: readonly ApprovalAnswer[]): unknown {
 /** Writes each answer to the run log once (a journal entry per person marks it written). */
 function logAnswers(at: At, answers: readonly ApprovalAnswer[], history: ReadonlyMap<string, JournaledStep> | undefined): void {
   for (const a of answers) {
-    const key = answerLoggedKey(at.key, a.approver);
+    const key = answerLoggedKey(at.key, at.run.req.runId, a.approver);
     if (history?.has(key)) continue;
     at.run.record({
       type: 'approval.answered', step: at.id, path: at.path, ...indexOf(at), by: a.approver, choice: a.choice, inputs: a.inputs,

@@ -44,7 +44,7 @@ function setClock(ms: number): void {
   writeFileSync(join(dir, 'clock'), String(ms));
 }
 
-function flow(quorum = 1, remind = ''): string {
+function flow(quorum = 1, remind = '', onTimeout = 'reject'): string {
   return `name: discount
 owner: ops@example.com
 trigger:
@@ -65,7 +65,7 @@ steps:
       approvers: ["@managers"]
       quorum: ${quorum}
       timeout: 48h${remind}
-      on_timeout: reject
+      on_timeout: ${onTimeout}
   - id: after
     uses: chat.request
     with:
@@ -196,6 +196,24 @@ describe('approval steps in the daemon', () => {
     expect(log.filter((r) => r.type === 'approval.reminded')).toEqual([expect.objectContaining({ reminder: 1, delivered: true })]);
     expect(log.filter((r) => r.type === 'approval.answered').map((r) => (r as { by: string }).by)).toEqual(['maria@example.com', 'tom@example.com']);
     expect(third.child.exitCode).toBeNull();
+  });
+
+  it('an approval that timed out and failed asks again when the run is retried, and the retry goes on with the answer', async () => {
+    writeFileSync(join(dir, 'flows', 'discount.yaml'), flow(1, '', 'fail'));
+    const d = await daemon();
+    const { id } = await asked(d);
+    setClock(T0 + 49 * HOUR);
+    expect(await finished(id)).toMatchObject({ status: 'failed', error: { message: 'nobody decided within 48h', step: 'approve' } });
+    const env = { FLUX_TEST_CLOCK: join(dir, 'clock') };
+    const retried = await runFlux(['runs', 'retry', id, '--state-dir', 'state'], { cwd: dir, env });
+    expect(retried.code, retried.stderr).toBe(0);
+    const retry = /\b(01[0-9A-Z]{24})\b/.exec(retried.stdout.replace(id, ''))![1]!;
+    await until(() => chat.received.some((r) => r.path === '/messages' && (JSON.parse(r.body) as { run_id: string }).run_id === retry), 'the retry asks again');
+    await until(async () => (await runRow(retry))?.status === 'waiting', 'the retry waits');
+    const ask = chat.received.map((r) => (r.path === '/messages' ? JSON.parse(r.body) as { run_id: string; url: string; expires_at: string } : undefined)).find((m) => m?.run_id === retry)!;
+    expect(ask.expires_at).toBe(new Date(T0 + 97 * HOUR).toISOString()); // 48h from when it asked again
+    expect((await post(ask.url, { choice: 'approve', as: 'tom@example.com' })).status).toBe(200);
+    expect((await finished(retry)).status).toBe('succeeded');
   });
 
   it('refuses: forged 403, unknown 404, unlisted approver 403, choice not offered 400, bad input 400, too large 413, second answer 410, expired 410', async () => {

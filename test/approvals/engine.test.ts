@@ -206,7 +206,7 @@ describe('approval step, durably', () => {
     expect((await run.attempt()).status).toBe('succeeded');
     expect(messages()[0]).toMatchObject({ title: 'Token ***' });
     // The journal keeps step outputs whole for replay, as for every step; what was asked is masked.
-    expect(JSON.stringify(run.journal.get('approve#request'))).not.toContain('sekrit-value-123');
+    expect(JSON.stringify(run.journal.get('approve#request@RUN1'))).not.toContain('sekrit-value-123');
     expect(JSON.stringify(run.log)).not.toContain('sekrit-value-123');
   });
 

@@ -192,6 +192,18 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('graph')
+    .description('draw a workflow (or a directory of them and how they link) as Mermaid, DOT or SVG')
+    .argument('<path>', 'a workflow file, or a directory of them')
+    .option('-f, --format <format>', 'mermaid, dot or svg (default: mermaid, or from --out: .mmd, .dot, .svg)')
+    .option('-o, --out <file>', 'write the drawing to this file (atomically) instead of standard output')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (path: string, options: { format?: string; out?: string }) => {
+      const { graphCommand } = await import('./graph.js');
+      code = await graphCommand(path, options, io);
+    });
+
+  program
     .command('schema')
     .description('print the workflow JSON Schema')
     .action(async () => {

@@ -4,9 +4,7 @@
  * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist); 3 on an
  * internal fault (a stack only with --debug, printed by main).
  */
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';
 import { buildReport } from '../metrics/build-report.js';
 import { findLogFiles } from '../metrics/files.js';
@@ -15,6 +13,7 @@ import type { MetricsReport, Period } from '../metrics/report.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
+import { writeAtomically } from './write-out.js';
 
 /** The formats `--format` takes. */
 export const METRICS_FORMATS = ['table', 'json', 'csv', 'prom', 'html'] as const;
@@ -118,19 +117,6 @@ async function render(report: MetricsReport, format: MetricsFormat, io: Io, colo
       const width = (io.stdout as { columns?: number }).columns ?? 80;
       return (await import('../metrics/format/table.js')).formatTable(report, { color: useColor(io, 'stdout', color), width });
     }
-  }
-}
-
-/** Writes `text` to `path` through a temporary file in the same directory and a rename. */
-function writeAtomically(path: string, text: string, io: Io): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, text, { mode: 0o644 });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot write --out \`${escapeControl(displayPath(path, io.cwd))}\`: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code ?? String(error)}`);
   }
 }
 

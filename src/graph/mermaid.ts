@@ -11,12 +11,18 @@ const SAFE = /[A-Za-z0-9 .,:_/@+=?!%'()*-]/;
 /** Non-ASCII characters Mermaid itself uses as markers while it decodes entities. */
 const MERMAID_MARKERS = new Set(['ﬂ', '°', '¶', 'ß']);
 
-/** User text as the inside of a Mermaid double-quoted string. */
+/**
+ * User text as the inside of a Mermaid double-quoted string. Mermaid reads `$$…$$` as KaTeX
+ * even when written as entities, so a zero-width space (U+200B) is put between two dollars.
+ */
 export function mermaidText(text: string): string {
   let out = '';
+  let last = '';
   for (const c of text) {
     const code = c.codePointAt(0)!;
+    if (c === '$' && last === '$') out += '#8203;';
     out += SAFE.test(c) || (code > 0x7f && !MERMAID_MARKERS.has(c)) ? c : `#${code};`;
+    last = c;
   }
   return out;
 }

@@ -58,7 +58,7 @@ export interface Graph {
 }
 
 /** Longest label line drawn; longer user text is cut with an ellipsis. */
-export const MAX_LABEL = 60;
+export const MAX_LABEL = 80;
 
 /**
  * User text as one bounded label line: control characters and line breaks become spaces,

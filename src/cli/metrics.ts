@@ -32,6 +32,8 @@ export interface MetricsOptions {
   readonly staleAfter?: string | undefined;
   readonly failOnLeak?: boolean | undefined;
   readonly color?: boolean | undefined;
+  /** Where the workflow files are, for the maps in the HTML report (default: workflows/ when present). */
+  readonly workflows?: string | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -73,7 +75,7 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
   }, await planRead(files, io.env));
   agg.finish();
   const report = buildReport(agg, { generatedAt: now, since, until });
-  const text = await render(report, format, io, options.color);
+  const text = await render(report, format, io, options);
 
   if (options.out !== undefined) writeAtomically(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text, io);
   else io.stdout.write(text);
@@ -103,7 +105,7 @@ export function chooseFormat(format: string | undefined, out: string | undefined
   return io.stdout.isTTY === true ? 'table' : 'json';
 }
 
-async function render(report: MetricsReport, format: MetricsFormat, io: Io, color: boolean | undefined): Promise<string> {
+async function render(report: MetricsReport, format: MetricsFormat, io: Io, options: MetricsOptions): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -111,11 +113,14 @@ async function render(report: MetricsReport, format: MetricsFormat, io: Io, colo
       return (await import('../metrics/format/csv.js')).formatCsv(report);
     case 'prom':
       return (await import('../metrics/format/prom.js')).formatProm(report);
-    case 'html':
-      return (await import('../metrics/format/html.js')).formatHtml(report);
+    case 'html': {
+      const { workflowMaps } = await import('./metrics-maps.js');
+      const maps = await workflowMaps(options.workflows, report.workflows.map((w) => w.name), io);
+      return (await import('../metrics/format/html.js')).formatHtml(report, { maps });
+    }
     default: {
       const width = (io.stdout as { columns?: number }).columns ?? 80;
-      return (await import('../metrics/format/table.js')).formatTable(report, { color: useColor(io, 'stdout', color), width });
+      return (await import('../metrics/format/table.js')).formatTable(report, { color: useColor(io, 'stdout', options.color), width });
     }
   }
 }

@@ -45,7 +45,7 @@ function edgeLine(e: GraphEdge): string {
 export function toDot(graph: Graph, direction: 'TB' | 'LR' = 'TB'): string {
   const lines = [
     `digraph ${dotString(graph.title)} {`,
-    `  graph [rankdir=${direction}, label=${dotString(graph.title)}, labelloc=t, fontname="${FONT}", fontsize=14, nodesep=0.3, ranksep=0.35];`,
+    `  graph [rankdir=${direction}, label=${dotString(graph.title)}, labelloc=t, fontname="${FONT}", fontsize=14, nodesep=0.5, ranksep=0.4];`,
     `  node [fontname="${FONT}", fontsize=11, margin="0.12,0.05"];`,
     `  edge [fontname="${FONT}", fontsize=10, color="#4a5568"];`,
   ];

@@ -8,12 +8,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toDot } from '../../src/graph/dot.js';
+import { dotToSvg } from '../../src/graph/svg.js';
 import { workflowGraph } from '../../src/graph/workflow-graph.js';
+import { formatHtml } from '../../src/metrics/format/html.js';
 import type { MetricsReport } from '../../src/metrics/report.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
 import { ROOT, runFlux } from '../helpers.js';
 import { checkHtmlReport, launchChromium, openReport } from '../metrics/html-check.js';
 import { clockEnv } from '../metrics/report-check.js';
+import { sampleReport } from '../metrics/sample-report.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 let dir: string;
@@ -99,4 +103,31 @@ describe('flux metrics --format html with the workflow files', () => {
     const missing = await metrics(['--format', 'html', '--workflows', 'nowhere']);
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([2, '', 'flux: --workflows `nowhere`: no such directory\n']);
   });
+});
+
+describe('a map whose labels are written to break the page', () => {
+  it('shows them as text: no element, script or request comes out of them, and the page still passes its checks', async () => {
+    const loaded = await loadWorkflow(join(ROOT, 'test/graph/fixtures/every-kind.yaml'));
+    if (!loaded.ok) throw new Error('fixture does not load');
+    const graph = workflowGraph(loaded.workflow.value);
+    const report = sampleReport();
+    const svg = await dotToSvg(toDot(graph));
+    const maps = new Map(report.workflows.map((w) => [w.name, { graph, svg }]));
+    const file = join(mkdtempSync(join(tmpdir(), 'flux-graph-html-')), 'report.html');
+    writeFileSync(file, formatHtml(report, { maps }));
+    browser ??= await launchChromium();
+    const { page, outside } = await openReport(browser, file);
+    expect((await checkHtmlReport(page, report)).problems).toEqual([]);
+    expect(outside).toEqual([]);
+    const seen = await page.evaluate(() => ({
+      maps: document.querySelectorAll('svg.map').length,
+      injected: document.querySelectorAll('script, svg.map b, svg.map foreignObject, svg.map a').length,
+      text: Array.from(document.querySelectorAll('svg.map text'), (t) => t.textContent ?? '').join('\n'),
+      table: Array.from(document.querySelectorAll('figure.map table th[scope="row"]'), (t) => t.textContent ?? ''),
+    }));
+    expect(seen.maps).toBe(report.workflows.length);
+    expect(seen.injected).toBe(0);
+    expect(seen.text).toContain('Fetch "the" [lead] --> {now} </script><script>x</script>');
+    expect(seen.table).toContain('fetch · Fetch "the" [lead] --> {now} </script><script>x</script> · crm.request · 3 attempts, timeout 5s');
+  }, 60_000);
 });

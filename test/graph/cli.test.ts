@@ -1,5 +1,6 @@
 // `flux graph` as a user runs it: a real spawned process, real files, every format, --out,
 // a directory, and every exit code.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,14 @@ describe('flux graph FILE', () => {
   it('exit 2 on a path that is not there', async () => {
     const r = await runFlux(['graph', 'workflows/nope.yaml']);
     expect([r.code, r.stdout, r.stderr]).toEqual([2, '', 'flux: cannot read `workflows/nope.yaml`: no such file or directory\n']);
+  });
+
+  it('exit 2 on a path that is no regular file (a FIFO), without hanging on it', async () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    const r = await runFlux(['graph', 'pipe.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pipe\.yaml:1:1: cannot read file: .*FIFO.* \[io\]\n/);
   });
 
   it('exit 2 on a workflow that does not load, with its problems as flux lint prints them', async () => {

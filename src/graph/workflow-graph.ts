@@ -35,9 +35,8 @@ export function ownerText(owner: unknown): string {
   const team = asRecord(owner);
   if (!team) return '';
   const members = Array.isArray(team.members) ? team.members.filter((m): m is string => typeof m === 'string') : [];
-  const backup = typeof team.backup === 'string' ? `, backup ${team.backup}` : '';
-  const name = typeof team.team === 'string' ? `team ${team.team}` : 'team';
-  return `${name}${members.length > 0 ? ` (${members.join(', ')}${backup})` : backup === '' ? '' : ` (${backup.slice(2)})`}`;
+  const who = [...members, ...(typeof team.backup === 'string' ? [`backup ${team.backup}`] : [])];
+  return `${typeof team.team === 'string' ? `team ${team.team}` : 'team'}${who.length > 0 ? ` (${who.join(', ')})` : ''}`;
 }
 
 /** What starts the workflow, as label lines. */
@@ -70,16 +69,17 @@ export function workflowGraph(workflow: Rec): Graph {
   const owner = ownerText(workflow.owner);
 
   let escalationNode: string | undefined;
-  /** The escalation path, drawn once, on first use. */
+  /** The escalation path, drawn once, on first use: the owner, then each `then` after an unanswered `ack_within`. */
   const escalation = (): string => {
     if (escalationNode !== undefined) return escalationNode;
     let body = asRecord(onError?.escalate);
-    const first = g.node('escalation', ['escalate to owner', body ? `via ${String(body.uses ?? '?')}` : 'no escalation configured', owner === '' ? undefined : `owner: ${owner}`]);
+    const ack = (b: Rec | undefined) => (b?.ack_within !== undefined && !asRecord(b.then) ? `ack within ${String(b.ack_within)}` : undefined);
+    const first = g.node('escalation', ['escalate to owner', body ? `via ${String(body.uses ?? '?')}` : 'no escalation configured', owner === '' ? undefined : `owner: ${owner}`, ack(body)]);
     let at = first;
     for (let level = 1; body && body.ack_within !== undefined && level < MAX_ESCALATION_LEVELS; level++) {
       const then = asRecord(body.then);
       if (!then) break;
-      const next = g.node('escalation', ['then escalate', `via ${String(then.uses ?? '?')}`]);
+      const next = g.node('escalation', ['then escalate', `via ${String(then.uses ?? '?')}`, ack(then)]);
       g.edge(at, next, `no ack within ${String(body.ack_within)}`, 'dashed');
       at = next;
       body = then;

@@ -125,6 +125,14 @@ describe('the shapes issue 9 adds', () => {
     expect(mermaid.nodes.n0).toBe('pollevery 5m via crm.request, initial baseline');
   });
 
+  it('an acknowledgement deadline with nobody after it is said on the last rung', async () => {
+    const graph = workflowGraph({ ...value, on_error: { escalate: { uses: 'chat.request', ack_within: '2h' } } });
+    await expectRenders(graph);
+    expect(graph.nodes.filter((n) => n.kind === 'escalation').map((n) => n.label)).toEqual([
+      ['escalate to owner', 'via chat.request', 'owner: team finance (a@example.com, b@example.com, backup c@example.com)', 'ack within 2h'],
+    ]);
+  });
+
   it('the directory map shows a team owner', async () => {
     const graph = orchestrationGraph('dir', [value]);
     const { mermaid } = await expectRenders(graph);

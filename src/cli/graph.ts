@@ -19,8 +19,10 @@ import { writeAtomically } from './write-out.js';
 
 /** The formats `--format` takes. */
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'svg'] as const;
+/** One of the formats. */
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
+/** The options as commander hands them over (strings, checked here). */
 export interface GraphOptions {
   readonly format?: string | undefined;
   readonly out?: string | undefined;

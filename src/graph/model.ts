@@ -81,6 +81,7 @@ export class GraphBuilder {
 
   constructor(private readonly title: string) {}
 
+  /** Adds a node; label lines are bounded and empty ones dropped. Returns its id. */
   node(kind: NodeKind, label: readonly unknown[], options: { group?: string | undefined; step?: string | undefined } = {}): string {
     const id = `n${this.nodes.length}`;
     const lines = label.map((l) => bound(l)).filter((l) => l !== '');
@@ -88,17 +89,20 @@ export class GraphBuilder {
     return id;
   }
 
+  /** Adds an edge from node `from` to node `to`. */
   edge(from: string, to: string, label?: unknown, style: EdgeStyle = 'solid'): void {
     const text = label === undefined ? undefined : bound(label);
     this.edges.push({ from, to, label: text === '' ? undefined : text, style });
   }
 
+  /** Adds a group (inside `parent`, when given). Returns its id. */
   group(label: unknown, parent?: string): string {
     const id = `g${this.groups.length}`;
     this.groups.push({ id, label: bound(label), parent });
     return id;
   }
 
+  /** The graph as built so far. */
   build(): Graph {
     return { title: bound(this.title), nodes: this.nodes, edges: this.edges, groups: this.groups };
   }

@@ -6,7 +6,7 @@
  */
 import { asRecord, walkSteps } from '../workflow/model.js';
 import { GraphBuilder, type Graph } from './model.js';
-import { ownerText, triggerLines } from './workflow-graph.js';
+import { exprText, ownerText, triggerLines } from './workflow-graph.js';
 
 type Rec = Readonly<Record<string, unknown>>;
 
@@ -56,7 +56,8 @@ export function orchestrationGraph(title: string, workflows: readonly Rec[]): Gr
       consumed.add(event);
       const from = emitters(event);
       if (from.length === 0) g.edge(source(`event:${event}`, ['event', event, 'sent from outside']), f.node);
-      for (const e of from) g.edge(e.node, f.node, event);
+      const when = t.body.if === undefined ? '' : ` if ${exprText(t.body.if)}`;
+      for (const e of from) g.edge(e.node, f.node, `${event}${when}`);
     } else {
       const key = t.kind === 'webhook' ? `webhook:${String(t.body.path ?? '')}` : `${t.kind}:${f.name}`;
       g.edge(source(key, triggerLines({ [t.kind]: t.body })), f.node);

@@ -52,7 +52,8 @@ export function triggerLines(trigger: unknown): string[] {
       return ['webhook', `${typeof body!.method === 'string' ? body!.method : 'POST'} ${String(body!.path ?? '')}`];
     case 'poll': {
       const initial = typeof body!.initial === 'string' ? `, initial ${body!.initial}` : '';
-      return ['poll', `every ${String(body!.every ?? '?')} via ${String(body!.uses ?? '?')}${initial}`];
+      const pages = asRecord(body!.paginate)?.max_pages;
+      return ['poll', `every ${String(body!.every ?? '?')} via ${String(body!.uses ?? '?')}${initial}`, ...(pages !== undefined ? [`up to ${String(pages)} pages`] : [])];
     }
     case 'event':
       return ['event', String(body!.name ?? ''), ...(body!.if !== undefined ? [`if ${exprText(body!.if)}`] : [])];

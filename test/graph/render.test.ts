@@ -122,7 +122,7 @@ describe('the shapes issue 9 adds', () => {
     const ladder = graph.nodes.filter((n) => n.kind === 'escalation').map((n) => n.label.join(' | '));
     expect(ladder).toEqual(['escalate to owner | via chat.request | owner: team finance (a@example.com, b@example.com, backup c@example.com)', 'then escalate | via pager.request', 'then escalate | via phone.request']);
     expect(mermaid.edgeLabels).toEqual(expect.arrayContaining(['no ack within 4h', 'no ack within 1h', 'on error']));
-    expect(mermaid.nodes.n0).toBe('pollevery 5m via crm.request, initial baseline');
+    expect(mermaid.nodes.n0).toBe('pollevery 5m via crm.request, initial baselineup to 10 pages');
   });
 
   it('an acknowledgement deadline with nobody after it is said on the last rung', async () => {
@@ -145,7 +145,7 @@ describe('a directory whose workflows share events and a webhook path', () => {
     const wf = (name: string, trigger: unknown, steps: unknown[]) => ({ name, owner: '@o', trigger, steps });
     const graph = orchestrationGraph('shop', [
       wf('orders', { webhook: { path: '/hooks/shop' } }, [{ id: 'e', emit: { event: 'order.placed' } }, { id: 'x', emit: { event: 'order.lost' } }]),
-      wf('billing', { event: { name: 'order.placed' } }, [{ id: 'w', wait_for: { event: 'payment.done', timeout: '1h' } }]),
+      wf('billing', { event: { name: 'order.placed', if: '${{ event.total > 0 }}' } }, [{ id: 'w', wait_for: { event: 'payment.done', timeout: '1h' } }]),
       wf('audit', { webhook: { path: '/hooks/shop', method: 'PUT' } }, [{ id: 'w', wait_for: { event: 'order.placed', timeout: '1h' } }]),
     ]);
     const { mermaid } = await expectRenders(graph);
@@ -154,7 +154,7 @@ describe('a directory whose workflows share events and a webhook path', () => {
     const billing = byLabel.get('billingowner: @o')!;
     const audit = byLabel.get('auditowner: @o')!;
     expect(graph.edges).toEqual(expect.arrayContaining([
-      { from: orders, to: billing, label: 'order.placed', style: 'solid' },
+      { from: orders, to: billing, label: 'order.placed if event.total > 0', style: 'solid' },
       { from: orders, to: audit, label: 'order.placed (waited for)', style: 'dashed' },
       { from: byLabel.get('webhookPOST /hooks/shop')!, to: orders, label: undefined, style: 'solid' },
       { from: byLabel.get('webhookPOST /hooks/shop')!, to: audit, label: undefined, style: 'solid' },

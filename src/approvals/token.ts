@@ -9,7 +9,7 @@
  * store, so two answers racing through two daemons record one).
  *
  * Format: `<payload>.<signature>`, both base64url; the payload is JSON
- * `{"k":kind,"r":runId,"s":stepKey,"e":expiresAtMs,"n":nonce}`. Verification compares
+ * `{"k":kind,"r":runId,"s":stepKey,"e":expiresAtMs,"a"?:approver,"n":nonce}`. Verification compares
  * signatures in constant time before it parses anything the token says.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -25,6 +25,8 @@ export interface TokenClaims {
   readonly step: string;
   /** Milliseconds since the epoch; the link is refused from then on. */
   readonly expiresAt: number;
+  /** The one person the link is for (an approval link sent to each approver); absent: whoever holds it. */
+  readonly approver?: string;
 }
 
 /** Why a token was refused: the words a person sees, with no detail an attacker could use. */
@@ -47,7 +49,7 @@ export async function signingKey(store: Store, now: number): Promise<Buffer> {
 /** Makes a token for `claims`, signed with `key`. Every token carries a fresh nonce. */
 export function signToken(key: Buffer, claims: TokenClaims): string {
   const payload = Buffer.from(
-    JSON.stringify({ k: claims.kind, r: claims.runId, s: claims.step, e: claims.expiresAt, n: randomBytes(9).toString('base64url') }),
+    JSON.stringify({ k: claims.kind, r: claims.runId, s: claims.step, e: claims.expiresAt, ...(claims.approver !== undefined ? { a: claims.approver } : {}), n: randomBytes(9).toString('base64url') }),
   ).toString('base64url');
   return `${payload}.${mac(key, payload)}`;
 }
@@ -66,11 +68,12 @@ export function verifyToken(key: Buffer, token: string, now: number): VerifiedTo
     return { ok: false, refusal: 'malformed' };
   }
   const p = parsed as Record<string, unknown> | null;
-  if (p === null || typeof p !== 'object' || (p.k !== 'approval' && p.k !== 'ack') || typeof p.r !== 'string' || typeof p.s !== 'string' || typeof p.e !== 'number') {
+  if (p === null || typeof p !== 'object' || (p.k !== 'approval' && p.k !== 'ack') || typeof p.r !== 'string' || typeof p.s !== 'string' || typeof p.e !== 'number'
+    || (p.a !== undefined && typeof p.a !== 'string')) {
     return { ok: false, refusal: 'malformed' };
   }
   if (now >= p.e) return { ok: false, refusal: 'expired' };
-  return { ok: true, claims: { kind: p.k, runId: p.r, step: p.s, expiresAt: p.e } };
+  return { ok: true, claims: { kind: p.k, runId: p.r, step: p.s, expiresAt: p.e, ...(typeof p.a === 'string' ? { approver: p.a } : {}) } };
 }
 
 function mac(key: Buffer, payload: string): string {

@@ -5,7 +5,9 @@
  * (202) and its redelivery deduplicated (200), a signed lead whose run emits an event that
  * starts the booking workflow, that run parking on a 48-hour wait and resuming when the clock
  * is moved past it, and a weekday schedule firing when its time comes. Every line printed is
- * either the HTTP answer or the daemon's own log line.
+ * either the HTTP answer or the daemon's own log line. Between the lead and the waits, two won
+ * deals with large discounts are put to a sales manager (demo-approvals.ts): one answered on
+ * the approval page, one with `flux approve`.
  */
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { TERMINAL_STATES, type RunRow } from '../store/store.js';
 import { nextFire } from '../triggers/cron-next.js';
 import { asRecord } from '../workflow/model.js';
+import { approvalsAct } from './demo-approvals.js';
 import type { Io } from './io.js';
 
 export interface DaemonActOptions {
@@ -70,6 +73,8 @@ export async function daemonAct(o: DaemonActOptions): Promise<{ finished: RunRow
     out('\nPOST /hooks/leads, HMAC-signed: the run emits lead.qualified, which starts appointment-reminders');
     out(`  → ${await post(daemon.url, '/hooks/leads', lead, { 'x-signature': hmac(o.env.LEADS_WEBHOOK_SECRET ?? '', lead) })}`);
     await settled(reader, SETTLE_MS);
+
+    await approvalsAct({ url: daemon.url, stateDir, env: o.env, samples: o.samples, out, settled: () => settled(reader, SETTLE_MS), reader });
 
     // Waiting runs hold no memory: move the clock to each wake time and they resume.
     for (let turn = 0; turn < 5; turn++) {

@@ -52,10 +52,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('-E, --env-file <path>', 'read secrets and env values from this file (default: .env when present)')
     .option('--log-dir <dir>', 'where run logs go (default: .flux/logs, or $FLUX_HOME/logs)')
     .option('--dry-run', 'evaluate conditions and render requests without sending anything')
+    .option('--answer <step=choice>', 'answer an approval step without asking anyone (repeatable); without it an approval step fails: it needs flux daemon', collect, [])
     .option('--json', 'print the run result as one JSON document on stdout')
     .option('--no-color', 'never colour the output')
     .option('--debug', 'print stack traces for internal errors')
-    .action(async (file: string, options: { event?: string; set?: string[]; envFile?: string; logDir?: string; dryRun?: boolean; json?: boolean; color?: boolean }) => {
+    .action(async (file: string, options: { event?: string; set?: string[]; envFile?: string; logDir?: string; dryRun?: boolean; answer?: string[]; json?: boolean; color?: boolean }) => {
       const { runCommand } = await import('./run.js');
       code = await runCommand(file, options, io);
     });
@@ -146,6 +147,20 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .action(async (id: string, options: { stateDir?: string }) => {
       const { runsCancelCommand } = await import('./runs-change.js');
       code = await runsCancelCommand(id, options, io);
+    });
+
+  program
+    .command('approve')
+    .description('answer an approval step a waiting run asks (recorded in the state directory; the daemon goes on with the run)')
+    .argument('<run-id>', 'the run id')
+    .argument('[step]', 'the approval step (may be left out when the run waits on one approval)')
+    .requiredOption('-c, --choice <choice>', 'the choice, one of those the step offers')
+    .option('-i, --input <name=value>', 'a form value the step asks for (repeatable)', collect, [])
+    .requiredOption('--as <name>', 'who answers: one of the step\'s approvers')
+    .option('--state-dir <dir>', 'the daemon\'s state directory (default: .flux)')
+    .action(async (runId: string, step: string | undefined, options: { choice: string; input?: string[]; as: string; stateDir?: string }) => {
+      const { approveCommand } = await import('./approve.js');
+      code = await approveCommand(runId, step, options, io);
     });
 
   program

@@ -17,6 +17,7 @@ import { formatStylish, plain } from '../lint/format/stylish.js';
 import { parseEnvFile } from '../secrets/env-file.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
+import type { ApprovalAnswer } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { describeIoError } from '../workflow/source.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   readonly envFile?: string | undefined;
   readonly logDir?: string | undefined;
   readonly dryRun?: boolean | undefined;
+  /** `STEP=CHOICE` answers for approval steps (nobody can be asked in a one-off run). */
+  readonly answer?: readonly string[] | undefined;
   readonly json?: boolean | undefined;
   readonly color?: boolean | undefined;
 }
@@ -48,6 +51,8 @@ export interface RunSetup {
   readonly dryRun: boolean;
   readonly clock?: Clock;
   readonly events?: EventSource;
+  /** Answers for approval steps, from --answer. */
+  readonly answers?: readonly ApprovalAnswer[];
   readonly signal?: AbortSignal;
   /** Print step progress (false for --json). */
   readonly progress: boolean;
@@ -70,6 +75,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const path = isAbsolute(file) ? file : join(io.cwd, file);
   const display = displayPath(path, io.cwd);
   const { event, refuse } = await readEvent(options, io);
+  const answers = parseAnswers(options.answer, io);
   const loaded = await loadWorkflow(path, display);
   if (!loaded.ok) {
     // A file that cannot be read has nothing to fix inside it: say why, not "has errors".
@@ -103,7 +109,7 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const connectors = await createConnectors({ userAgent: `flux/${version()}` });
   try {
     const { result, logPath } = await executeRun({
-      io, workflow: loaded.workflow, event, refuse, secrets, environment, connectors, logDir, dryRun: options.dryRun === true,
+      io, workflow: loaded.workflow, event, refuse, secrets, environment, connectors, logDir, dryRun: options.dryRun === true, answers,
       signal: controller.signal, progress: options.json !== true, color: useColor(io, 'stdout', options.color),
     });
     if (options.json) io.stdout.write(`${JSON.stringify({ ...result, log: logPath }, null, 2)}\n`);
@@ -140,6 +146,7 @@ export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; 
       workflow: setup.workflow, event: setup.event, ...(setup.refuse !== undefined ? { refuse: setup.refuse } : {}), trigger: 'manual', secrets: setup.secrets, environment: setup.environment,
       connectors: setup.connectors, clock, journal, masker, runId, dryRun: setup.dryRun,
       ...(setup.signal ? { signal: setup.signal } : {}), ...(setup.events ? { events: setup.events } : {}),
+      ...(setup.answers ? { approvals: { answers: setup.answers } } : {}),
       ...(printer ? { onRecord: (r) => printer.record(r), onProgress: (p) => printer.progress(p) } : {}),
     });
   } finally {
@@ -152,6 +159,17 @@ export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; 
   printer?.footer(result, lost ? undefined : shownLog);
   if (lost) setup.io.stderr.write(`flux: ${lost.message}; the run was stopped there and did not succeed\n`);
   return { result, logPath };
+}
+
+/** `--answer STEP=CHOICE`: an answer given for the run, by whoever runs it. */
+function parseAnswers(options: readonly string[] | undefined, io: Io): ApprovalAnswer[] {
+  return (options ?? []).map((a) => {
+    const at = a.indexOf('=');
+    if (at <= 0 || at === a.length - 1) throw new UsageError(`--answer takes STEP=CHOICE, not \`${escapeControl(a.slice(0, 200))}\``);
+    return {
+      runId: '', step: a.slice(0, at), approver: io.env.USER ?? 'flux run', choice: a.slice(at + 1), inputs: {}, answeredAt: Date.now(), via: 'run', from: null,
+    };
+  });
 }
 
 /** 0 succeeded, 2 rejected input, 1 anything else that did not succeed. */

@@ -6,6 +6,7 @@
  * the rule in runs-secrets.ts; every outside value is escaped before it is printed.
  */
 import { waitingStep } from '../daemon/journal-keys.js';
+import { approvalText, openApprovals } from './runs-approvals.js';
 import type { RunRow } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { ExitCode, UsageError, type Io } from './io.js';
@@ -42,12 +43,14 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     const onDisk = await compareWithDisk(run.workflow, run.workflowVersion, options.workflows, io);
     const started = startedAt ?? (steps.find((s) => s.startedAt !== null)?.startedAt ?? null);
     const event = reveal.masker.maskValue(run.event, { keys: true });
+    const approvals = await openApprovals(store, run);
 
     if (options.json) {
       io.stdout.write(`${safeJson({
         run: { ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null },
         workflow_file: onDiskJson(onDisk),
         steps: steps.map(stepJson),
+        approvals: approvals.map((a) => ({ step: a.step, approvers: a.approvers, quorum: a.quorum, expires_at: isoOrNull(a.expiresAt), answers: a.answers.map((x) => ({ ...x, at: isoOrNull(x.at) })) })),
         secrets_missing: reveal.missing,
         run_log: logPath,
         run_log_unreadable_lines: logProblems,
@@ -65,6 +68,7 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     else if (run.status !== 'waiting') lines.splice(3, 0, ['now', progressOf(run, clock.now())]);
     if (run.error) lines.push(['error', `${run.error.step !== undefined ? `step \`${escapeControl(run.error.step)}\`: ` : ''}${escapeControl(reveal.masker.mask(run.error.message))}`]);
     if (run.status === 'waiting') lines.push(['waits', waitsText(run)]);
+    for (const a of approvals) lines.push(['asks', approvalText(a)]);
     if (run.cancelRequested && run.status === 'running') lines.push(['cancel', 'requested: the run stops before its next step']);
     if (run.retryOf !== null) lines.push(['retry of', escapeControl(run.retryOf)]);
     if (retry) lines.push(['retried as', `${escapeControl(retry.id)} (${retry.status})`]);

@@ -6,6 +6,7 @@
  * they were written). A retry's journal starts as a copy of the run it retries: those entries
  * are marked `replayed`, and their log records are read from that run's log.
  */
+import { approvalStepKey } from '../approvals/request.js';
 import { existsSync } from 'node:fs';
 import { stepKey, type JournaledStep } from '../engine/types.js';
 import { readRunLog, runLogPath, type RunRecord } from '../store/run-log.js';
@@ -69,7 +70,8 @@ const MAX_RETRY_CHAIN = 20;
 export async function stepsOf(run: RunRow, store: Store, logDir: string, reveal: Reveal): Promise<StepsOfRun> {
   // Events delivered to a waiting wait_for are journaled beside the steps (`reply#event:0`, see
   // daemon/runner.ts); they are not steps: the wait_for's own entry shows what it took.
-  const journal = (await store.journalFor(run.id)).filter((e) => e.kind === 'step' && deliveryStepKey(e.key) === undefined);
+  // An approval step's bookkeeping (its request, reminders, answers logged; see approvals/request.ts) is not a step either.
+  const journal = (await store.journalFor(run.id)).filter((e) => e.kind === 'step' && deliveryStepKey(e.key) === undefined && approvalStepKey(e.key) === undefined);
   const own = readLog(logDir, run);
   const finished = new Map(own.finished);
   // A retry's copied entries were logged by the run it retries (and so on up the chain).

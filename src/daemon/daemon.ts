@@ -35,6 +35,8 @@ import { reloader, type ReloadPlan } from './reload.js';
 import { watchLoopDelay } from './loop-delay.js';
 import { workflowLimits } from './limits.js';
 import { runClaimed } from './runner.js';
+import { approvalLink } from '../approvals/answering.js';
+import { signingKey } from '../approvals/token.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { reportClaim, reportTurn, reportTurnError } from './report.js';
 import { wakeTimer } from './wake-timer.js';
@@ -112,6 +114,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const { workflow, text } of o.workflows) {
     await store.putWorkflowVersion({ hash: workflow.version, name: workflow.name, text, createdAt: o.clock.now() });
   }
+  // Approval links are signed with the key every daemon on this store shares, and point at this
+  // daemon's address unless FLUX_PUBLIC_URL says where people reach it.
+  const linkKey = await signingKey(store, o.clock.now());
+  let linkBase = '';
   const set = new WorkflowSet(o.env);
   const { routeProblems: problems } = set.replace(o.workflows);
   for (const p of problems) o.log.error(`webhook not served: ${p}`, { kind: 'webhook.unserved' });
@@ -168,7 +174,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
           reportClaim(c, o.clock.now(), reporting);
-          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
+          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), approvalLink: (runId, key, expiresAt, approver) => approvalLink(linkBase, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
             .then((outcome) => {
               reportTurn(c, outcome, reporting);
               if (outcome.kind === 'ran' && outcome.result.waiting) wakes.add(Date.parse(outcome.result.waiting.wake_at));
@@ -211,7 +217,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     health: () => health.check(),
     metrics: () => metrics.render(),
     ...(eventToken !== undefined ? { eventToken } : {}), onEvent: () => void events.tick(),
+    approvals: { key: linkKey, onAnswered: claimIfFree },
   });
+  linkBase = o.env.FLUX_PUBLIC_URL !== undefined && o.env.FLUX_PUBLIC_URL !== '' ? o.env.FLUX_PUBLIC_URL : server.url;
   if (eventToken !== undefined) o.masker?.add(eventToken);
   if (eventToken !== undefined) o.log('POST /events/NAME accepts events with the bearer token in FLUX_EVENT_TOKEN');
   // Waits ending, leases lapsing, schedule fires and events come due without a request to announce them.

@@ -14,6 +14,8 @@ import { escapeControl } from '../text/escape.js';
 import type { HealthVerdict } from './health.js';
 import { EVENTS_PATH, eventIntake } from './event-intake.js';
 import { intake, type Reply, type WebhookRoute } from './intake.js';
+import { APPROVALS_PATH } from '../approvals/answering.js';
+import { MAX_ANSWER_BYTES, serveApprovalRequest, type ApprovalHttpDeps } from '../approvals/http.js';
 
 export interface DaemonServerOptions {
   /** The webhook routes, or where to read the current ones on each request (they change on reload). */
@@ -41,6 +43,8 @@ export interface DaemonServerOptions {
   readonly eventToken?: string;
   /** Called after an event was stored, to deliver it at once instead of at the next poll. */
   readonly onEvent?: () => void;
+  /** `/approvals/<token>` (approvals/http.ts): the signing key and what to do once an answer is recorded. Without it, 404. */
+  readonly approvals?: Omit<ApprovalHttpDeps, 'store' | 'now'>;
 }
 
 export interface DaemonServer {
@@ -82,6 +86,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
     return send(res, { status: 200, headers: { 'content-type': contentType }, body });
   }
   if (path.startsWith(EVENTS_PATH)) return serveEvent(req, res, path, options, maxBytes);
+  if (path.startsWith(APPROVALS_PATH) && options.approvals) {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    return send(res, await serveApprovalRequest(
+      { method: req.method ?? 'GET', path, contentType: req.headers['content-type'], from: req.socket.remoteAddress ?? null, body: () => (declared > MAX_ANSWER_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ANSWER_BYTES)) },
+      { ...options.approvals, store: options.store, now: () => options.clock.now() },
+    ));
+  }
   const routes = typeof options.routes === 'function' ? options.routes() : options.routes;
   const route = routes.get(path);
   const answer = (reply: Reply): void => {

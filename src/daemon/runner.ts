@@ -43,6 +43,8 @@ export interface RunnerDeps {
   readonly onEmitted?: () => void;
   /** How many times a run may be rescued from a daemon that died before it is given up (default 3). */
   readonly resumeBudget?: number;
+  /** The signed link an approval step's request carries (see approvals/links.ts). */
+  readonly approvalLink?: (runId: string, stepKey: string, expiresAt: number, approver?: string) => string;
 }
 
 /** How many times a run is rescued from a crashed daemon before it is given up, unless the daemon says. */
@@ -71,6 +73,9 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
   const entries = await deps.store.journalFor(run.id);
   const history = historyOf(entries);
   const delivered = deliveredOf(entries);
+  // Answers to approval steps: read after the journal, so an answer recorded in between is seen
+  // now or wakes the run again (recordAnswer makes it due).
+  const answers = await deps.store.approvalAnswers(run.id);
   const controller = new AbortController();
   let lost = false;
   // The daemon is stopping and its grace period is over: stop the run where it is, and hand
@@ -99,6 +104,7 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       workflow: workflow.value, event: run.event, trigger: run.trigger, ...(run.scheduledFor !== null ? { scheduledFor: run.scheduledFor } : {}), receivedAt: run.receivedAt, secrets: deps.secrets, environment: deps.environment,
       connectors: deps.connectors, clock: deps.clock, journal, masker: new Masker(), runId: run.id, attempt: run.attempt,
       resume: claim.reason !== 'start', history, durableWaits: true, signal: controller.signal, deliver: delivered,
+      approvals: { answers, ...(deps.approvalLink ? { link: (key: string, expiresAt: number, approver?: string) => deps.approvalLink!(run.id, key, expiresAt, approver) } : {}) },
       onStepCompleted: async (step, emits) => {
         const now = deps.clock.now();
         await deps.store.recordStep(deps.owner, toEntry(run, step, now), emits.map((e, i) => toEvent(run, step, e, i, now)));

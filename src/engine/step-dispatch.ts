@@ -1,6 +1,6 @@
 /**
  * The interpreter loop: runs a list of steps in order, and each step by its kind (a connector
- * call, set, switch, foreach, parallel, wait, wait_for, emit, fail), replaying the ones an
+ * call, set, switch, foreach, parallel, wait, wait_for, approval, emit, fail), replaying the ones an
  * earlier attempt completed. A step's failure is recorded here and either continues the run
  * (`on_error: continue`) or unwinds it as a StepFailure for the run's failure handling.
  */
@@ -13,6 +13,7 @@ import { finishStep, replayStep, settleJournal, skipStep, type StepEnd } from '.
 import { Cancelled, StepFailure, stepView, Suspended, toFailure } from './step-state.js';
 import { stepKey } from './types.js';
 import { runWait, runWaitFor } from './wait-steps.js';
+import { runApproval } from './approval-steps.js';
 
 /**
  * How long the step loop may run without giving the event loop a turn. Steps such as `set` and
@@ -89,6 +90,8 @@ async function runStep(run: RunState, step: RawStep, frame: Frame): Promise<void
       output = await runWait(run, step.wait, id, path, frame, started, scope, ctx);
     } else if (step.wait_for !== undefined) {
       output = await runWaitFor(run, step.wait_for, id, path, frame, started, scope, ctx);
+    } else if (step.approval !== undefined) {
+      output = await runApproval(run, step.approval, id, path, frame, started, scope, ctx);
     } else if (step.emit !== undefined) {
       const emit = asRecord(step.emit) ?? {};
       const data = renderValue(emit.data ?? null, scope, ctx);

@@ -5,6 +5,7 @@
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Masker } from '../secrets/masker.js';
 import type { ErrorInfo, Journal, RunRecord, RunStatus, StepStatus } from '../store/run-log.js';
+import type { ApprovalAnswer } from '../store/store.js';
 import type { Clock } from './clock.js';
 
 /** A workflow ready to run: its parsed value and the facts every record carries. */
@@ -104,6 +105,16 @@ export interface RunRequest {
    * the run is recorded `rejected` with it and no step runs.
    */
   readonly refuse?: string;
+  /**
+   * For `approval` steps: the answers recorded for this run (the daemon reads them from the
+   * store; `flux run --answer` gives them), and how to make the link a person answers through
+   * (the daemon's signed `/approvals/<token>` URL for a step key, expiring with the step; with
+   * `approver`, a link only that person answers through).
+   */
+  readonly approvals?: {
+    readonly answers: readonly ApprovalAnswer[];
+    link?(stepKey: string, expiresAt: number, approver?: string): string;
+  };
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly random?: () => number;

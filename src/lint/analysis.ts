@@ -45,7 +45,7 @@ export interface Analysis {
 
 const BASE: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow'];
 /** Top-level keys whose strings are documentation or data, not templates. */
-const NOT_TEMPLATED = new Set(['name', 'description', 'owner', 'labels', 'baseline', 'inputs', 'secrets', '$schema']);
+const NOT_TEMPLATED = new Set(['name', 'description', 'owner', 'labels', 'baseline', 'inputs', 'secrets', 'groups', '$schema']);
 const CONDITION_KEYS = new Set(['if', 'match']);
 
 /** Builds the analysis of one parsed workflow file. */
@@ -139,6 +139,8 @@ function scopeFor(path: Path, step: StepInfo | undefined, triggerKind: string | 
     // In `wait_for.match`, `item` is the incoming event.
     const rel = path.slice(step.path.length);
     if (step.kind === 'wait_for' && rel[0] === 'wait_for' && rel[1] === 'match') loopVars = [...loopVars, 'item'];
+    // An approval's request and texts see the request itself: its link, title, choices.
+    if (step.kind === 'approval' && rel[0] === 'approval' && ['to', 'title', 'details'].includes(String(rel[1]))) contexts.push('approval');
   }
   if (loopVars.length > 0) contexts.push('index');
   return withSchema({ contexts, loopVars });

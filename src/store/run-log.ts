@@ -53,6 +53,16 @@ export type RunRecord = RecordBase & (
   | { readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string }
   | { readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number }
   | { readonly type: 'run.waiting'; readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string }
+  | {
+      readonly type: 'approval.requested'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly approvers: readonly string[];
+      readonly choices: readonly string[]; readonly quorum: number; readonly expires_at: string; readonly link_id: string; readonly via: string; readonly delivered: boolean;
+    }
+  | {
+      readonly type: 'approval.answered'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly by: string; readonly choice: string;
+      readonly inputs: Readonly<Record<string, unknown>>; readonly answered_at: string; readonly via: string; readonly from: string | null;
+    }
+  | { readonly type: 'approval.reminded'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly reminder: number; readonly delivered: boolean }
+  | { readonly type: 'approval.timed_out'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly on_timeout: string }
   | { readonly type: 'run.finished'; readonly status: RunStatus; readonly duration_ms: number; readonly error?: ErrorInfo }
 );
 

@@ -258,6 +258,32 @@ export interface WorkflowVersion {
   readonly createdAt: number;
 }
 
+/**
+ * One person's answer to an approval step (see src/approvals/): who, what, with which form
+ * values, when, and through what (`page`, `api`: POST /approvals/<token> with JSON, `cli`:
+ * flux approve), from which address.
+ */
+export interface ApprovalAnswer {
+  readonly runId: string;
+  /** The approval step's key (`approve`, `approve:2` inside foreach). */
+  readonly step: string;
+  /** Who answered, as listed in the step's approvers (lowercased), or as given when none are listed. */
+  readonly approver: string;
+  readonly choice: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly answeredAt: number;
+  /** `run` is `flux run --answer`, which no store holds. */
+  readonly via: 'page' | 'api' | 'cli' | 'run';
+  readonly from: string | null;
+}
+
+/**
+ * The outcome of `recordAnswer`: `recorded`; `duplicate` (this approver answered that step
+ * already); `closed` (the step is no longer waiting: decided, timed out, the run ended, or its
+ * link expired); `not-found` (no such run).
+ */
+export type AnswerOutcome = 'recorded' | 'duplicate' | 'closed' | 'not-found';
+
 /** The runner no longer holds the run's lease (it expired and another runner took the run). */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -355,5 +381,17 @@ export interface Store {
    * links, so a link one daemon sent is honoured by another, after restarts too).
    */
   sharedKey(name: string, offer: string, now: number): Promise<string>;
+  /**
+   * Records an answer to an approval step, once per (run, step, approver), and only while the
+   * step is open: the run is not finished, its journal holds the step's request entry
+   * (`requestKey`) whose `expires_at` is after `now`, and not the step's completion (`answer.step`),
+   * and the answers recorded so far have not decided it (a choice with the request's `quorum`).
+   * One conditional write, so two daemons (or a daemon and `flux approve`) recording at once
+   * record one answer per person. A recorded answer makes a waiting run due at once; a running
+   * one, due as soon as it parks (setWaiting keeps the earlier wake time).
+   */
+  recordAnswer(answer: ApprovalAnswer, requestKey: string, now: number): Promise<AnswerOutcome>;
+  /** The answers recorded for a run's approval steps, oldest first. */
+  approvalAnswers(runId: string): Promise<ApprovalAnswer[]>;
   close(): Promise<void>;
 }

@@ -5,8 +5,8 @@
  */
 import type { Path } from './source.js';
 
-export type StepBodyKind = 'uses' | 'switch' | 'foreach' | 'parallel' | 'set' | 'wait' | 'wait_for' | 'emit' | 'fail';
-export const STEP_BODY_KINDS: readonly StepBodyKind[] = ['uses', 'switch', 'foreach', 'parallel', 'set', 'wait', 'wait_for', 'emit', 'fail'];
+export type StepBodyKind = 'uses' | 'switch' | 'foreach' | 'parallel' | 'set' | 'wait' | 'wait_for' | 'emit' | 'fail' | 'approval';
+export const STEP_BODY_KINDS: readonly StepBodyKind[] = ['uses', 'switch', 'foreach', 'parallel', 'set', 'wait', 'wait_for', 'emit', 'fail', 'approval'];
 
 /** A step as written, loosely typed: every field may be missing or of the wrong type. */
 export type RawStep = Readonly<Record<string, unknown>>;

@@ -16,6 +16,15 @@ describe('link tokens', () => {
     expect(verifyToken(KEY, token, T0 + 60_000)).toEqual({ ok: false, refusal: 'expired' });
   });
 
+  it('carries the person a link is for, signed with the rest', () => {
+    const token = signToken(KEY, { ...claims, approver: 'maria@example.com' });
+    expect(verifyToken(KEY, token, T0)).toEqual({ ok: true, claims: { ...claims, approver: 'maria@example.com' } });
+    const [payload, signature] = token.split('.') as [string, string];
+    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const someoneElse = Buffer.from(JSON.stringify({ ...body, a: 'mallory@example.com' })).toString('base64url');
+    expect(verifyToken(KEY, `${someoneElse}.${signature}`, T0)).toEqual({ ok: false, refusal: 'forged' });
+  });
+
   it('gives every link its own token', () => {
     expect(signToken(KEY, claims)).not.toBe(signToken(KEY, claims));
   });

@@ -308,6 +308,12 @@ describe('flux demo', () => {
     expect(act).toMatch(/appointment-reminders resumed after its wait/);
     expect(act).toMatch(/appointment-reminders succeeded/);
     expect(act).toMatch(/invoice-follow-up started \(schedule for /);
+    // Approvals: one answered on the page (an adjusted discount), one with flux approve.
+    expect(act).toMatch(/GET the link [^\n]* → 200, buttons approve \/ reject\n/);
+    expect(act).toContain('→ 200 Recorded: approve by maria@northwind.example.');
+    expect(act).toContain('Discount: 15% (approval: approve by maria@northwind.example)');
+    expect(act).toMatch(/recorded: reject by tom@northwind\.example for run \w+ step approve_discount/);
+    expect(act).toContain('Discount: 0% (approval: reject by tom@northwind.example)');
     expect(act).toMatch(/the daemon: (\d+) runs ended, \1 succeeded\n/);
     expect(r.code).toBe(0);
     const workflows = readdirSync(logDir).sort();

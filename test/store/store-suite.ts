@@ -604,5 +604,83 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.listRuns({ status: 'queued' })).toHaveLength(2);
       });
     });
+
+    describe('approval answers', () => {
+      const HOUR = 3_600_000;
+      /** A run waiting at approval step `approve`, its request journaled (quorum 2), expiring in an hour. */
+      async function asking(store: Store, expiresAt = T0 + HOUR, quorum = 2): Promise<string> {
+        const id = await running(store);
+        const entry = (key: string, output: unknown) => ({ runId: id, key, kind: 'step' as const, status: 'succeeded', output, error: null, attempt: 1, startedAt: T0, finishedAt: T0 });
+        await store.recordStep('daemon-a', entry('approve#request', { key: 'approve#request', output: { expires_at: expiresAt, quorum } }));
+        await store.setWaiting(id, 'daemon-a', expiresAt, null, T0);
+        return id;
+      }
+      const answer = (runId: string, approver: string, choice = 'approve', at = T0 + 1000) => ({
+        runId, step: 'approve', approver, choice, inputs: { discount: 10 }, answeredAt: at, via: 'page' as const, from: '127.0.0.1',
+      });
+
+      it('records an answer once per person, and makes the waiting run due at once', async () => {
+        const store = await fresh();
+        const id = await asking(store);
+        expect(await store.recordAnswer(answer(id, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(id, 'maria@example.com', 'reject'), 'approve#request', T0 + 2000)).toBe('duplicate');
+        expect(await store.recordAnswer(answer(id, 'tom@example.com', 'reject'), 'approve#request', T0 + 2000)).toBe('recorded');
+        expect((await store.approvalAnswers(id)).map((a) => [a.approver, a.choice, a.inputs, a.via, a.from])).toEqual([
+          ['maria@example.com', 'approve', { discount: 10 }, 'page', '127.0.0.1'], ['tom@example.com', 'reject', { discount: 10 }, 'page', '127.0.0.1'],
+        ]);
+        expect((await store.getRun(id))?.wakeAt).toBe(T0 + 1000);
+        expect((await store.claimRuns('daemon-b', 10, LEASE, T0 + 2000)).map((c) => [c.run.id, c.reason])).toEqual([[id, 'wake']]);
+      });
+
+      it('refuses answers once the step is closed: expired, completed, or the run ended; and names a missing run', async () => {
+        const store = await fresh();
+        const expired = await asking(store, T0 + 500);
+        expect(await store.recordAnswer(answer(expired, 'maria@example.com'), 'approve#request', T0 + 500)).toBe('closed');
+        const noRequest = await running(store);
+        expect(await store.recordAnswer(answer(noRequest, 'maria@example.com'), 'approve#request', T0)).toBe('closed');
+        const decided = await asking(store);
+        await store.claimRuns('daemon-a', 10, LEASE, T0 + HOUR);
+        await store.recordStep('daemon-a', { runId: decided, key: 'approve', kind: 'step', status: 'succeeded', output: {}, error: null, attempt: 1, startedAt: T0, finishedAt: T0 });
+        expect(await store.recordAnswer(answer(decided, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('closed');
+        const ended = await asking(store);
+        await store.cancelRun(ended, T0 + 1);
+        expect(await store.recordAnswer(answer(ended, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('closed');
+        expect(await store.recordAnswer(answer('01NOSUCHRUN', 'maria@example.com'), 'approve#request', T0)).toBe('not-found');
+        for (const id of [expired, noRequest, decided, ended]) expect(await store.approvalAnswers(id)).toEqual([]);
+      });
+
+      it('refuses answers once those recorded reach the quorum, before the run has woken to see it', async () => {
+        const store = await fresh();
+        const id = await asking(store, T0 + HOUR, 1);
+        expect(await store.recordAnswer(answer(id, 'maria@example.com'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(id, 'tom@example.com', 'reject'), 'approve#request', T0 + 1001)).toBe('closed');
+        const two = await asking(store);
+        expect(await store.recordAnswer(answer(two, 'maria@example.com', 'approve'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'tom@example.com', 'reject'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'ann@example.com', 'approve'), 'approve#request', T0 + 1000)).toBe('recorded');
+        expect(await store.recordAnswer(answer(two, 'bob@example.com', 'reject'), 'approve#request', T0 + 1000)).toBe('closed');
+      });
+
+      it('two connections answering for the same person at once record one answer', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const id = await asking(store);
+        const outcomes = await Promise.all([
+          store.recordAnswer(answer(id, 'maria@example.com', 'approve'), 'approve#request', T0 + 1000),
+          other.recordAnswer(answer(id, 'maria@example.com', 'reject'), 'approve#request', T0 + 1000),
+        ]);
+        expect(outcomes.sort()).toEqual(['duplicate', 'recorded']);
+        expect(await store.approvalAnswers(id)).toHaveLength(1);
+      });
+
+      it('an answer recorded while the run runs keeps it due when it parks later', async () => {
+        const store = await fresh();
+        const id = await asking(store);
+        await store.claimRuns('daemon-a', 10, LEASE, T0 + HOUR); // woken at its timeout: running
+        expect(await store.recordAnswer(answer(id, 'maria@example.com'), 'approve#request', T0 + HOUR - 1)).toBe('recorded');
+        await store.setWaiting(id, 'daemon-a', T0 + 10 * HOUR, null, T0 + HOUR);
+        expect((await store.getRun(id))?.wakeAt).toBe(T0 + HOUR - 1);
+      });
+    });
   });
 }

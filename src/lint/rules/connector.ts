@@ -19,6 +19,8 @@ export const connector: FileRule = {
   check(a, report) {
     for (const s of a.steps) {
       if (typeof s.step.uses === 'string') checkUse(a, s.path, s.step, report);
+      const to = asRecord(asRecord(s.step.approval)?.to);
+      if (to && typeof to.uses === 'string') checkUse(a, [...s.path, 'approval', 'to'], to, report);
     }
     const trigger = triggerOf(a.workflow);
     if (trigger?.kind === 'poll' && typeof trigger.body.uses === 'string') checkUse(a, ['trigger', 'poll'], trigger.body, report);

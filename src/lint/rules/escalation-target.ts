@@ -16,6 +16,9 @@ export const escalationTarget: FileRule = {
       if (s.step.on_error === 'escalate') {
         report({ at: a.source.locate([...s.path, 'on_error']), message: `step \`${s.id ?? '?'}\` escalates, but the workflow has no \`on_error.escalate\` to reach its owner` });
       }
+      if (asRecord(s.step.approval)?.on_timeout === 'escalate') {
+        report({ at: a.source.locate([...s.path, 'approval', 'on_timeout']), message: `step \`${s.id ?? '?'}\` escalates on timeout, but the workflow has no \`on_error.escalate\` to reach its owner` });
+      }
       if (asRecord(s.step.wait_for)?.on_timeout === 'escalate') {
         report({ at: a.source.locate([...s.path, 'wait_for', 'on_timeout']), message: `step \`${s.id ?? '?'}\` escalates on timeout, but the workflow has no \`on_error.escalate\` to reach its owner` });
       }

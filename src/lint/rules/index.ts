@@ -2,6 +2,9 @@
  * The registry of lint rules, sorted by id. Each rule lives in its own file.
  */
 import type { Rule } from '../rule.js';
+import { approvalInputs } from './approval-inputs.js';
+import { approvalOnTimeout } from './approval-on-timeout.js';
+import { approvalQuorum } from './approval-quorum.js';
 import { connector } from './connector.js';
 import { cron } from './cron.js';
 import { cronDayFields } from './cron-day-fields.js';
@@ -26,6 +29,9 @@ import { webhookPath } from './webhook-path.js';
 import { webhookSignature } from './webhook-signature.js';
 
 export const rules: readonly Rule[] = [
+  approvalInputs,
+  approvalOnTimeout,
+  approvalQuorum,
   connector,
   cron,
   cronDayFields,

@@ -9,7 +9,9 @@ import { isoTime, type SqlRow } from './rows.js';
 /**
  * Applies the migrations the file lacks, all in one transaction: an open that crashes midway
  * leaves the schema as it was. BEGIN IMMEDIATE, so two processes opening a new file at once
- * migrate it once (the second waits, then finds nothing to do).
+ * migrate it once (the second waits, then finds nothing to do). Each version missing is
+ * applied, not only those above the highest applied: numbers are handed out to branches that
+ * merge in any order, so a file migrated to 10 before 7 was merged still gets 7.
  */
 export function migrate(db: Database.Database, now: number, migrations: readonly Migration[] = MIGRATIONS): void {
   db.exec('BEGIN IMMEDIATE');
@@ -21,9 +23,10 @@ export function migrate(db: Database.Database, now: number, migrations: readonly
     if (current > newest) {
       throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
     }
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as SqlRow[]).map((r) => Number(r.version)));
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     for (const m of migrations) {
-      if (m.version <= current) continue;
+      if (applied.has(m.version)) continue;
       db.exec(m.sql);
       record.run(m.version, m.name, isoTime(now));
     }
@@ -45,5 +48,9 @@ export function checkSchema(db: Database.Database, migrations: readonly Migratio
   const current = Number(row?.v ?? 0);
   const newest = migrations.at(-1)?.version ?? 0;
   if (current > newest) throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
-  if (current < newest) throw new Error(`its schema is version ${current}, older than this flux's (${newest}); start this flux's daemon on it once to upgrade it`);
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as SqlRow[]).map((r) => Number(r.version)));
+  const missing = migrations.find((m) => !applied.has(m.version));
+  if (current < newest || missing) {
+    throw new Error(`its schema is version ${current}, older than this flux's (${newest}${missing ? `, and it lacks ${missing.version}` : ''}); start this flux's daemon on it once to upgrade it`);
+  }
 }

@@ -163,6 +163,27 @@ CREATE TABLE shared_keys (
 `,
   },
   {
+    version: 7,
+    name: 'approval answers',
+    sql: `
+-- Answers to approval steps: one per person per step (UNIQUE), written only while the step is
+-- open (see recordAnswer in queries.ts), so a second answer, or one after the step was decided
+-- or timed out, is refused however many daemons take answers at once.
+CREATE TABLE approval_answers (
+  id           INTEGER PRIMARY KEY,         -- answer order
+  run_id       TEXT NOT NULL REFERENCES runs (id),
+  step         TEXT NOT NULL,               -- the approval step's key: approve, approve:2
+  approver     TEXT NOT NULL,               -- who answered (lowercased)
+  choice       TEXT NOT NULL,
+  inputs       TEXT NOT NULL,               -- JSON object of form values
+  answered_at  TEXT NOT NULL,
+  via          TEXT NOT NULL CHECK (via IN ('page', 'api', 'cli')),
+  from_address TEXT,                        -- the client address, for page and api answers
+  UNIQUE (run_id, step, approver)
+);
+`,
+  },
+  {
     version: 10,
     name: 'one index fewer on every run enqueued',
     sql: `

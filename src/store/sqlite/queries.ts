@@ -126,7 +126,8 @@ export const SQL = {
       status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'waiting' END,
       error = CASE WHEN cancel_requested = 1 THEN '${CANCELLED_ERROR}' ELSE error END,
       finished_at = CASE WHEN cancel_requested = 1 THEN :now ELSE NULL END,
-      wake_at = CASE WHEN cancel_requested = 1 THEN NULL ELSE :wake_at END,
+      -- An answer recorded while the run ran (wakeForAnswer) set an earlier wake time: kept.
+      wake_at = CASE WHEN cancel_requested = 1 THEN NULL ELSE min(coalesce(wake_at, :wake_at), coalesce(:wake_at, wake_at)) END,
       waiting_event = CASE WHEN cancel_requested = 1 THEN NULL ELSE :waiting_event END,
       waiting_for = CASE WHEN cancel_requested = 1 THEN NULL ELSE :waiting_for END,
       lease_owner = NULL, lease_until = NULL, updated_at = :now
@@ -213,4 +214,28 @@ export const SQL = {
     SELECT :new_id, key, kind, status, output, error, attempt, started_at, finished_at
     FROM journal WHERE run_id = :id ORDER BY id`,
   retryHolder: `SELECT id FROM runs WHERE retry_of = :id`,
+
+  /**
+   * An answer to an approval step, only while the step is open: the run not finished, its
+   * request journaled and not expired, the step neither completed nor decided by the answers
+   * recorded so far (the request's quorum). The UNIQUE key refuses a second
+   * answer of the same person.
+   */
+  recordAnswer: `
+    INSERT INTO approval_answers (run_id, step, approver, choice, inputs, answered_at, via, from_address)
+    SELECT :run_id, :step, :approver, :choice, :inputs, :answered_at, :via, :from_address
+    WHERE EXISTS (SELECT 1 FROM runs WHERE id = :run_id AND status IN ('queued', 'running', 'waiting'))
+      AND EXISTS (SELECT 1 FROM journal WHERE run_id = :run_id AND key = :request_key
+                  AND json_extract(output, '$.output.expires_at') > :now_ms)
+      AND NOT EXISTS (SELECT 1 FROM journal WHERE run_id = :run_id AND key = :step)
+      -- Decided already: some choice has the quorum (the run may not have woken to see it yet).
+      AND NOT EXISTS (SELECT 1 FROM approval_answers WHERE run_id = :run_id AND step = :step GROUP BY choice
+                      HAVING count(*) >= (SELECT coalesce(json_extract(output, '$.output.quorum'), 1) FROM journal
+                                          WHERE run_id = :run_id AND key = :request_key))
+    ON CONFLICT (run_id, step, approver) DO NOTHING
+    RETURNING id`,
+  answerOf: `SELECT 1 FROM approval_answers WHERE run_id = :run_id AND step = :step AND approver = :approver`,
+  /** A recorded answer makes its run due: at once if it waits, as soon as it parks if it runs. */
+  wakeForAnswer: `UPDATE runs SET wake_at = min(coalesce(wake_at, :now), :now), updated_at = :now WHERE id = :run_id AND status IN ('waiting', 'running')`,
+  approvalAnswers: `SELECT * FROM approval_answers WHERE run_id = :run_id ORDER BY id`,
 } as const;

@@ -3,7 +3,7 @@
  * row types (camelCase, milliseconds, parsed values).
  */
 import type { ErrorInfo } from '../run-log.js';
-import type { EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
+import type { ApprovalAnswer, EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
 
 /** A row as the driver returns it. */
 export type SqlRow = Readonly<Record<string, unknown>>;
@@ -114,4 +114,13 @@ export function toEvent(r: SqlRow): EventRow {
 
 export function toWorkflowVersion(r: SqlRow): WorkflowVersion {
   return { hash: str(r.hash), name: str(r.name), text: str(r.text), createdAt: ms(r.created_at) };
+}
+
+/** An approval_answers row as the store's ApprovalAnswer. */
+export function toApprovalAnswer(r: SqlRow): ApprovalAnswer {
+  return {
+    runId: String(r.run_id), step: String(r.step), approver: String(r.approver), choice: String(r.choice),
+    inputs: JSON.parse(String(r.inputs)) as Record<string, unknown>, answeredAt: ms(r.answered_at), via: String(r.via) as ApprovalAnswer['via'],
+    from: r.from_address === null || r.from_address === undefined ? null : String(r.from_address),
+  };
 }

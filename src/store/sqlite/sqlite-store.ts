@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'libsql';
 import type { ErrorInfo } from '../run-log.js';
 import {
-  LeaseLostError, type CancelOutcome, type ClaimedRun, type ClaimReason, type Delivered, type Delivery, type Enqueued, type EventRow, type FinalState,
+  LeaseLostError, type AnswerOutcome, type ApprovalAnswer, type CancelOutcome, type ClaimedRun, type ClaimReason, type Delivered, type Delivery, type Enqueued, type EventRow, type FinalState,
   type FireOutcome, type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Overlap, type Recorded, type RunCount, type RunFilter, type RunRow, type RunState,
   type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
@@ -26,7 +26,7 @@ import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
 import { SQL } from './queries.js';
-import { isoOrNull, isoTime, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
+import { isoOrNull, isoTime, toApprovalAnswer, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
 /** How to open the store. */
 export interface SqliteStoreOptions {
@@ -483,6 +483,26 @@ export class SqliteStore implements Store {
       this.run('offerSharedKey', { name, value: offer, now: isoTime(now) });
       return String(this.all('sharedKey', { name })[0]?.value);
     });
+  }
+
+  recordAnswer(answer: ApprovalAnswer, requestKey: string, now: number): Promise<AnswerOutcome> {
+    return this.write((): AnswerOutcome => {
+      const keys = { run_id: answer.runId, step: answer.step, approver: answer.approver };
+      const inserted = this.all('recordAnswer', {
+        ...keys, choice: answer.choice, inputs: toJson(answer.inputs), answered_at: isoTime(answer.answeredAt), via: answer.via, from_address: answer.from,
+        request_key: requestKey, now_ms: now,
+      });
+      if (inserted.length > 0) {
+        this.run('wakeForAnswer', { run_id: answer.runId, now: isoTime(now) });
+        return 'recorded';
+      }
+      if (this.all('answerOf', keys).length > 0) return 'duplicate';
+      return this.all('getRun', { id: answer.runId }).length > 0 ? 'closed' : 'not-found';
+    });
+  }
+
+  approvalAnswers(runId: string): Promise<ApprovalAnswer[]> {
+    return this.read(() => this.all('approvalAnswers', { run_id: runId }).map(toApprovalAnswer));
   }
 
   async close(): Promise<void> {

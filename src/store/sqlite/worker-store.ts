@@ -15,7 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type {
-  CancelOutcome, ClaimedRun, Delivered, Delivery, Enqueued, EventRow, FinalState, FireOutcome, JournalEntry, LeaseState, NewEvent, NewRun,
+  AnswerOutcome, ApprovalAnswer, CancelOutcome, ClaimedRun, Delivered, Delivery, Enqueued, EventRow, FinalState, FireOutcome, JournalEntry, LeaseState, NewEvent, NewRun,
   Overlap, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor, WorkflowLimit, WorkflowVersion,
 } from '../store.js';
 import type { ErrorInfo } from '../run-log.js';
@@ -279,6 +279,14 @@ export class WorkerStore implements Store {
 
   sharedKey(name: string, offer: string, now: number): Promise<string> {
     return this.call('sharedKey', [name, offer, now]);
+  }
+
+  recordAnswer(answer: ApprovalAnswer, requestKey: string, now: number): Promise<AnswerOutcome> {
+    return this.call('recordAnswer', [answer, requestKey, now]);
+  }
+
+  approvalAnswers(runId: string): Promise<ApprovalAnswer[]> {
+    return this.call('approvalAnswers', [runId]);
   }
 
   /** Commits what is pending (every call made before it), closes the database and ends the worker. */

@@ -3,7 +3,7 @@
  * row types (camelCase, milliseconds, parsed values).
  */
 import type { ErrorInfo } from '../run-log.js';
-import type { EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
+import type { EventRow, JournalEntry, JournalKind, PollState, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
 
 /** A row as the driver returns it. */
 export type SqlRow = Readonly<Record<string, unknown>>;
@@ -114,4 +114,11 @@ export function toEvent(r: SqlRow): EventRow {
 
 export function toWorkflowVersion(r: SqlRow): WorkflowVersion {
   return { hash: str(r.hash), name: str(r.name), text: str(r.text), createdAt: ms(r.created_at) };
+}
+
+export function toPollState(r: SqlRow): PollState {
+  return {
+    workflow: str(r.workflow), cursor: json(r.cursor), polled: Number(r.polled) === 1, failures: Number(r.failures), lastError: strOrNull(r.last_error),
+    escalatedAt: msOrNull(r.escalated_at), nextPollAt: ms(r.next_poll_at), seen: Number(r.seen ?? 0),
+  };
 }

@@ -21,17 +21,12 @@ import { setData } from '../limits/json.js';
 import type { Masker } from '../secrets/masker.js';
 import { parseDuration } from '../workflow/duration.js';
 import { asRecord, triggerOf } from '../workflow/model.js';
+import { DEFAULT_ESCALATE_AFTER, DEFAULT_MAX_PAGES, MAX_PAGES_CAP, MIN_POLL_INTERVAL_MS } from '../workflow/poll-limits.js';
 
-/** The shortest `every` a poll may have (lint refuses less; the daemon polls no more often). */
-export const MIN_POLL_INTERVAL_MS = 30_000;
+export { DEFAULT_ESCALATE_AFTER, DEFAULT_MAX_PAGES, MAX_PAGES_CAP, MIN_POLL_INTERVAL_MS };
+
 /** At most this many items are taken from one poll; the rest wait for the next one. */
 export const MAX_ITEMS_PER_POLL = 1000;
-/** `paginate.max_pages` when not set. */
-export const DEFAULT_MAX_PAGES = 10;
-/** The most `paginate.max_pages` may be (the schema says so too). */
-export const MAX_PAGES_CAP = 100;
-/** `escalate_after` when not set: the owner hears of the third failed poll in a row. */
-export const DEFAULT_ESCALATE_AFTER = 3;
 /** The longest dedupe key kept. */
 export const MAX_KEY_LENGTH = 512;
 /** How long one page's call may take unless its connection sets a `timeout`. */

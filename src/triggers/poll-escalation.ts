@@ -3,7 +3,8 @@
  * `on_error.escalate` connection, as a failed run tells it (engine/failure.ts). The daemon's
  * poller calls this once per run of failures (the store decides which call, `failPoll`).
  * Expressions in `with` see `error` (the poll's last error, `step` empty), the workflow, env
- * and secrets; `event` is empty and `steps` has nothing, since no run is involved.
+ * and secrets; `event` is empty and `steps` has nothing, since no run is involved. A body
+ * that cannot be rendered so (it reads `event.id`) is replaced by flux's own message.
  */
 import { renderValue, toCel } from '../expr/evaluate.js';
 import type { ContextName, Scope } from '../expr/cel.js';
@@ -32,7 +33,16 @@ export async function escalatePollFailures(
   const text = `flux: polling for workflow ${d.workflow.name} failed ${failures} times in a row: ${message}`;
   try {
     const ctx = { ...pollContext({ ...d, cursor: null }), event: toCel({}), steps: new Map(), error: toCel({ message: `${failures} polls in a row failed: ${message}`, step: '' }) };
-    const params = asRecord(renderValue(config.with ?? {}, SCOPE, ctx)) ?? {};
+    const raw = asRecord(config.with) ?? {};
+    let params: Record<string, unknown>;
+    try {
+      params = asRecord(renderValue(raw, SCOPE, ctx)) ?? {};
+    } catch {
+      // A message written for failed runs may read `event` or `steps`, which a poll has not:
+      // the owner is told with flux's own message instead of not at all.
+      const { json: _json, form: _form, body: _body, ...rest } = raw;
+      params = asRecord(renderValue(rest, SCOPE, ctx)) ?? {};
+    }
     const withBody = params.json !== undefined || params.form !== undefined || params.body !== undefined ? params : {
       ...params, json: { text, workflow: d.workflow.name, owner: d.workflow.owner, failures, error: message },
     };

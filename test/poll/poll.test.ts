@@ -10,6 +10,7 @@ import type { ConnectorRuntime } from '../../src/connectors/runtime.js';
 import type { LoadedWorkflow } from '../../src/engine/types.js';
 import { Masker } from '../../src/secrets/masker.js';
 import { MAX_ITEMS_PER_POLL, pollOnce, pollSpec, type PollResult } from '../../src/triggers/poll.js';
+import { escalatePollFailures } from '../../src/triggers/poll-escalation.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
@@ -32,7 +33,7 @@ afterEach(async () => {
   await server.close();
 });
 
-async function load(poll: string): Promise<LoadedWorkflow> {
+async function load(poll: string, onError = '  escalate: { uses: desk.request, with: { method: POST, path: /alerts } }\n'): Promise<LoadedWorkflow> {
   const path = join(dir, 'w.yaml');
   writeFileSync(path, `name: desk-poll
 owner: ops@example.com
@@ -47,8 +48,7 @@ steps:
   - id: a
     set: { x: 1 }
 on_error:
-  escalate: { uses: desk.request, with: { method: POST, path: /alerts } }
-`);
+${onError}`);
   const loaded = await loadWorkflow(path, 'w.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics ?? loaded));
   return loaded.workflow;
@@ -150,5 +150,34 @@ describe('one poll', () => {
     const r = await pollOnce({ workflow: w, spec: pollSpec(w)!, connectors, secrets: {}, environment: {}, masker: new Masker(), cursor: null, signal: new AbortController().signal });
     expect(r).toMatchObject({ ok: false, message: 'secret `DESK_TOKEN` not set' });
     expect(server.received).toHaveLength(0);
+  });
+});
+
+describe('telling the owner of failing polls', () => {
+  const deps = (workflow: LoadedWorkflow) => ({ workflow, connectors, secrets: { DESK_TOKEN: TOKEN }, environment: {}, masker: new Masker() });
+
+  it('sends flux\'s own message through on_error.escalate when its with has no body', async () => {
+    server.script('POST /api/alerts', { status: 200, body: {} });
+    const w = await load('    with: { path: /list }\n    dedupe: ${{ item.id }}\n');
+    expect(await escalatePollFailures(deps(w), 3, 'desk.request: HTTP 503')).toEqual({ via: 'desk.request', delivered: true });
+    expect(JSON.parse(server.received[0]!.body)).toEqual({
+      text: 'flux: polling for workflow desk-poll failed 3 times in a row: desk.request: HTTP 503', workflow: 'desk-poll', owner: 'ops@example.com', failures: 3, error: 'desk.request: HTTP 503',
+    });
+  });
+
+  it('renders a body that reads error, and falls back to flux\'s own message when it reads the event a poll has not', async () => {
+    server.script('POST /api/alerts', { status: 200, body: {} });
+    const own = await load('    with: { path: /list }\n    dedupe: ${{ item.id }}\n', '  escalate: { uses: desk.request, with: { method: POST, path: /alerts, json: { t: "${{ error.message }}" } } }\n');
+    expect((await escalatePollFailures(deps(own), 3, 'boom')).delivered).toBe(true);
+    expect(JSON.parse(server.received[0]!.body)).toEqual({ t: '3 polls in a row failed: boom' });
+    const runOnly = await load('    with: { path: /list }\n    dedupe: ${{ item.id }}\n', '  escalate: { uses: desk.request, with: { method: POST, path: /alerts, json: { t: "deal ${{ string(event.id) }}" } } }\n');
+    expect((await escalatePollFailures(deps(runOnly), 3, 'boom')).delivered).toBe(true);
+    expect(JSON.parse(server.received[1]!.body)).toMatchObject({ failures: 3, error: 'boom' });
+  });
+
+  it('says so when nobody can be told', async () => {
+    server.script('POST /api/alerts', { status: 500, body: {} });
+    const w = await load('    with: { path: /list }\n    dedupe: ${{ item.id }}\n');
+    expect(await escalatePollFailures(deps(w), 3, 'boom')).toMatchObject({ via: 'desk.request', delivered: false, error: expect.stringContaining('500') });
   });
 });

@@ -4,7 +4,7 @@
 // poll, a daemon killed with SIGKILL between polls keeps its seen keys and cursor, and failing
 // polls back off and tell the owner once.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -191,6 +191,36 @@ describe('flux daemon: poll triggers', () => {
     expect(after).toContain('flux_poll_failures{workflow="tickets"} 0');
     expect(after).toContain('flux_poll_runs_started_total{workflow="tickets"} 1');
     expect(d.output()).toContain('polling works again after 4 failures');
+    d.child.kill('SIGTERM');
+    expect((await d.exit).code).toBe(0);
+  });
+
+  it('a reload starts polling an added workflow, keeps the state of a changed one, and stops a removed one', async () => {
+    writeFileSync(join(dir, 'flows', 'other.yaml'), 'name: other\nowner: ops@example.com\ntrigger: manual\nsteps:\n  - id: a\n    set: { x: 1 }\non_error:\n  escalate: { uses: http, with: { url: "http://127.0.0.1:1/" } }\n');
+    desk.script('GET /tickets', { body: { tickets: [ticket('A', '08:00:00')], next: null } });
+    setClock(T0);
+    const d = await daemon();
+    const s = await store();
+    workflow();
+    d.child.kill('SIGHUP');
+    await pollStateWhen(s, (p) => p?.polled === true && p.seen === 1);
+    // Changed: due when the store says (5 minutes after the last poll), not at once.
+    workflow('    initial: all\n');
+    d.child.kill('SIGHUP');
+    await vi.waitFor(() => expect(d.output()).toMatch(/reloaded: 0 added, 1 changed/), { timeout: 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(requests('/tickets')).toHaveLength(1);
+    desk.script('GET /tickets', { body: { tickets: [ticket('A', '08:00:00'), ticket('B', '09:02:00')], next: null } });
+    setClock(T0 + 5 * MIN);
+    await vi.waitFor(() => expect(handled()).toEqual(['B']), { timeout: 20_000 });
+    // Removed: no more polls.
+    rmSync(join(dir, 'flows', 'tickets.yaml'));
+    d.child.kill('SIGHUP');
+    await vi.waitFor(() => expect(d.output()).toMatch(/reloaded: 0 added, 0 changed, 1 removed/), { timeout: 20_000 });
+    const polls = requests('/tickets').length;
+    setClock(T0 + 20 * MIN);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(requests('/tickets')).toHaveLength(polls);
     d.child.kill('SIGTERM');
     expect((await d.exit).code).toBe(0);
   });

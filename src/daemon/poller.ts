@@ -19,14 +19,13 @@
  *
  * The poller prints nothing itself: it reports through `log` and `metrics`.
  */
-import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Clock } from '../engine/clock.js';
 import { newRunId } from '../engine/run-id.js';
 import type { LoadedWorkflow } from '../engine/types.js';
 import { Masker } from '../secrets/masker.js';
 import { DEFAULT_MAX_SEEN_KEYS, type PolledKey, type Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
-import { pollOnce, pollSpec, type PollSpec } from '../triggers/poll.js';
+import { pollOnce, pollSpec, type PollDeps, type PollSpec } from '../triggers/poll.js';
 import { escalatePollFailures } from '../triggers/poll-escalation.js';
 import type { DaemonLog } from './log.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -44,15 +43,12 @@ export function pollBackoffMs(everyMs: number, failures: number): number {
   return Math.min(cap, everyMs * 2 ** Math.min(30, Math.max(0, failures - 1)));
 }
 
-export interface PollerOptions {
+/** The poller's parts; `connectors`, `secrets` (the daemon's environment) and `environment` as a poll takes them. */
+export interface PollerOptions extends Pick<PollDeps, 'connectors' | 'secrets' | 'environment'> {
   readonly store: Store;
   readonly clock: Clock;
   /** This daemon's lease owner id. */
   readonly owner: string;
-  readonly connectors: Readonly<Record<string, ConnectorRuntime>>;
-  /** Secret values by name (the daemon's environment). */
-  readonly secrets: Readonly<Record<string, string>>;
-  readonly environment: Readonly<Record<string, string | undefined>>;
   readonly log: DaemonLog;
   readonly metrics: DaemonMetrics;
   /** Called once runs were enqueued, so the daemon claims them. */

@@ -162,6 +162,7 @@ export async function startSandbox(options: { port?: number; host?: string } = {
       return [202, email]; // an outbox accepts mail for later delivery
     }
     if (method === 'GET' && p === '/helpdesk/conversations') return conversationPage(q);
+    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, '', { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
     if (method === 'POST' && (match = m(/^\/helpdesk\/conversations\/([^/]+)\/tags$/))) {
       const found = state.conversations.find((c) => String(c.id) === match![1]);
       if (!found) return [404, { error: 'not found' }];

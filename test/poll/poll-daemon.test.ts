@@ -3,14 +3,14 @@
 // starts exactly one run, pagination stops at max_pages, the cursor is carried to the next
 // poll, a daemon killed with SIGKILL between polls keeps its seen keys and cursor, and failing
 // polls back off and tell the owner once.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { PollState, Store } from '../../src/store/store.js';
-import { BIN } from '../helpers.js';
+import { killChildren, spawnDaemon, type RunningDaemon } from '../daemon/spawn-daemon.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -33,7 +33,7 @@ beforeEach(async () => {
   desk.script('POST /alerts', { status: 200, body: { ok: true } });
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killChildren(children);
   for (const s of stores.splice(0)) await s.close();
   await desk.close();
 });
@@ -65,31 +65,8 @@ on_error:
 `);
 }
 
-interface Running {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  output(): string;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function daemon(): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--grace', '2s'], {
-    cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', FLUX_TEST_CLOCK: clockFile },
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = /listening on (http:\/\/[0-9.:]+)/.exec(stdout);
-      if (m) resolve(m[1]!);
-    });
-    void exit.then(({ code }) => reject(new Error(`the daemon exited ${code} before listening:\n${stdout}${stderr}`)));
-  });
-  return { child, url, output: () => stdout, exit };
+function daemon(): Promise<RunningDaemon> {
+  return spawnDaemon({ cwd: dir, args: ['flows', '--state-dir', 'state', '--port', '0', '--grace', '2s'], env: { FLUX_TEST_CLOCK: clockFile }, children });
 }
 
 async function store(): Promise<Store> {
@@ -106,6 +83,11 @@ async function pollStateWhen(s: Store, check: (p: PollState | undefined) => bool
     expect(check(state)).toBe(true);
   }, { timeout: 20_000, interval: 10 });
   return state;
+}
+
+/** The log line comes just after the store write a test waits for: wait for it too. */
+async function logged(d: RunningDaemon, expected: string | RegExp): Promise<void> {
+  await vi.waitFor(() => (typeof expected === 'string' ? expect(d.output()).toContain(expected) : expect(d.output()).toMatch(expected)), { timeout: 20_000 });
 }
 
 const requests = (path: string) => desk.received.filter((r) => r.path === path);
@@ -125,8 +107,8 @@ describe('flux daemon: poll triggers', () => {
     const baseline = await pollStateWhen(s, (p) => p?.polled === true);
     expect(baseline).toMatchObject({ cursor: '2026-11-24T08:20:00Z', seen: 3, failures: 0, nextPollAt: T0 + 5 * MIN });
     expect(requests('/tickets/p3')).toHaveLength(0);
-    expect(first.output()).toContain('poll tickets: baseline of 3 items recorded');
-    expect(first.output()).toContain('more pages than paginate.max_pages (2)');
+    await logged(first, 'poll tickets: baseline of 3 items recorded');
+    await logged(first, 'more pages than paginate.max_pages (2)');
     expect(await s.listRuns({ workflow: 'tickets' })).toEqual([]);
 
     // The next poll sends the cursor and finds one new item (B was seen): one run.
@@ -137,6 +119,8 @@ describe('flux daemon: poll triggers', () => {
     await vi.waitFor(() => expect(handled()).toEqual(['E']), { timeout: 20_000 });
     const runs = await s.listRuns({ workflow: 'tickets' });
     expect(runs.map((r) => [r.trigger, r.event])).toEqual([['poll', ticket('E', '09:01:00')]]);
+    // Killed only once E's run has ended: a run killed mid-step would rightly call again on rescue.
+    await vi.waitFor(async () => expect((await s.getRun(runs[0]!.id))?.status).toBe('succeeded'), { timeout: 20_000 });
 
     // Killed between polls: the restarted daemon keeps what was seen and the cursor.
     first.child.kill('SIGKILL');
@@ -147,7 +131,7 @@ describe('flux daemon: poll triggers', () => {
     await pollStateWhen(s, (p) => p?.cursor === '2026-11-24T09:07:00Z');
     expect(requests('/tickets').at(-1)?.query.since).toBe('2026-11-24T09:01:00Z');
     await vi.waitFor(() => expect(handled()).toEqual(['E', 'F']), { timeout: 20_000 });
-    expect(second.output()).toContain('poll tickets: 3 items, 1 new: 1 run started');
+    await logged(second, 'poll tickets: 3 items, 1 new: 1 run started');
     expect(second.output()).not.toContain('baseline');
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);
@@ -161,11 +145,11 @@ describe('flux daemon: poll triggers', () => {
     const d = await daemon();
     const s = await store();
     await pollStateWhen(s, (p) => p?.failures === 1);
-    expect(d.output()).toMatch(/poll tickets failed \(1 in a row; next try in 300 s\): desk\.request: .*503/);
+    await logged(d, /poll tickets failed \(1 in a row; next try in 300 s\): desk\.request: .*503/);
     // Backed off: the second try comes 5 minutes later, the third 10 minutes after that.
     setClock(T0 + 5 * MIN);
     await pollStateWhen(s, (p) => p?.failures === 2);
-    expect(d.output()).toContain('(2 in a row; next try in 600 s)');
+    await logged(d, '(2 in a row; next try in 600 s)');
     setClock(T0 + 14 * MIN);
     await new Promise((r) => setTimeout(r, 300));
     expect((await s.pollState('tickets'))?.failures).toBe(2);
@@ -174,7 +158,7 @@ describe('flux daemon: poll triggers', () => {
     await pollStateWhen(s, (p) => p?.failures === 3);
     await vi.waitFor(() => expect(requests('/alerts')).toHaveLength(1), { timeout: 20_000 });
     expect(JSON.parse(requests('/alerts')[0]!.body)).toEqual({ text: expect.stringMatching(/^3 polls in a row failed: desk\.request: .*503/) });
-    await vi.waitFor(() => expect(d.output()).toContain('poll tickets: 3 polls in a row failed; the owner was told through desk.request'));
+    await logged(d, 'poll tickets: 3 polls in a row failed; the owner was told through desk.request');
     setClock(T0 + 35 * MIN);
     await pollStateWhen(s, (p) => p?.failures === 4);
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
@@ -190,7 +174,7 @@ describe('flux daemon: poll triggers', () => {
     const after = await (await fetch(`${d.url}/metrics`)).text();
     expect(after).toContain('flux_poll_failures{workflow="tickets"} 0');
     expect(after).toContain('flux_poll_runs_started_total{workflow="tickets"} 1');
-    expect(d.output()).toContain('polling works again after 4 failures');
+    await logged(d, 'polling works again after 4 failures');
     d.child.kill('SIGTERM');
     expect((await d.exit).code).toBe(0);
   });
@@ -207,7 +191,7 @@ describe('flux daemon: poll triggers', () => {
     // Changed: due when the store says (5 minutes after the last poll), not at once.
     workflow('    initial: all\n');
     d.child.kill('SIGHUP');
-    await vi.waitFor(() => expect(d.output()).toMatch(/reloaded: 0 added, 1 changed/), { timeout: 20_000 });
+    await logged(d, /reloaded: 0 added, 1 changed/);
     await new Promise((r) => setTimeout(r, 300));
     expect(requests('/tickets')).toHaveLength(1);
     desk.script('GET /tickets', { body: { tickets: [ticket('A', '08:00:00'), ticket('B', '09:02:00')], next: null } });
@@ -216,7 +200,7 @@ describe('flux daemon: poll triggers', () => {
     // Removed: no more polls.
     rmSync(join(dir, 'flows', 'tickets.yaml'));
     d.child.kill('SIGHUP');
-    await vi.waitFor(() => expect(d.output()).toMatch(/reloaded: 0 added, 0 changed, 1 removed/), { timeout: 20_000 });
+    await logged(d, /reloaded: 0 added, 0 changed, 1 removed/);
     const polls = requests('/tickets').length;
     setClock(T0 + 20 * MIN);
     await new Promise((r) => setTimeout(r, 300));

@@ -184,11 +184,24 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('-o, --out <file>', 'write the report to this file (atomically) instead of standard output')
     .option('--stale-after <duration>', 'a run with no end and no record for this long has leaked (default: 24h)')
     .option('--fail-on-leak', 'exit 1 when any run leaked')
+    .option('--workflows <dir>', 'the workflow files, to draw each workflow\'s map in the HTML report (default: workflows/ when present)')
     .option('--no-color', 'never colour the output')
     .option('--debug', 'print stack traces for internal errors')
-    .action(async (paths: string[], options: { logDir?: string; since?: string; until?: string; workflow?: string[]; by?: string; format?: string; out?: string; staleAfter?: string; failOnLeak?: boolean; color?: boolean }) => {
+    .action(async (paths: string[], options: { logDir?: string; since?: string; until?: string; workflow?: string[]; by?: string; format?: string; out?: string; staleAfter?: string; failOnLeak?: boolean; color?: boolean; workflows?: string }) => {
       const { metricsCommand } = await import('./metrics.js');
       code = await metricsCommand(paths, options, io);
+    });
+
+  program
+    .command('graph')
+    .description('draw a workflow (or a directory of them and how they link) as Mermaid, DOT or SVG')
+    .argument('<path>', 'a workflow file, or a directory of them')
+    .option('-f, --format <format>', 'mermaid, dot or svg (default: mermaid, or from --out: .mmd, .dot, .svg)')
+    .option('-o, --out <file>', 'write the drawing to this file (atomically) instead of standard output')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (path: string, options: { format?: string; out?: string }) => {
+      const { graphCommand } = await import('./graph.js');
+      code = await graphCommand(path, options, io);
     });
 
   program

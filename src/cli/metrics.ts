@@ -4,9 +4,7 @@
  * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist); 3 on an
  * internal fault (a stack only with --debug, printed by main).
  */
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';
 import { buildReport } from '../metrics/build-report.js';
 import { findLogFiles } from '../metrics/files.js';
@@ -15,6 +13,7 @@ import type { MetricsReport, Period } from '../metrics/report.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
+import { writeAtomically } from './write-out.js';
 
 /** The formats `--format` takes. */
 export const METRICS_FORMATS = ['table', 'json', 'csv', 'prom', 'html'] as const;
@@ -33,6 +32,8 @@ export interface MetricsOptions {
   readonly staleAfter?: string | undefined;
   readonly failOnLeak?: boolean | undefined;
   readonly color?: boolean | undefined;
+  /** Where the workflow files are, for the maps in the HTML report (default: workflows/ when present). */
+  readonly workflows?: string | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -74,7 +75,7 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
   }, await planRead(files, io.env));
   agg.finish();
   const report = buildReport(agg, { generatedAt: now, since, until });
-  const text = await render(report, format, io, options.color);
+  const text = await render(report, format, io, options);
 
   if (options.out !== undefined) writeAtomically(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text, io);
   else io.stdout.write(text);
@@ -104,7 +105,7 @@ export function chooseFormat(format: string | undefined, out: string | undefined
   return io.stdout.isTTY === true ? 'table' : 'json';
 }
 
-async function render(report: MetricsReport, format: MetricsFormat, io: Io, color: boolean | undefined): Promise<string> {
+async function render(report: MetricsReport, format: MetricsFormat, io: Io, options: MetricsOptions): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
@@ -112,25 +113,15 @@ async function render(report: MetricsReport, format: MetricsFormat, io: Io, colo
       return (await import('../metrics/format/csv.js')).formatCsv(report);
     case 'prom':
       return (await import('../metrics/format/prom.js')).formatProm(report);
-    case 'html':
-      return (await import('../metrics/format/html.js')).formatHtml(report);
+    case 'html': {
+      const { workflowMaps } = await import('./metrics-maps.js');
+      const maps = await workflowMaps(options.workflows, report.workflows.map((w) => w.name), io);
+      return (await import('../metrics/format/html.js')).formatHtml(report, { maps });
+    }
     default: {
       const width = (io.stdout as { columns?: number }).columns ?? 80;
-      return (await import('../metrics/format/table.js')).formatTable(report, { color: useColor(io, 'stdout', color), width });
+      return (await import('../metrics/format/table.js')).formatTable(report, { color: useColor(io, 'stdout', options.color), width });
     }
-  }
-}
-
-/** Writes `text` to `path` through a temporary file in the same directory and a rename. */
-function writeAtomically(path: string, text: string, io: Io): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, text, { mode: 0o644 });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot write --out \`${escapeControl(displayPath(path, io.cwd))}\`: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : code ?? String(error)}`);
   }
 }
 

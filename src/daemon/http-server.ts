@@ -153,7 +153,11 @@ function tooLarge(max: number): Reply {
   return { status: 413, headers: { 'content-type': 'text/plain', connection: 'close' }, body: `the body is larger than ${formatBytes(max)}\n` };
 }
 
+/**
+ * Sends a whole reply with its Content-Length: without one, writeHead commits to chunked
+ * encoding and the answer leaves in several writes (headers, chunk, terminator) instead of one.
+ */
 function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, reply.headers);
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
   res.end(reply.body);
 }

@@ -71,6 +71,9 @@ ul.warnings li { margin: .2rem 0; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 nav ul { padding-left: 1.2rem; margin: .25rem 0; }
 footer { margin-top: 3rem; font-size: .8rem; color: var(--muted); }
+.with-map { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; align-items: start; }
+.with-map dl.figures { grid-template-columns: 1fr; }
+svg.map { display: block; max-width: 100%; max-height: 44rem; height: auto; margin: .25rem auto; }
 @media (max-width: 40rem) {
   body { font-size: 14px; }
   main { padding: .75rem .6rem 2rem; }

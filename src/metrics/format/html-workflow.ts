@@ -5,6 +5,7 @@
  */
 import type { MetricsReport, RunCounts, WorkflowFigures } from '../report.js';
 import { hoursChart, responseChart, runsChart } from './html-charts.js';
+import { mapFigure, type WorkflowMap } from './html-map.js';
 import { leakedOf, leakedTable, table, topError } from './html-sections.js';
 import { OUTCOME_CLASSES } from './html-style.js';
 import {
@@ -90,8 +91,11 @@ function stepTable(wf: WorkflowFigures): string {
   );
 }
 
-/** The section of workflow number `index` (ids in the page are built from the index, never the name). */
-export function workflowSection(wf: WorkflowFigures, index: number, report: MetricsReport): string {
+/**
+ * The section of workflow number `index` (ids in the page are built from the index, never the
+ * name), with the workflow's map beside its figures when its file was found.
+ */
+export function workflowSection(wf: WorkflowFigures, index: number, report: MetricsReport, map?: WorkflowMap): string {
   const id = `wf-${index}`;
   const scope: Scope = { workflow: wf.name };
   const owner =
@@ -115,7 +119,7 @@ export function workflowSection(wf: WorkflowFigures, index: number, report: Metr
     `<section class="workflow" id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h" class="name">${text(wf.name)}</h2>` +
     owner +
     leakNote +
-    figures(wf, scope) +
+    (map === undefined ? figures(wf, scope) : `<div class="with-map">${figures(wf, scope)}${mapFigure(map, id, wf.name)}</div>`) +
     `<h3>Over time</h3>${charts}` +
     `<h3>Steps</h3>${stepTable(wf)}` +
     leakedPart +

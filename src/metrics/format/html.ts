@@ -16,6 +16,7 @@ import { CSS } from './html-style.js';
 import {
   esc, figure, formatCount, formatHours, formatMoney, formatRate, formatSeconds, formatTime, plural, text, timeTag, type Scope,
 } from './html-text.js';
+import type { WorkflowMap } from './html-map.js';
 import { speedupPhrase, workflowSection } from './html-workflow.js';
 
 // Nothing may be loaded or run: styles are inline, images are inline SVG.
@@ -108,8 +109,13 @@ function footer(report: MetricsReport): string {
   );
 }
 
+/** What the page shows besides the report: each workflow's map, by workflow name, when its file was found. */
+export interface HtmlOptions {
+  readonly maps?: ReadonlyMap<string, WorkflowMap> | undefined;
+}
+
 /** Renders the report as one self-contained HTML file. */
-export function formatHtml(report: MetricsReport): string {
+export function formatHtml(report: MetricsReport, options: HtmlOptions = {}): string {
   return (
     `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">` +
     `<meta http-equiv="Content-Security-Policy" content="${CSP}">` +
@@ -119,7 +125,7 @@ export function formatHtml(report: MetricsReport): string {
     header(report) +
     summary(report) +
     leakedSection(report) +
-    report.workflows.map((w, i) => workflowSection(w, i, report)).join('\n') +
+    report.workflows.map((w, i) => workflowSection(w, i, report, options.maps?.get(w.name))).join('\n') +
     ownersSection(report) +
     topFailingSection(report) +
     warningsSection(report) +

@@ -195,4 +195,14 @@ CREATE TABLE poll_seen (
 CREATE INDEX poll_seen_by_age ON poll_seen (workflow, last_seen);
 `,
   },
+  {
+    version: 10,
+    name: 'one index fewer on every run enqueued',
+    sql: `
+-- runs_queued (scheduled_for, id) was read only to count queued runs, which the covering index
+-- runs_active_by_workflow answers; claims walk runs_queued_by_id. Every enqueued run wrote it:
+-- a webhook's 202 waits on the insert, and each index is another B-tree page in each commit.
+DROP INDEX runs_queued;
+`,
+  },
 ];

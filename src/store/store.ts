@@ -410,6 +410,8 @@ export interface Store {
   failPoll(workflow: string, owner: string, error: string, nextPollAt: number, escalateAfter: number, now: number): Promise<{ readonly failures: number; readonly escalate: boolean }>;
   /** A workflow's poll state, or undefined before its first poll. */
   pollState(workflow: string): Promise<PollState | undefined>;
+  /** The poll workflows whose last poll failed (failures in a row above 0), by name: for `flux runs`. */
+  failingPolls(): Promise<PollState[]>;
   /** Commits what is pending, then closes; later calls reject. */
   /**
    * A value every daemon on this store shares, made once: the first caller's `offer` is kept and

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { PollState, Store } from '../../src/store/store.js';
 import { killChildren, spawnDaemon, type RunningDaemon } from '../daemon/spawn-daemon.js';
+import { runFlux } from '../helpers.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
 vi.setConfig({ testTimeout: 60_000 });
@@ -165,6 +166,10 @@ describe('flux daemon: poll triggers', () => {
     expect(metrics).toContain('flux_poll_failures{workflow="tickets"} 4');
     expect(metrics).toContain('flux_polls_total{workflow="tickets",outcome="failed"} 4');
     expect(requests('/alerts')).toHaveLength(1);
+    // flux runs shows the failing poll, which started no run.
+    const listed = await runFlux(['runs', '--state-dir', 'state'], { cwd: dir, env: { FLUX_TEST_CLOCK: clockFile } });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/failing polls \(they start no runs until a poll succeeds\):\n {2}tickets: 4 in a row, next try 2026-11-24 10:15:00Z, owner told 2026-11-24 09:15:00Z: desk\.request: .*503/);
 
     // Working again: initial: all runs the items of the first successful poll; the count starts over.
     desk.script('GET /tickets', { body: { tickets: [ticket('G', '09:30:00')], next: null } });

@@ -686,6 +686,10 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await fail()).toEqual({ failures: 2, escalate: false });
         expect(await fail()).toEqual({ failures: 3, escalate: true });
         await expect(store.failPoll('lead-intake', 'not-the-owner', 'x', now, 3, now)).rejects.toBeInstanceOf(PollLeaseLostError);
+        expect((await store.failingPolls()).map((p) => [p.workflow, p.failures, p.lastError])).toEqual([['lead-intake', 3, 'HTTP 503']]);
+        await store.claimPoll('lead-intake', 'd', LEASE, now);
+        await store.completePoll('lead-intake', 'd', [], null, now + MIN, now);
+        expect(await store.failingPolls()).toEqual([]);
       });
     });
   });

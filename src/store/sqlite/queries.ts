@@ -223,6 +223,7 @@ export const SQL = {
     ON CONFLICT (workflow) DO UPDATE SET lease_owner = :owner, lease_until = :until, updated_at = :now
     WHERE poll_state.next_poll_at <= :now AND (poll_state.lease_until IS NULL OR poll_state.lease_until < :now)
     RETURNING *`,
+  failingPolls: `SELECT s.*, (SELECT count(*) FROM poll_seen k WHERE k.workflow = s.workflow) AS seen FROM poll_state s WHERE s.failures > 0 ORDER BY s.workflow`,
   pollState: `SELECT s.*, (SELECT count(*) FROM poll_seen k WHERE k.workflow = s.workflow) AS seen FROM poll_state s WHERE s.workflow = :workflow`,
   /** A poll's success, only by the daemon holding its lease. */
   pollSucceeded: `

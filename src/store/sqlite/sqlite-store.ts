@@ -526,6 +526,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  failingPolls(): Promise<PollState[]> {
+    return this.read(() => this.all('failingPolls', {}).map(toPollState));
+  }
+
   pollState(workflow: string): Promise<PollState | undefined> {
     return this.read(() => {
       const row = this.all('pollState', { workflow })[0];

@@ -293,6 +293,10 @@ export class WorkerStore implements Store {
     return this.call('failPoll', [workflow, owner, error, nextPollAt, escalateAfter, now]);
   }
 
+  failingPolls(): Promise<PollState[]> {
+    return this.call('failingPolls', []);
+  }
+
   pollState(workflow: string): Promise<PollState | undefined> {
     return this.call('pollState', [workflow]);
   }

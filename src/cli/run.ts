@@ -19,6 +19,7 @@ import { Masker } from '../secrets/masker.js';
 import { FileJournal, JournalError, runLogPath } from '../store/run-log.js';
 import type { ApprovalAnswer } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
+import { pollSpec } from '../triggers/poll.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { describeIoError } from '../workflow/source.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
@@ -56,6 +57,8 @@ export interface RunSetup {
   readonly signal?: AbortSignal;
   /** Print step progress (false for --json). */
   readonly progress: boolean;
+  /** How the run was started (default `manual`; `poll` for the items of a polled `flux run`). */
+  readonly trigger?: string;
   readonly color: boolean;
 }
 
@@ -108,6 +111,18 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   const connectors = await createConnectors({ userAgent: `flux/${version()}` });
   try {
+    // A poll workflow without --event: one poll, then one run per item found (run-poll.ts).
+    const spec = options.event === undefined && (options.set ?? []).length === 0 ? pollSpec(loaded.workflow) : undefined;
+    if (spec) {
+      const { runPolled } = await import('./run-poll.js');
+      return await runPolled({
+        io, workflow: loaded.workflow, spec, secrets, environment, connectors, dryRun: options.dryRun === true, json: options.json === true, signal: controller.signal,
+        runItem: (item) => executeRun({
+          io, workflow: loaded.workflow, event: item, secrets, environment, connectors, logDir, dryRun: false, signal: controller.signal,
+          progress: options.json !== true, color: useColor(io, 'stdout', options.color), trigger: 'poll',
+        }),
+      });
+    }
     const { result, logPath } = await executeRun({
       io, workflow: loaded.workflow, event, refuse, secrets, environment, connectors, logDir, dryRun: options.dryRun === true, answers,
       signal: controller.signal, progress: options.json !== true, color: useColor(io, 'stdout', options.color),
@@ -143,7 +158,7 @@ export async function executeRun(setup: RunSetup): Promise<{ result: RunResult; 
   let result: RunResult;
   try {
     result = await runWorkflow({
-      workflow: setup.workflow, event: setup.event, ...(setup.refuse !== undefined ? { refuse: setup.refuse } : {}), trigger: 'manual', secrets: setup.secrets, environment: setup.environment,
+      workflow: setup.workflow, event: setup.event, ...(setup.refuse !== undefined ? { refuse: setup.refuse } : {}), trigger: setup.trigger ?? 'manual', secrets: setup.secrets, environment: setup.environment,
       connectors: setup.connectors, clock, journal, masker, runId, dryRun: setup.dryRun,
       ...(setup.signal ? { signal: setup.signal } : {}), ...(setup.events ? { events: setup.events } : {}),
       ...(setup.answers ? { approvals: { answers: setup.answers } } : {}),

@@ -9,7 +9,7 @@
  * fail, cancelling one that already ended); 2 usage or input errors, including a state
  * directory without a store and an unknown run id; 3 internal errors.
  */
-import type { RunRow, RunState } from '../store/store.js';
+import type { PollState, RunRow, RunState } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { ExitCode, UsageError, type Io } from './io.js';
@@ -40,12 +40,15 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
   const state = stateDirOf(options.stateDir, io);
   const store = await openStore(state, clock, 'read');
   let runs: RunRow[];
+  let failing: PollState[];
   try {
     // One more than asked, to tell whether more runs match.
     runs = await store.listRuns({
       ...(options.workflow !== undefined ? { workflow: options.workflow } : {}), ...(statuses ? { status: statuses } : {}),
       ...(since !== undefined ? { since } : {}), limit: limit + 1,
     });
+    // Polls that fail start no run: without this they would show nowhere here.
+    failing = (await store.failingPolls()).filter((p) => options.workflow === undefined || p.workflow === options.workflow);
   } finally {
     await store.close();
   }
@@ -53,11 +56,13 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
   if (more) runs = runs.slice(0, limit);
   const now = clock.now();
   if (options.json) {
-    io.stdout.write(`${safeJson({ runs: runs.map(runJson), more })}\n`);
+    const polls = failing.map((p) => ({ workflow: p.workflow, failures: p.failures, last_error: p.lastError, next_poll_at: new Date(p.nextPollAt).toISOString(), escalated_at: p.escalatedAt === null ? null : new Date(p.escalatedAt).toISOString() }));
+    io.stdout.write(`${safeJson({ runs: runs.map(runJson), more, failing_polls: polls })}\n`);
     return ExitCode.ok;
   }
   if (runs.length === 0) {
     io.stdout.write(`no runs${describeFilter(options) ? ` match ${describeFilter(options)}` : ''} in ${state.shown}\n`);
+    writeFailingPolls(failing, io);
     return ExitCode.ok;
   }
   io.stdout.write(table(
@@ -65,7 +70,18 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
     runs.map((r) => [escapeControl(r.id), escapeControl(r.workflow), r.status, escapeControl(r.trigger), String(r.attempt), shortTime(r.createdAt), progressOf(r, now)]),
   ));
   if (more) io.stderr.write(`flux: showing the newest ${limit}; more runs match (raise --limit, or narrow with --since, --status or --workflow)\n`);
+  writeFailingPolls(failing, io);
   return ExitCode.ok;
+}
+
+/** Poll workflows whose polls keep failing, after the runs: how many in a row, when next, whether the owner was told, why. */
+function writeFailingPolls(failing: readonly PollState[], io: Io): void {
+  if (failing.length === 0) return;
+  io.stdout.write('\nfailing polls (they start no runs until a poll succeeds):\n');
+  for (const p of failing) {
+    const told = p.escalatedAt === null ? '' : `, owner told ${shortTime(p.escalatedAt)}`;
+    io.stdout.write(`  ${escapeControl(p.workflow)}: ${p.failures} in a row, next try ${shortTime(p.nextPollAt)}${told}: ${escapeControl(p.lastError ?? '')}\n`);
+  }
 }
 
 function statusOption(value: string | undefined): RunState[] | undefined {

@@ -38,6 +38,7 @@ import { runClaimed } from './runner.js';
 import { approvalLink } from '../approvals/answering.js';
 import { signingKey } from '../approvals/token.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { createPoller } from './poller.js';
 import { reportClaim, reportTurn, reportTurnError } from './report.js';
 import { wakeTimer } from './wake-timer.js';
 import type { WorkflowFiles } from './workflow-files.js';
@@ -236,9 +237,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     observer: { fireSkipped: (workflow) => metrics.fireSkipped(workflow), firesMissed: (workflow, count) => metrics.fireSkipped(workflow, 'missed', count) },
   });
   await scheduler.setWorkflows(set.workflows());
+  // Poll triggers (poller.ts): each new item found starts a run.
+  const poller = createPoller({
+    store, clock: o.clock, owner, connectors: o.connectors, secrets, environment: o.env, log: o.log, metrics, onEnqueued: claimIfFree,
+    ...(o.scheduleTickMs !== undefined ? { maxSleepMs: o.scheduleTickMs } : {}),
+  });
+  await poller.setWorkflows(set.workflows());
   set.onChange(() => {
     limits = workflowLimits(set.workflows());
     void scheduler.setWorkflows(set.workflows());
+    void poller.setWorkflows(set.workflows());
   });
   void claim();
   void events.tick();
@@ -262,6 +270,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       wakes.stop();
       stopWatching();
       await scheduler.stop();
+      await poller.stop();
       await server.close();
       await events.stop();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());

@@ -39,12 +39,14 @@ export interface DaemonMetrics {
    * version or not served; `failed` when nothing changed (the files or the store failed).
    */
   reloaded(outcome: 'ok' | 'partial' | 'failed'): void;
+  /** A poll ended (`ok` or `failed`), with the failed polls in a row now and the runs it started. */
+  polled(workflow: string, outcome: 'ok' | 'failed', failuresInARow: number, started: number): void;
 }
 
 /** Metrics that go nowhere, for a daemon or a test that does not serve /metrics. */
 export const noMetrics: DaemonMetrics = {
   runStarted() {}, runResumed() {}, runFinished() {}, stepFinished() {}, escalation() {}, webhookRequest() {},
-  fireLateness() {}, fireSkipped() {}, eventDelivered() {}, reloaded() {},
+  fireLateness() {}, fireSkipped() {}, eventDelivered() {}, reloaded() {}, polled() {},
 };
 
 /** What a scrape reads besides the counters. */
@@ -89,6 +91,9 @@ export function createPrometheusMetrics(source: MetricsSource): PrometheusMetric
   const delivered = new Counter({ name: 'flux_events_delivered_total', help: 'Events delivered, by event name.', labelNames: ['event'], registers });
   const eventRuns = new Counter({ name: 'flux_event_runs_total', help: 'Runs an event delivery woke or started, by event name.', labelNames: ['event', 'effect'], registers });
   const reloads = new Counter({ name: 'flux_reloads_total', help: 'SIGHUP reloads of the workflow files, by outcome.', labelNames: ['outcome'], registers });
+  const polls = new Counter({ name: 'flux_polls_total', help: 'Polls of poll triggers, by workflow and outcome (ok, failed).', labelNames: ['workflow', 'outcome'], registers });
+  const pollRuns = new Counter({ name: 'flux_poll_runs_started_total', help: 'Runs started for new items found by polls, by workflow.', labelNames: ['workflow'], registers });
+  const pollFailures = new Gauge({ name: 'flux_poll_failures', help: 'Failed polls in a row now, by workflow (0 after a success).', labelNames: ['workflow'], registers });
   new Gauge({
     name: 'flux_runs', help: 'Runs queued, running and waiting now, by workflow (read from the store at scrape).', labelNames: ['workflow', 'status'], registers,
     async collect() {
@@ -119,6 +124,11 @@ export function createPrometheusMetrics(source: MetricsSource): PrometheusMetric
       if (startedRuns > 0) eventRuns.inc({ event: name, effect: 'started' }, startedRuns);
     },
     reloaded: (outcome) => reloads.inc({ outcome }),
+    polled: (workflow, outcome, failuresInARow, startedRuns) => {
+      polls.inc({ workflow, outcome });
+      pollFailures.set({ workflow }, failuresInARow);
+      if (startedRuns > 0) pollRuns.inc({ workflow }, startedRuns);
+    },
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }

@@ -4,10 +4,11 @@
  * CEL is safe by design: no eval, no Function, nothing that reaches Node.
  */
 import { Environment } from '@marcbachmann/cel-js';
+import { registerListFunctions } from './list-functions.js';
 import { registerMatches } from './regex.js';
 
 /** The context names an expression may use; which are visible depends on where it stands. */
-export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index' | 'approval';
+export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index' | 'approval' | 'poll' | 'items';
 
 export interface Scope {
   readonly contexts: readonly ContextName[];
@@ -31,6 +32,9 @@ const CONTEXT_TYPES: Readonly<Record<ContextName, string | CelSchema>> = {
   response: 'dyn',
   index: 'int',
   approval: { url: 'string', links: 'map<string, string>', title: 'string', details: 'string', choices: 'list<string>', approvers: 'list<string>', expires_at: 'string' },
+  // A poll trigger's own expressions: the cursor kept from the poll before, and the items found.
+  poll: { cursor: 'dyn' },
+  items: 'list<dyn>',
 };
 
 /** Every context name, for messages that list what is available. */
@@ -45,6 +49,7 @@ export function environmentFor(scope: Scope): Environment {
   if (!env) {
     env = new Environment({ homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 5000, maxDepth: 100 } });
     registerMatches(env);
+    registerListFunctions(env);
     for (const name of scope.contexts) {
       const type = name === 'event' && scope.eventSchema ? scope.eventSchema : CONTEXT_TYPES[name];
       if (typeof type === 'string') env.registerVariable(name, type);

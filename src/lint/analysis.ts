@@ -121,11 +121,7 @@ function scopeFor(path: Path, step: StepInfo | undefined, triggerKind: string | 
   const withSchema = (scope: Scope): Scope => (eventSchema && scope.contexts.includes('event') ? { ...scope, eventSchema } : scope);
   const top = path[0];
   if (top === 'trigger') {
-    if (triggerKind === 'poll') {
-      const field = path[path.length - 1];
-      const perItem = field === 'dedupe';
-      return { contexts: field === 'items' || perItem ? ['response', 'secrets', 'env', 'workflow'] : ['secrets', 'env', 'workflow'], loopVars: perItem ? ['item'] : [] };
-    }
+    if (triggerKind === 'poll') return pollScope(path);
     return withSchema({ contexts: ['event', 'secrets', 'env', 'workflow'], loopVars: [] });
   }
   if (top === 'connections') return { contexts: ['secrets', 'env', 'run', 'workflow'], loopVars: [] };
@@ -144,6 +140,20 @@ function scopeFor(path: Path, step: StepInfo | undefined, triggerKind: string | 
   }
   if (loopVars.length > 0) contexts.push('index');
   return withSchema({ contexts, loopVars });
+}
+
+/**
+ * What a poll trigger's expressions see (triggers/poll.ts): `with` the cursor kept from the
+ * poll before; `items`, `dedupe` and `paginate.next` the page (`response`); `dedupe` each
+ * `item`; `cursor` the last page and every item found.
+ */
+function pollScope(path: Path): Scope {
+  const field = path[2];
+  const base: ContextName[] = ['poll', 'secrets', 'env', 'workflow'];
+  if (field === 'items' || field === 'paginate') return { contexts: ['response', ...base], loopVars: [] };
+  if (field === 'dedupe') return { contexts: ['response', ...base], loopVars: ['item'] };
+  if (field === 'cursor') return { contexts: ['response', 'items', ...base], loopVars: [] };
+  return { contexts: base, loopVars: [] };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The sandbox: a small HTTP service on 127.0.0.1 that plays the systems the example workflows
  * talk to (a CRM, a calendar, an accounting ledger, a chat channel, an email outbox, a ticket
- * queue), keeps its state in memory and shows what it received. It checks that requests carry
+ * queue, a help desk without webhooks that flux polls), keeps its state in memory and shows what it received. It checks that requests carry
  * credentials and honours Idempotency-Key, so a retried POST does not create a second record.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,6 +19,8 @@ export interface SandboxState {
   messages: Json[];
   emails: Json[];
   tickets: Json[];
+  /** Help-desk conversations, listed newest-updated last and paged (`updated_since`, `page`). */
+  conversations: Json[];
   /** Every request received, newest last: method, path, status. */
   requests: { method: string; path: string; status: number; idempotency_key?: string }[];
 }
@@ -34,6 +36,7 @@ export function sandboxEnvironment(url: string): Record<string, string> {
   return {
     CRM_URL: `${url}/crm`, CALENDAR_URL: `${url}/calendar`, ACCOUNTING_URL: `${url}/accounting`,
     CHAT_URL: `${url}/chat`, EMAIL_URL: `${url}/email`, TICKETS_URL: `${url}/tickets`, REPORT_TO: 'team@example.com',
+    HELPDESK_URL: `${url}/helpdesk`,
   };
 }
 
@@ -58,6 +61,11 @@ function seed(): SandboxState {
     messages: [],
     emails: [],
     tickets: [{ id: 7, queue: 'support', title: 'Password reset', status: 'open' }],
+    conversations: [
+      { id: 501, subject: 'Invoice PDF is blank', customer: 'Globex', priority: 'normal', updated_at: '2026-11-24T08:05:00Z', tags: [] },
+      { id: 502, subject: 'Checkout returns error 500', customer: 'Acme', priority: 'urgent', updated_at: '2026-11-24T08:40:00Z', tags: [] },
+      { id: 503, subject: 'Add a second admin', customer: 'Initech', priority: 'normal', updated_at: '2026-11-24T08:55:00Z', tags: [] },
+    ],
     requests: [],
   };
 }
@@ -153,8 +161,28 @@ export async function startSandbox(options: { port?: number; host?: string } = {
       const [, email] = insert(state.emails);
       return [202, email]; // an outbox accepts mail for later delivery
     }
+    if (method === 'GET' && p === '/helpdesk/conversations') return conversationPage(q);
+    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, '', { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    if (method === 'POST' && (match = m(/^\/helpdesk\/conversations\/([^/]+)\/tags$/))) {
+      const found = state.conversations.find((c) => String(c.id) === match![1]);
+      if (!found) return [404, { error: 'not found' }];
+      (found.tags as unknown[]).push(body.tag);
+      return [200, found];
+    }
     if (p === '/tickets/tickets') return method === 'GET' ? listed('tickets', state.tickets, 'status') : insert(state.tickets, '', { status: 'open' });
     return [404, { error: `no route for ${method} ${p}` }];
+  }
+
+  /** A help desk's list API: updated since a time, oldest first, `per_page` at a time, with a link to the next page. */
+  function conversationPage(q: URLSearchParams): [number, unknown] {
+    const since = q.get('updated_since') ?? '';
+    const perPage = Math.min(50, Math.max(1, Number(q.get('per_page') ?? 2) || 2));
+    const page = Math.max(1, Number(q.get('page') ?? 1) || 1);
+    const all = state.conversations.filter((c) => String(c.updated_at) > since).sort((a, b) => String(a.updated_at).localeCompare(String(b.updated_at)));
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    const more = page * perPage < all.length;
+    const next = more ? `/conversations?${new URLSearchParams({ updated_since: since, per_page: String(perPage), page: String(page + 1) })}` : null;
+    return [200, { conversations: slice, next_page: next }];
   }
 
   await new Promise<void>((resolve, reject) => {

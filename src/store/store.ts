@@ -292,6 +292,45 @@ export class LeaseLostError extends Error {
   }
 }
 
+/** Where a workflow's poll trigger stands (`claimPoll`, `pollState`). Times in ms. */
+export interface PollState {
+  readonly workflow: string;
+  /** The cursor the last successful poll left; null before one set it. */
+  readonly cursor: unknown;
+  /** A poll has succeeded before: the next items are new ones, not the baseline. */
+  readonly polled: boolean;
+  /** Failed polls in a row. */
+  readonly failures: number;
+  readonly lastError: string | null;
+  /** When the owner was told of the failures in a row (once, until a success). */
+  readonly escalatedAt: number | null;
+  readonly nextPollAt: number;
+  /** Keys of items seen, kept for dedupe. */
+  readonly seen: number;
+}
+
+/** The outcome of `claimPoll`: the lease and the state, or when to ask again. */
+export type PollClaim =
+  | { readonly claimed: true; readonly state: PollState }
+  | { readonly claimed: false; readonly retryAt: number };
+
+/** One item a poll found: its dedupe key and, unless it is only recorded as seen (the baseline), the run it starts. */
+export interface PolledKey {
+  readonly key: string;
+  readonly run: NewRun | null;
+}
+
+/** How many seen keys a poll workflow keeps at most, by default: the least recently seen go first. */
+export const DEFAULT_MAX_SEEN_KEYS = 10_000;
+
+/** The daemon no longer holds the poll lease of a workflow (another daemon took it over). */
+export class PollLeaseLostError extends Error {
+  override readonly name = 'PollLeaseLostError';
+  constructor(readonly workflow: string, readonly owner: string) {
+    super(`the poll of ${workflow} is no longer held by ${owner}: its lease ran out and it was taken over`);
+  }
+}
+
 /** The daemon's durable state. See the file header for the rules every backend keeps. */
 export interface Store {
   /** Adds a queued run, or returns the run already holding `run.key`. */
@@ -374,6 +413,31 @@ export interface Store {
   putWorkflowVersion(version: WorkflowVersion): Promise<void>;
   /** The workflow text a run started with, by its `workflowVersion`. */
   getWorkflowVersion(hash: string): Promise<WorkflowVersion | undefined>;
+  /**
+   * Takes the poll lease of a workflow for `leaseMs` when its poll is due (at `nextPollAt`) and
+   * no live lease holds it, creating its state on first sight (due at once). A conditional
+   * write: of several daemons asking at once, one polls.
+   */
+  claimPoll(workflow: string, owner: string, leaseMs: number, now: number): Promise<PollClaim>;
+  /**
+   * Records a successful poll, atomically, by the lease holder (else PollLeaseLostError and
+   * nothing is written): each key not seen before is marked seen and its run enqueued in the
+   * same transaction (so a crash neither loses an item nor runs it twice); keys seen before are
+   * marked seen again (now) and start nothing. The cursor is kept, the failures reset, the
+   * lease released and the next poll set. Then only the `maxSeen` most recently seen keys of
+   * the workflow are kept (default DEFAULT_MAX_SEEN_KEYS). Resolves to the ids of the runs started.
+   */
+  completePoll(workflow: string, owner: string, keys: readonly PolledKey[], cursor: unknown, nextPollAt: number, now: number, maxSeen?: number): Promise<string[]>;
+  /**
+   * Records a failed poll by the lease holder (else PollLeaseLostError): one more failure in a
+   * row, the lease released, the next poll set. `escalate` is true for exactly one call once
+   * `escalateAfter` failures in a row are reached (until a success starts the count again).
+   */
+  failPoll(workflow: string, owner: string, error: string, nextPollAt: number, escalateAfter: number, now: number): Promise<{ readonly failures: number; readonly escalate: boolean }>;
+  /** A workflow's poll state, or undefined before its first poll. */
+  pollState(workflow: string): Promise<PollState | undefined>;
+  /** The poll workflows whose last poll failed (failures in a row above 0), by name: for `flux runs`. */
+  failingPolls(): Promise<PollState[]>;
   /** Commits what is pending, then closes; later calls reject. */
   /**
    * A value every daemon on this store shares, made once: the first caller's `offer` is kept and

@@ -9,8 +9,8 @@
  *   webhook-signature.ts and webhook-body.ts, served by daemon/intake.ts.
  * - `event`: an event another workflow emitted or `flux event` sent; names in event.ts,
  *   delivered by daemon/events.ts.
- * - `poll`: not served by the daemon yet; the daemon says so at start rather than leaving such
- *   a workflow silently idle.
+ * - `poll`: a connector called every `every`; one poll in poll.ts, polled by the daemon's
+ *   poller (daemon/poller.ts); `flux run` makes one poll and runs what it found.
  *
  * Each is driven by the injected clock: the scheduler, event delivery and intake read the time
  * only through it.
@@ -33,7 +33,7 @@ export const TRIGGERS: Readonly<Record<TriggerKind, TriggerInfo>> = {
   schedule: { kind: 'schedule', servedByDaemon: true, startedBy: 'the daemon, at each fire time' },
   webhook: { kind: 'webhook', servedByDaemon: true, startedBy: 'a request to the daemon' },
   event: { kind: 'event', servedByDaemon: true, startedBy: 'an emitted or injected event' },
-  poll: { kind: 'poll', servedByDaemon: false, startedBy: 'nothing yet: the daemon does not poll' },
+  poll: { kind: 'poll', servedByDaemon: true, startedBy: 'the daemon, for each new item a poll finds' },
 };
 
 /** The trigger kind of a workflow, when it is one flux knows. */
@@ -44,13 +44,14 @@ export function triggerKind(workflow: LoadedWorkflow): TriggerKind | undefined {
 
 /**
  * Workflows handed to the daemon that it will never start on its own, with why: an operator
- * who deploys a poll workflow to the daemon must hear that it does not run, not find out later.
+ * who deploys such a workflow to the daemon must hear that it does not run, not find out later.
+ * Every trigger kind the daemon has is served now, so this finds none.
  */
 export function unservedByDaemon(workflows: readonly LoadedWorkflow[]): { readonly workflow: LoadedWorkflow; readonly message: string }[] {
   const unserved: { workflow: LoadedWorkflow; message: string }[] = [];
   for (const workflow of workflows) {
     const kind = triggerKind(workflow);
-    if (kind === 'poll') unserved.push({ workflow, message: `${workflow.file}: poll triggers are not served by the daemon yet; ${workflow.name} does not run here (start it with flux run)` });
+    if (kind !== undefined && kind !== 'manual' && !TRIGGERS[kind].servedByDaemon) unserved.push({ workflow, message: `${workflow.file}: ${kind} triggers are not served by the daemon; ${workflow.name} does not run here (start it with flux run)` });
   }
   return unserved;
 }

@@ -1,5 +1,5 @@
 // The real `flux` binary, spawned: exit codes, formats, usage errors, and no stack traces.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -38,7 +38,8 @@ describe('flux', () => {
 describe('flux lint', () => {
   it('exits 0 on the example workflows by default', async () => {
     const r = await runFlux(['lint']);
-    expect(r.stdout).toBe('7 files checked, no problems\n');
+    const examples = readdirSync(join(ROOT, 'workflows')).filter((f) => f.endsWith('.yaml')).length;
+    expect(r.stdout).toBe(`${examples} files checked, no problems\n`);
     expect(r.code).toBe(0);
   });
   it('exits 1 on problems and prints file:line:col: message [rule]', async () => {

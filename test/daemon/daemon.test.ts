@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readRunLog } from '../../src/store/run-log.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { RunRow } from '../../src/store/store.js';
@@ -197,7 +197,8 @@ describe('flux daemon', () => {
     expect((await second.exit).code).toBe(0);
   });
 
-  it('says at start which workflows it will never start on its own (a poll trigger)', async () => {
+  it('serves a poll trigger: its first poll, at start, is the baseline', async () => {
+    downstream.script('GET /deals', { body: { deals: [{ id: 1 }, { id: 2 }] } });
     writeFileSync(join(dir, 'flows', 'sync.yaml'), `name: sync
 owner: ops@example.com
 trigger:
@@ -209,7 +210,8 @@ on_error:
   escalate: { uses: http, with: { url: "${downstream.url}/alerts", method: POST } }
 `);
     const d = started(await daemon());
-    expect(d.output()).toContain('flows/sync.yaml: poll triggers are not served by the daemon yet; sync does not run here (start it with flux run)');
+    await vi.waitFor(() => expect(d.output()).toContain('poll sync: baseline of 2 items recorded; only items after it start runs'), { timeout: 10_000 });
+    expect(d.output()).not.toContain('not served');
     d.child.kill('SIGTERM');
     expect((await d.exit).code).toBe(0);
   });

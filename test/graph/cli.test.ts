@@ -102,8 +102,10 @@ describe('flux graph DIR', () => {
     const r = await runFlux(['graph', 'workflows']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('flowchart LR\n');
-    expect(r.stdout).toContain('n3["lead-intake<br>owner: sales-ops@example.com"]');
-    expect(r.stdout).toContain('n3 -->|"lead.qualified"| n0');
+    // Node ids follow the file names; look them up rather than naming them.
+    const id = (label: string) => new RegExp(`(n\\d+)\\["${label}<br>`).exec(r.stdout)?.[1];
+    expect(r.stdout).toContain(`${id('lead-intake')}["lead-intake<br>owner: sales-ops@example.com"]`);
+    expect(r.stdout).toContain(`${id('lead-intake')} -->|"lead.qualified"| ${id('appointment-reminders')}`);
   });
 
   it('exit 2 when one of the workflows does not load, naming it', async () => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'libsql';
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../src/store/sqlite/group-commit.js';
+import { migrate } from '../../src/store/sqlite/migrate.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { openSqliteStore, SqliteStore, StoreOpenError } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -221,6 +222,20 @@ describe('sqlite store: read-only', () => {
     const path = dbPath();
     await expect(openSqliteStore({ path, now, readOnly: true })).rejects.toThrow(`cannot open the state database ${path}: no such file`);
     expect(existsSync(dirname(path))).toBe(false);
+  });
+
+  it('applies a migration numbered below the newest one applied (numbers are given to branches before they merge)', async () => {
+    const path = dbPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    const skipped = MIGRATIONS.at(-2)!;
+    migrate(raw, T0, MIGRATIONS.filter((m) => m !== skipped));
+    raw.close();
+    await expect(openSqliteStore({ path, now, readOnly: true })).rejects.toThrow(new RegExp(`lacks migration ${skipped.version}\\)`));
+    await (await openSqliteStore({ path, now })).close();
+    const check = new Database(path);
+    expect((check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version).sort((a, b) => a - b));
+    check.close();
   });
 
   it('refuses a file that is not a flux store, or one of another schema version', async () => {

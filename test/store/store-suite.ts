@@ -2,7 +2,7 @@
 // PostgreSQL later). Time is passed in, never slept: leases expire by moving `now`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { stepKey } from '../../src/engine/types.js';
-import { LeaseLostError, type NewRun, type Store } from '../../src/store/store.js';
+import { LeaseLostError, PollLeaseLostError, type NewRun, type PolledKey, type Store } from '../../src/store/store.js';
 
 /** Opens a fresh, empty store. */
 export type OpenStore = () => Promise<Store>;
@@ -680,6 +680,95 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.recordAnswer(answer(id, 'maria@example.com'), 'approve#request', T0 + HOUR - 1)).toBe('recorded');
         await store.setWaiting(id, 'daemon-a', T0 + 10 * HOUR, null, T0 + HOUR);
         expect((await store.getRun(id))?.wakeAt).toBe(T0 + HOUR - 1);
+      });
+    });
+
+    describe('poll triggers', () => {
+      const MIN = 60_000;
+      const item = (key: string, run = true): PolledKey => ({ key, run: run ? newRun({ trigger: 'poll', event: { id: key } }) : null });
+
+      it('claims a poll once when due, and not again until its next poll or a lapsed lease', async () => {
+        const store = await fresh();
+        const other = await second(store);
+        const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).claimPoll('lead-intake', `d${i}`, LEASE, T0)));
+        expect(claims.filter((c) => c.claimed)).toHaveLength(1);
+        const won = claims.findIndex((c) => c.claimed);
+        expect(claims[won]).toMatchObject({ claimed: true, state: { cursor: null, polled: false, failures: 0, seen: 0 } });
+        expect(await store.claimPoll('lead-intake', 'late', LEASE, T0 + 1)).toEqual({ claimed: false, retryAt: T0 + LEASE });
+        // The holder died: after its lease another daemon polls.
+        expect((await store.claimPoll('lead-intake', 'late', LEASE, T0 + LEASE + 1)).claimed).toBe(true);
+        await expect(store.completePoll('lead-intake', `d${won}`, [item('a')], null, T0 + MIN, T0 + LEASE + 2)).rejects.toBeInstanceOf(PollLeaseLostError);
+        expect(await store.listRuns({})).toHaveLength(0);
+        expect(await store.completePoll('lead-intake', 'late', [], 'c1', T0 + 5 * MIN, T0 + LEASE + 2)).toEqual([]);
+        expect(await store.claimPoll('lead-intake', 'late', LEASE, T0 + 4 * MIN)).toEqual({ claimed: false, retryAt: T0 + 5 * MIN });
+        expect(await store.claimPoll('lead-intake', 'late', LEASE, T0 + 5 * MIN)).toMatchObject({ claimed: true, state: { cursor: 'c1', polled: true } });
+      });
+
+      it('marks new keys seen and starts their runs in one write; a key seen before starts nothing', async () => {
+        const store = await fresh();
+        await store.claimPoll('lead-intake', 'd', LEASE, T0);
+        // The baseline: seen, no runs.
+        expect(await store.completePoll('lead-intake', 'd', [item('a', false), item('b', false)], { at: 1 }, T0 + MIN, T0)).toEqual([]);
+        await store.claimPoll('lead-intake', 'd', LEASE, T0 + MIN);
+        const fresh2 = [item('b'), item('c'), item('d')];
+        const started = await store.completePoll('lead-intake', 'd', fresh2, { at: 2 }, T0 + 2 * MIN, T0 + MIN);
+        expect(started).toEqual([fresh2[1]!.run!.id, fresh2[2]!.run!.id]);
+        const runs = await store.listRuns({});
+        expect(runs.map((r) => r.event).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)))).toEqual([{ id: 'c' }, { id: 'd' }]);
+        expect(runs.every((r) => r.trigger === 'poll' && r.status === 'queued')).toBe(true);
+        expect(await store.pollState('lead-intake')).toMatchObject({ cursor: { at: 2 }, polled: true, seen: 4, failures: 0, nextPollAt: T0 + 2 * MIN });
+        expect(await store.pollState('other')).toBeUndefined();
+      });
+
+      it('keeps at most maxSeen keys per workflow, forgetting the least recently seen first', async () => {
+        const store = await fresh();
+        let now = T0;
+        const poll = async (keys: string[], max: number): Promise<string[]> => {
+          await store.claimPoll('lead-intake', 'd', LEASE, now);
+          const found = keys.map((k) => item(k));
+          const ids = await store.completePoll('lead-intake', 'd', found, null, now + MIN, now, max);
+          now += MIN;
+          return found.filter((f) => ids.includes(f.run!.id)).map((f) => f.key);
+        };
+        expect(await poll(['k1', 'k2', 'k3'], 3)).toEqual(['k1', 'k2', 'k3']);
+        // k1 is seen again, so k2 is now the least recently seen: k4 pushes it out.
+        expect(await poll(['k1', 'k4'], 3)).toEqual(['k4']);
+        expect((await store.pollState('lead-intake'))?.seen).toBe(3);
+        expect(await poll(['k1', 'k2', 'k3', 'k4'], 3)).toEqual(['k2']);
+        await store.putWorkflowVersion({ hash: 'sha256:w3', name: 'third', text: 'name: third\n', createdAt: T0 });
+        await store.claimPoll('third', 'd', LEASE, now);
+        // Another workflow's keys neither count against nor push out this one's.
+        await store.completePoll('third', 'd', [{ key: 'k9', run: null }], null, now + MIN, now, 1);
+        expect((await store.pollState('lead-intake'))?.seen).toBe(3);
+        await expect(store.completePoll('lead-intake', 'd', [], null, now, now, 0)).rejects.toThrow(RangeError);
+      });
+
+      it('counts failures in a row, escalates once when they reach the limit, and a success starts over', async () => {
+        const store = await fresh();
+        let now = T0;
+        const fail = async () => {
+          expect((await store.claimPoll('lead-intake', 'd', LEASE, now)).claimed).toBe(true);
+          const r = await store.failPoll('lead-intake', 'd', 'HTTP 503', now + MIN, 3, now);
+          now += MIN;
+          return r;
+        };
+        expect(await fail()).toEqual({ failures: 1, escalate: false });
+        expect(await fail()).toEqual({ failures: 2, escalate: false });
+        expect(await fail()).toEqual({ failures: 3, escalate: true });
+        expect(await fail()).toEqual({ failures: 4, escalate: false });
+        expect(await store.pollState('lead-intake')).toMatchObject({ failures: 4, lastError: 'HTTP 503', escalatedAt: T0 + 2 * MIN });
+        await store.claimPoll('lead-intake', 'd', LEASE, now);
+        await store.completePoll('lead-intake', 'd', [], null, now + MIN, now);
+        now += MIN;
+        expect(await store.pollState('lead-intake')).toMatchObject({ failures: 0, lastError: null, escalatedAt: null });
+        expect(await fail()).toEqual({ failures: 1, escalate: false });
+        expect(await fail()).toEqual({ failures: 2, escalate: false });
+        expect(await fail()).toEqual({ failures: 3, escalate: true });
+        await expect(store.failPoll('lead-intake', 'not-the-owner', 'x', now, 3, now)).rejects.toBeInstanceOf(PollLeaseLostError);
+        expect((await store.failingPolls()).map((p) => [p.workflow, p.failures, p.lastError])).toEqual([['lead-intake', 3, 'HTTP 503']]);
+        await store.claimPoll('lead-intake', 'd', LEASE, now);
+        await store.completePoll('lead-intake', 'd', [], null, now + MIN, now);
+        expect(await store.failingPolls()).toEqual([]);
       });
     });
   });

@@ -17,6 +17,8 @@ import { expressionType } from './expression-type.js';
 import { inputsSchema } from './inputs-schema.js';
 import { noEscalation } from './no-escalation.js';
 import { owner } from './owner.js';
+import { pollCursor } from './poll-cursor.js';
+import { pollInterval } from './poll-interval.js';
 import { responseStep } from './response-step.js';
 import { secretReference } from './secret-reference.js';
 import { stepReference } from './step-reference.js';
@@ -44,6 +46,8 @@ export const rules: readonly Rule[] = [
   inputsSchema,
   noEscalation,
   owner,
+  pollCursor,
+  pollInterval,
   responseStep,
   secretReference,
   stepReference,

@@ -9,22 +9,21 @@ import { isoTime, type SqlRow } from './rows.js';
 /**
  * Applies the migrations the file lacks, all in one transaction: an open that crashes midway
  * leaves the schema as it was. BEGIN IMMEDIATE, so two processes opening a new file at once
- * migrate it once (the second waits, then finds nothing to do). Each version missing is
- * applied, not only those above the highest applied: numbers are handed out to branches that
- * merge in any order, so a file migrated to 10 before 7 was merged still gets 7.
+ * migrate it once (the second waits, then finds nothing to do).
  */
 export function migrate(db: Database.Database, now: number, migrations: readonly Migration[] = MIGRATIONS): void {
   db.exec('BEGIN IMMEDIATE');
   try {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').all()[0] as SqlRow | undefined;
-    const current = Number(row?.v ?? 0);
+    const applied = appliedVersions(db);
+    const current = Math.max(0, ...applied);
     const newest = migrations.at(-1)?.version ?? 0;
     if (current > newest) {
       throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
     }
-    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as SqlRow[]).map((r) => Number(r.version)));
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    // Every migration not yet applied, not only those above the newest applied: numbers are
+    // handed out to branches ahead of their merge, so a database may have 10 and lack 9.
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
       db.exec(m.sql);
@@ -44,13 +43,17 @@ export function migrate(db: Database.Database, now: number, migrations: readonly
 export function checkSchema(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
   const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").all();
   if (table.length === 0) throw new Error('it is not a flux state database (it has no schema_migrations table)');
-  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').all()[0] as SqlRow | undefined;
-  const current = Number(row?.v ?? 0);
+  const applied = appliedVersions(db);
+  const current = Math.max(0, ...applied);
   const newest = migrations.at(-1)?.version ?? 0;
   if (current > newest) throw new Error(`its schema is version ${current}, newer than this flux knows (${newest}); use a newer flux`);
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as SqlRow[]).map((r) => Number(r.version)));
-  const missing = migrations.find((m) => !applied.has(m.version));
-  if (current < newest || missing) {
-    throw new Error(`its schema is version ${current}, older than this flux's (${newest}${missing ? `, and it lacks ${missing.version}` : ''}); start this flux's daemon on it once to upgrade it`);
+  const missing = migrations.filter((m) => !applied.has(m.version)).map((m) => m.version);
+  if (missing.length > 0) {
+    throw new Error(`its schema is version ${current}, older than this flux's (${newest}; it lacks migration ${missing.join(', ')}); start this flux's daemon on it once to upgrade it`);
   }
+}
+
+/** The versions recorded in schema_migrations. */
+function appliedVersions(db: Database.Database): Set<number> {
+  return new Set((db.prepare('SELECT version FROM schema_migrations').all() as SqlRow[]).map((r) => Number(r.version)));
 }

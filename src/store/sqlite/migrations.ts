@@ -184,6 +184,39 @@ CREATE TABLE approval_answers (
 `,
   },
   {
+    version: 9,
+    name: 'poll triggers: state and seen keys',
+    sql: `
+-- One row per workflow with a poll trigger: the cursor carried from one poll to the next, the
+-- failed polls in a row, when it is next due, and a lease so that one daemon polls it at a
+-- time (taken by a conditional upsert: due and not leased, or leased by a daemon that died).
+CREATE TABLE poll_state (
+  workflow      TEXT PRIMARY KEY,
+  cursor        TEXT NOT NULL DEFAULT 'null',  -- JSON; null before the first poll that set one
+  polled        INTEGER NOT NULL DEFAULT 0,    -- 1 once a poll succeeded (its items are the baseline)
+  failures      INTEGER NOT NULL DEFAULT 0,    -- failed polls in a row; a success resets it
+  last_error    TEXT,
+  escalated_at  TEXT,                          -- when the owner was told of the failures; reset by a success
+  next_poll_at  TEXT NOT NULL,
+  lease_owner   TEXT,
+  lease_until   TEXT,
+  updated_at    TEXT NOT NULL
+);
+-- The keys (the poll's dedupe) of items already seen, per workflow. UNIQUE: an item starts one
+-- run however many daemons poll. Bounded per workflow: the least recently seen are forgotten
+-- first (see Store.completePoll).
+CREATE TABLE poll_seen (
+  workflow    TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  run_id      TEXT,                            -- the run it started; NULL for a baseline item
+  first_seen  TEXT NOT NULL,
+  last_seen   TEXT NOT NULL,
+  PRIMARY KEY (workflow, key)
+);
+CREATE INDEX poll_seen_by_age ON poll_seen (workflow, last_seen);
+`,
+  },
+  {
     version: 10,
     name: 'one index fewer on every run enqueued',
     sql: `

@@ -238,4 +238,40 @@ export const SQL = {
   /** A recorded answer makes its run due: at once if it waits, as soon as it parks if it runs. */
   wakeForAnswer: `UPDATE runs SET wake_at = min(coalesce(wake_at, :now), :now), updated_at = :now WHERE id = :run_id AND status IN ('waiting', 'running')`,
   approvalAnswers: `SELECT * FROM approval_answers WHERE run_id = :run_id ORDER BY id`,
+  /**
+   * Poll triggers (migration 9). A poll is claimed by a conditional upsert: the row is created
+   * on first sight, and taken only when it is due and its lease is free or expired.
+   */
+  claimPoll: `
+    INSERT INTO poll_state (workflow, next_poll_at, lease_owner, lease_until, updated_at)
+    VALUES (:workflow, :now, :owner, :until, :now)
+    ON CONFLICT (workflow) DO UPDATE SET lease_owner = :owner, lease_until = :until, updated_at = :now
+    WHERE poll_state.next_poll_at <= :now AND (poll_state.lease_until IS NULL OR poll_state.lease_until < :now)
+    RETURNING *`,
+  failingPolls: `SELECT s.*, (SELECT count(*) FROM poll_seen k WHERE k.workflow = s.workflow) AS seen FROM poll_state s WHERE s.failures > 0 ORDER BY s.workflow`,
+  pollState: `SELECT s.*, (SELECT count(*) FROM poll_seen k WHERE k.workflow = s.workflow) AS seen FROM poll_state s WHERE s.workflow = :workflow`,
+  /** A poll's success, only by the daemon holding its lease. */
+  pollSucceeded: `
+    UPDATE poll_state SET cursor = :cursor, polled = 1, failures = 0, last_error = NULL, escalated_at = NULL,
+                          next_poll_at = :next, lease_owner = NULL, lease_until = NULL, updated_at = :now
+    WHERE workflow = :workflow AND lease_owner = :owner
+    RETURNING workflow`,
+  pollFailed: `
+    UPDATE poll_state SET failures = failures + 1, last_error = :error, next_poll_at = :next, lease_owner = NULL, lease_until = NULL, updated_at = :now
+    WHERE workflow = :workflow AND lease_owner = :owner
+    RETURNING failures`,
+  /** The escalation of a run of failures is claimed once: until a success clears escalated_at. */
+  pollEscalate: `
+    UPDATE poll_state SET escalated_at = :now
+    WHERE workflow = :workflow AND escalated_at IS NULL AND failures >= :after
+    RETURNING workflow`,
+  markSeen: `
+    INSERT INTO poll_seen (workflow, key, run_id, first_seen, last_seen) VALUES (:workflow, :key, :run_id, :now, :now)
+    ON CONFLICT (workflow, key) DO NOTHING
+    RETURNING key`,
+  touchSeen: `UPDATE poll_seen SET last_seen = :now WHERE workflow = :workflow AND key = :key`,
+  /** Keeps the `keep` most recently seen keys of a workflow; the least recently seen go first. */
+  trimSeen: `
+    DELETE FROM poll_seen WHERE rowid IN (
+      SELECT rowid FROM poll_seen WHERE workflow = :workflow ORDER BY last_seen DESC, rowid DESC LIMIT -1 OFFSET :keep)`,
 } as const;

@@ -3,7 +3,7 @@
  * row types (camelCase, milliseconds, parsed values).
  */
 import type { ErrorInfo } from '../run-log.js';
-import type { ApprovalAnswer, EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
+import type { ApprovalAnswer, EventRow, JournalEntry, JournalKind, PollState, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
 
 /** A row as the driver returns it. */
 export type SqlRow = Readonly<Record<string, unknown>>;
@@ -122,5 +122,13 @@ export function toApprovalAnswer(r: SqlRow): ApprovalAnswer {
     runId: String(r.run_id), step: String(r.step), approver: String(r.approver), choice: String(r.choice),
     inputs: JSON.parse(String(r.inputs)) as Record<string, unknown>, answeredAt: ms(r.answered_at), via: String(r.via) as ApprovalAnswer['via'],
     from: r.from_address === null || r.from_address === undefined ? null : String(r.from_address),
+  };
+}
+
+/** A poll_state row (with its count of seen keys) as the store's PollState. */
+export function toPollState(r: SqlRow): PollState {
+  return {
+    workflow: str(r.workflow), cursor: json(r.cursor), polled: Number(r.polled) === 1, failures: Number(r.failures), lastError: strOrNull(r.last_error),
+    escalatedAt: msOrNull(r.escalated_at), nextPollAt: ms(r.next_poll_at), seen: Number(r.seen ?? 0),
   };
 }

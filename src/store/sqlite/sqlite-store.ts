@@ -22,11 +22,12 @@ import {
   type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
 import type { RetryOutcome } from '../store.js';
+import { DEFAULT_MAX_SEEN_KEYS, PollLeaseLostError, type PollClaim, type PolledKey, type PollState } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
 import { SQL } from './queries.js';
-import { isoOrNull, isoTime, toApprovalAnswer, toEvent, toJournalEntry, toJson, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
+import { isoOrNull, isoTime, toApprovalAnswer, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
 /** How to open the store. */
 export interface SqliteStoreOptions {
@@ -503,6 +504,57 @@ export class SqliteStore implements Store {
 
   approvalAnswers(runId: string): Promise<ApprovalAnswer[]> {
     return this.read(() => this.all('approvalAnswers', { run_id: runId }).map(toApprovalAnswer));
+  }
+
+  claimPoll(workflow: string, owner: string, leaseMs: number, now: number): Promise<PollClaim> {
+    return this.write((): PollClaim => {
+      const row = this.all('claimPoll', { workflow, owner, now: isoTime(now), until: isoTime(now + leaseMs) })[0];
+      if (row) return { claimed: true, state: toPollState({ ...row, seen: this.all('pollState', { workflow })[0]?.seen ?? 0 }) };
+      // Not due, or leased: ask again when the later of the two comes.
+      const held = this.all('pollState', { workflow })[0]!;
+      const lease = held.lease_until === null ? 0 : Date.parse(String(held.lease_until));
+      return { claimed: false, retryAt: Math.max(Date.parse(String(held.next_poll_at)), lease) };
+    });
+  }
+
+  completePoll(workflow: string, owner: string, keys: readonly PolledKey[], cursor: unknown, nextPollAt: number, now: number, maxSeen = DEFAULT_MAX_SEEN_KEYS): Promise<string[]> {
+    if (!Number.isInteger(maxSeen) || maxSeen < 1) return Promise.reject(new RangeError(`maxSeen must be a whole number of at least 1, not ${maxSeen}`));
+    return this.write(() => {
+      const at = isoTime(now);
+      // The lease first: a daemon that lost it writes nothing.
+      if (this.all('pollSucceeded', { workflow, owner, cursor: toJson(cursor), next: isoTime(nextPollAt), now: at }).length === 0) throw new PollLeaseLostError(workflow, owner);
+      const started: string[] = [];
+      for (const { key, run } of keys) {
+        if (this.all('markSeen', { workflow, key, run_id: run?.id ?? null, now: at }).length === 0) {
+          this.run('touchSeen', { workflow, key, now: at });
+          continue;
+        }
+        if (run && this.insertRun(run, now).created) started.push(run.id);
+      }
+      this.run('trimSeen', { workflow, keep: maxSeen });
+      return started;
+    });
+  }
+
+  failPoll(workflow: string, owner: string, error: string, nextPollAt: number, escalateAfter: number, now: number): Promise<{ failures: number; escalate: boolean }> {
+    return this.write(() => {
+      const at = isoTime(now);
+      const row = this.all('pollFailed', { workflow, owner, error, next: isoTime(nextPollAt), now: at })[0];
+      if (!row) throw new PollLeaseLostError(workflow, owner);
+      const escalate = this.all('pollEscalate', { workflow, after: escalateAfter, now: at }).length > 0;
+      return { failures: Number(row.failures), escalate };
+    });
+  }
+
+  failingPolls(): Promise<PollState[]> {
+    return this.read(() => this.all('failingPolls', {}).map(toPollState));
+  }
+
+  pollState(workflow: string): Promise<PollState | undefined> {
+    return this.read(() => {
+      const row = this.all('pollState', { workflow })[0];
+      return row ? toPollState(row) : undefined;
+    });
   }
 
   async close(): Promise<void> {

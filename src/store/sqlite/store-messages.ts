@@ -5,7 +5,7 @@
  * and callers branch on those (`instanceof LeaseLostError`, `instanceof StoreOpenError`): so an
  * error travels as plain data and is rebuilt as the same class on the other side.
  */
-import { LeaseLostError, type Store } from '../store.js';
+import { LeaseLostError, PollLeaseLostError, type Store } from '../store.js';
 import { StoreOpenError } from './sqlite-store.js';
 
 /** The Store methods the worker serves, besides `close` (which ends it). */
@@ -43,6 +43,7 @@ export interface WireError {
   readonly message: string;
   readonly code?: string;
   readonly runId?: string;
+  readonly workflow?: string;
   readonly owner?: string;
   readonly path?: string;
   readonly stack?: string;
@@ -51,12 +52,13 @@ export interface WireError {
 /** Turns anything thrown in the worker into data that survives postMessage. */
 export function toWire(error: unknown): WireError {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const fields = error as Error & { code?: unknown; runId?: unknown; owner?: unknown; path?: unknown };
+  const fields = error as Error & { code?: unknown; runId?: unknown; workflow?: unknown; owner?: unknown; path?: unknown };
   return {
     name: error.name,
     message: error.message,
     ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
     ...(typeof fields.runId === 'string' ? { runId: fields.runId } : {}),
+    ...(typeof fields.workflow === 'string' ? { workflow: fields.workflow } : {}),
     ...(typeof fields.owner === 'string' ? { owner: fields.owner } : {}),
     ...(typeof fields.path === 'string' ? { path: fields.path } : {}),
     ...(error.stack !== undefined ? { stack: error.stack } : {}),
@@ -68,6 +70,8 @@ export function fromWire(wire: WireError): Error {
   let error: Error;
   if (wire.name === 'LeaseLostError' && wire.runId !== undefined && wire.owner !== undefined) {
     error = new LeaseLostError(wire.runId, wire.owner);
+  } else if (wire.name === 'PollLeaseLostError' && wire.workflow !== undefined && wire.owner !== undefined) {
+    error = new PollLeaseLostError(wire.workflow, wire.owner);
   } else if (wire.name === 'StoreOpenError' && wire.path !== undefined) {
     const prefix = `cannot open the state database ${wire.path}: `;
     error = new StoreOpenError(wire.path, wire.message.startsWith(prefix) ? wire.message.slice(prefix.length) : wire.message);

@@ -15,8 +15,9 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type {
-  AnswerOutcome, ApprovalAnswer, CancelOutcome, ClaimedRun, Delivered, Delivery, Enqueued, EventRow, FinalState, FireOutcome, JournalEntry, LeaseState, NewEvent, NewRun,
-  Overlap, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor, WorkflowLimit, WorkflowVersion,
+  AnswerOutcome, ApprovalAnswer, CancelOutcome, ClaimedRun, Delivered, Delivery, Enqueued, EventRow, FinalState, FireOutcome, JournalEntry, LeaseState,
+  NewEvent, NewRun, Overlap, PollClaim, PolledKey, PollState, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor,
+  WorkflowLimit, WorkflowVersion,
 } from '../store.js';
 import type { ErrorInfo } from '../run-log.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
@@ -287,6 +288,26 @@ export class WorkerStore implements Store {
 
   approvalAnswers(runId: string): Promise<ApprovalAnswer[]> {
     return this.call('approvalAnswers', [runId]);
+  }
+
+  claimPoll(workflow: string, owner: string, leaseMs: number, now: number): Promise<PollClaim> {
+    return this.call('claimPoll', [workflow, owner, leaseMs, now]);
+  }
+
+  completePoll(workflow: string, owner: string, keys: readonly PolledKey[], cursor: unknown, nextPollAt: number, now: number, maxSeen?: number): Promise<string[]> {
+    return this.call('completePoll', maxSeen === undefined ? [workflow, owner, keys, cursor, nextPollAt, now] : [workflow, owner, keys, cursor, nextPollAt, now, maxSeen]);
+  }
+
+  failPoll(workflow: string, owner: string, error: string, nextPollAt: number, escalateAfter: number, now: number): Promise<{ failures: number; escalate: boolean }> {
+    return this.call('failPoll', [workflow, owner, error, nextPollAt, escalateAfter, now]);
+  }
+
+  failingPolls(): Promise<PollState[]> {
+    return this.call('failingPolls', []);
+  }
+
+  pollState(workflow: string): Promise<PollState | undefined> {
+    return this.call('pollState', [workflow]);
   }
 
   /** Commits what is pending (every call made before it), closes the database and ends the worker. */

@@ -3,7 +3,7 @@
  * row types (camelCase, milliseconds, parsed values).
  */
 import type { ErrorInfo } from '../run-log.js';
-import type { EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
+import type { EscalationRow, EventRow, JournalEntry, JournalKind, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
 
 /** A row as the driver returns it. */
 export type SqlRow = Readonly<Record<string, unknown>>;
@@ -114,4 +114,25 @@ export function toEvent(r: SqlRow): EventRow {
 
 export function toWorkflowVersion(r: SqlRow): WorkflowVersion {
   return { hash: str(r.hash), name: str(r.name), text: str(r.text), createdAt: ms(r.created_at) };
+}
+
+export function toEscalation(r: SqlRow): EscalationRow {
+  return {
+    runId: str(r.run_id),
+    workflow: str(r.workflow),
+    workflowVersion: str(r.workflow_version),
+    owner: str(r.owner),
+    members: json(r.members) as string[],
+    error: json(r.error) as ErrorInfo,
+    escalatedAt: ms(r.escalated_at),
+    ackDueAt: ms(r.ack_due_at),
+    hasThen: Number(r.has_then) === 1,
+    ackedBy: strOrNull(r.acked_by),
+    ackedAt: msOrNull(r.acked_at),
+    ackedVia: strOrNull(r.acked_via),
+    thenNextAt: msOrNull(r.then_next_at),
+    thenAttempts: Number(r.then_attempts),
+    thenSentAt: msOrNull(r.then_sent_at),
+    thenError: strOrNull(r.then_error),
+  };
 }

@@ -26,6 +26,7 @@ import type { Masker } from '../secrets/masker.js';
 import { openWorkerStore } from '../store/sqlite/worker-store.js';
 import type { Store } from '../store/store.js';
 import { unservedByDaemon } from '../triggers/index.js';
+import { ackWatch } from './ack-watch.js';
 import { Health } from './health.js';
 import { DEFAULT_MAX_CHAIN_DEPTH, eventDelivery, type EventStats } from './events.js';
 import { startDaemonServer } from './http-server.js';
@@ -71,6 +72,8 @@ export interface DaemonOptions {
    * test clock moves in jumps from outside the process, so the CLI checks it more often.
    */
   readonly scheduleTickMs?: number;
+  /** The URL people reach this daemon at, for acknowledgement links (default: the address it listens on). */
+  readonly publicUrl?: string;
 }
 
 export interface Daemon {
@@ -116,7 +119,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const { routeProblems: problems } = set.replace(o.workflows);
   for (const p of problems) o.log.error(`webhook not served: ${p}`, { kind: 'webhook.unserved' });
   for (const u of unservedByDaemon(set.workflows())) o.log.warn(u.message, { kind: 'trigger.unserved', workflow: u.workflow.name });
-  const metrics = createPrometheusMetrics({ countRuns: () => store.countRuns(), workflows: () => set.workflows().map((w) => w.name) });
+  const metrics = createPrometheusMetrics({
+    countRuns: () => store.countRuns(), workflows: () => set.workflows().map((w) => w.name), countEscalations: () => store.countEscalations(o.clock.now()),
+  });
+  // Acknowledgement links point here: --public-url, or the address the server listens on once it does.
+  let publicUrl = o.publicUrl ?? '';
   const reporting = { log: o.log, metrics };
   const health = new Health();
   const claimLoop = health.heartbeat('claim loop');
@@ -168,7 +175,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
           reportClaim(c, o.clock.now(), reporting);
-          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
+          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), publicUrl: () => publicUrl, ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
             .then((outcome) => {
               reportTurn(c, outcome, reporting);
               if (outcome.kind === 'ran' && outcome.result.waiting) wakes.add(Date.parse(outcome.result.waiting.wake_at));
@@ -211,13 +218,24 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     health: () => health.check(),
     metrics: () => metrics.render(),
     ...(eventToken !== undefined ? { eventToken } : {}), onEvent: () => void events.tick(),
+    ack: {
+      store, clock: o.clock, logDir: o.logDir,
+      onAcked: (e, problem) => {
+        o.log.info(`run ${e.runId} ${e.workflow}: escalation acknowledged by ${e.ackedBy ?? '?'} (link)`, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow, by: e.ackedBy, via: 'link' });
+        if (problem !== undefined) o.log.error(problem, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow });
+      },
+    },
   });
+  publicUrl ||= server.url;
+  // Escalations not acknowledged in time: their `then` calls, checked on every poll (ack-watch.ts).
+  const acks = ackWatch({ store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, secrets, environment: o.env, logDir: o.logDir, publicUrl: () => publicUrl, log: o.log, metrics });
   if (eventToken !== undefined) o.masker?.add(eventToken);
   if (eventToken !== undefined) o.log('POST /events/NAME accepts events with the bearer token in FLUX_EVENT_TOKEN');
   // Waits ending, leases lapsing, schedule fires and events come due without a request to announce them.
   const poll = setInterval(() => {
     void claim();
     void events.tick();
+    void acks.tick();
   }, o.pollMs ?? 250);
   let schedulerBeat: ReturnType<Health['heartbeat']> | undefined;
   const scheduler = createScheduler({
@@ -256,6 +274,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await scheduler.stop();
       await server.close();
       await events.stop();
+      await acks.stop();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([Promise.allSettled([...running]), grace]);
       // Runs still going are stopped where they are and handed back to the store, due at once:

@@ -12,6 +12,8 @@ import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
 import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import type { HealthVerdict } from './health.js';
+import { ACK_PATH } from './ack-links.js';
+import { ackPage, MAX_ACK_FORM_BYTES, type AckPageDeps } from './ack-page.js';
 import { EVENTS_PATH, eventIntake } from './event-intake.js';
 import { intake, type Reply, type WebhookRoute } from './intake.js';
 
@@ -41,6 +43,8 @@ export interface DaemonServerOptions {
   readonly eventToken?: string;
   /** Called after an event was stored, to deliver it at once instead of at the next poll. */
   readonly onEvent?: () => void;
+  /** `GET/POST /ack/<token>`: escalation acknowledgement pages (ack-page.ts). Without it, 404. */
+  readonly ack?: AckPageDeps;
 }
 
 export interface DaemonServer {
@@ -82,6 +86,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
     return send(res, { status: 200, headers: { 'content-type': contentType }, body });
   }
   if (path.startsWith(EVENTS_PATH)) return serveEvent(req, res, path, options, maxBytes);
+  if (path.startsWith(ACK_PATH) && options.ack) {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    return send(res, await ackPage({ method: req.method ?? 'GET', path, body: () => (declared > MAX_ACK_FORM_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ACK_FORM_BYTES)) }, options.ack));
+  }
   const routes = typeof options.routes === 'function' ? options.routes() : options.routes;
   const route = routes.get(path);
   const answer = (reply: Reply): void => {

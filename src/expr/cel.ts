@@ -7,7 +7,7 @@ import { Environment } from '@marcbachmann/cel-js';
 import { registerMatches } from './regex.js';
 
 /** The context names an expression may use; which are visible depends on where it stands. */
-export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index';
+export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index' | 'escalation';
 
 export interface Scope {
   readonly contexts: readonly ContextName[];
@@ -30,6 +30,8 @@ const CONTEXT_TYPES: Readonly<Record<ContextName, string | CelSchema>> = {
   error: { message: 'string', step: 'string' },
   response: 'dyn',
   index: 'int',
+  /** In `on_error.escalate`: its acknowledgement link (empty without one), `ack_within` and deadline. */
+  escalation: { ack_url: 'string', ack_within: 'string', due_at: 'string' },
 };
 
 /** Every context name, for messages that list what is available. */

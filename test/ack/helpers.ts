@@ -89,8 +89,8 @@ export class Scratch {
   }
 
   /** A run's log, each record checked against the run-log schema. */
-  log(runId: string, workflow = 'pay'): RunRecord[] {
-    const log = readRunLog(join(this.dir, 'state', 'logs', workflow, `${runId}.jsonl`));
+  log(runId: string, workflow = 'pay', logDir = 'state/logs'): RunRecord[] {
+    const log = readRunLog(join(this.dir, logDir, workflow, `${runId}.jsonl`));
     expect(log.problems).toEqual([]);
     for (const r of log.records) expect(validateRecord(r), `${JSON.stringify(r)}: ${JSON.stringify(validateRecord.errors)}`).toBe(true);
     return log.records;

@@ -41,6 +41,8 @@ ${options.then === false ? '' : '    then: { uses: pager.request, with: { method
 export class Scratch {
   readonly dir = mkdtempSync(join(tmpdir(), 'flux-ack-'));
   readonly children: ChildProcessWithoutNullStreams[] = [];
+  /** More environment for the daemons (secrets, env overrides). */
+  env: Record<string, string> = {};
 
   constructor() {
     mkdirSync(join(this.dir, 'flows'));
@@ -59,7 +61,7 @@ export class Scratch {
   daemon(...extra: string[]): Promise<RunningDaemon> {
     return spawnDaemon({
       cwd: this.dir, children: this.children, allowSilent: false, args: ['flows', '--state-dir', 'state', '--port', '0', '--lease', '1s', '--grace', '2s', ...extra],
-      env: { FLUX_TEST_CLOCK: join(this.dir, 'clock') },
+      env: { ...this.env, FLUX_TEST_CLOCK: join(this.dir, 'clock') },
     });
   }
 

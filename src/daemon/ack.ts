@@ -5,7 +5,7 @@
  * the `escalation.acked` record appended to the run's log, which ended long before.
  */
 import { existsSync } from 'node:fs';
-import { FileJournal, readRunLog, runLogPath, type RunRecord } from '../store/run-log.js';
+import { FileJournal, readRunLog, recordAfter, runLogPath, type RunRecord } from '../store/run-log.js';
 import type { EscalationRow, Store } from '../store/store.js';
 
 /** How an acknowledgement went. */
@@ -49,13 +49,8 @@ export async function appendToRunLog(logDir: string, e: Pick<EscalationRow, 'wor
   try {
     const first = readRunLog(path).records[0];
     if (!first) return undefined;
-    const { type, ...rest } = fields;
-    const record = {
-      v: first.v, type, ts: new Date(now).toISOString(), run_id: first.run_id, workflow: first.workflow, workflow_version: first.workflow_version,
-      owner: first.owner, baseline: first.baseline, ...rest,
-    } as RunRecord;
     const log = new FileJournal(path);
-    log.append(record);
+    log.append(recordAfter(first, fields, now));
     await log.close();
     return undefined;
   } catch (error) {

@@ -6,6 +6,9 @@
  * `concurrency` at a time and each workflow's own limit (limits.ts), the scheduler that enqueues
  * schedule fires (scheduler.ts), and the event delivery loop (events.ts). A run it parks in a
  * durable wait is claimed again at its wake time (wake-timer.ts); the poll finds the rest.
+ * Escalations that ask for acknowledgement get a link to this daemon's `/ack/` pages
+ * (`publicUrl`, else the listen address), and the poll makes the `then` call of those not
+ * acknowledged in time (ack-watch.ts).
  * Stopping stops intake first, lets running steps finish within the grace period, and hands the
  * rest back to be resumed from the journal.
  *

@@ -1,6 +1,6 @@
 /**
- * The daemon's HTTP server: webhook paths, `POST /events/NAME` (event-intake.ts), `GET /healthz`
- * and `GET /metrics`. It reads a body only up to the intake limit (a larger Content-Length is
+ * The daemon's HTTP server: webhook paths, `POST /events/NAME` (event-intake.ts), `GET /healthz`,
+ * `GET /metrics` and the escalation acknowledgement pages `/ack/<token>` (ack-page.ts). It reads a body only up to the intake limit (a larger Content-Length is
  * refused before reading; a body that grows past it is cut off), routes by path, and never
  * acknowledges what it could not store: a store failure is a 503 the sender retries, never a
  * 202.

@@ -178,6 +178,18 @@ export class MemoryJournal implements Journal {
   async close(): Promise<void> {}
 }
 
+/**
+ * A record written to a run's log from outside its run (an operator's cancel, an escalation's
+ * acknowledgement), with the fields every record carries copied from the log's first record.
+ */
+export function recordAfter(first: RunRecord, fields: Record<string, unknown> & { readonly type: RunRecord['type'] }, now: number): RunRecord {
+  const { type, ...rest } = fields;
+  return {
+    v: first.v, type, ts: new Date(now).toISOString(), run_id: first.run_id, workflow: first.workflow, workflow_version: first.workflow_version,
+    owner: first.owner, baseline: first.baseline, ...rest,
+  } as RunRecord;
+}
+
 /** The log file of a run: `<dir>/<workflow>/<run-id>.jsonl`. */
 export function runLogPath(dir: string, workflow: string, runId: string): string {
   return join(dir, workflow, `${runId}.jsonl`);

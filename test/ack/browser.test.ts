@@ -2,16 +2,14 @@
 // JavaScript off (the page needs none), pick who you are, press the button, see the
 // confirmation; the page loads nothing from anywhere and breaks no rule of its own CSP.
 import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { launchChromium } from '../metrics/html-check.js';
-import { startTestServer, type TestServer } from '../test-server.js';
-import { Scratch, hook, linkOf, payWorkflow, until } from './helpers.js';
+import { hook, linkOf, payWorkflow, perTest, until } from './helpers.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
 let browser: Browser;
-let server: TestServer;
-let s: Scratch;
+const t = perTest();
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -19,23 +17,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser.close();
 });
-beforeEach(async () => {
-  server = await startTestServer();
-  server.script('POST /chat', { status: 200, body: {} });
-  s = new Scratch();
-});
-afterEach(async () => {
-  s.kill();
-  await server.close();
-});
 
 describe('the acknowledgement page in Chromium', () => {
   it('acknowledges with a tap on a phone-sized screen, with JavaScript off and nothing loaded from outside', async () => {
-    s.flow('pay', payWorkflow(server.url));
-    const d = await s.daemon();
+    t.s.flow('pay', payWorkflow(t.server.url));
+    const d = await t.s.daemon();
     const id = await hook(d.url, { n: 11 });
-    await until(async () => (await s.status(id)) === 'escalated', 'the run ends escalated');
-    const link = linkOf(server);
+    await until(async () => (await t.s.status(id)) === 'escalated', 'the run ends escalated');
+    const link = linkOf(t.server);
 
     const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
@@ -55,7 +44,7 @@ describe('the acknowledgement page in Chromium', () => {
     expect(await page.locator('body').textContent()).toContain('Thank you, li@example.com');
     expect(problems).toEqual([]);
     expect(requests).toEqual([`GET ${link}`, `POST ${link}`]);
-    expect(await s.escalation(id)).toMatchObject({ ackedBy: 'li@example.com', ackedVia: 'link' });
+    expect(await t.s.escalation(id)).toMatchObject({ ackedBy: 'li@example.com', ackedVia: 'link' });
 
     await page.goto(link);
     expect(await page.locator('h1').textContent()).toBe('Already acknowledged');

@@ -5,13 +5,13 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { readRunLog, type RunRecord } from '../../src/store/run-log.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { EscalationRow } from '../../src/store/store.js';
 import { validateRecord } from '../engine/harness.js';
 import { runFlux, type Captured } from '../helpers.js';
-import type { TestServer } from '../test-server.js';
+import { startTestServer, type TestServer } from '../test-server.js';
 import { spawnDaemon, type RunningDaemon } from '../daemon/spawn-daemon.js';
 
 export const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
@@ -130,4 +130,25 @@ export function linkOf(server: TestServer): string {
   const link = sent(server, '/chat')[0]?.link;
   expect(typeof link === 'string' && link.includes('/ack/'), `the chat message carries an ack link: ${String(link)}`).toBe(true);
   return link as string;
+}
+
+/** A test's own server and scratch directory, fresh for each test (read them inside the test). */
+export interface PerTest {
+  readonly server: TestServer;
+  readonly s: Scratch;
+}
+
+/** Registers a fresh test server (chat answering 200) and scratch directory for each test, and their cleanup. */
+export function perTest(): PerTest {
+  const t = {} as { server: TestServer; s: Scratch };
+  beforeEach(async () => {
+    t.server = await startTestServer();
+    t.server.script('POST /chat', { status: 200, body: {} });
+    t.s = new Scratch();
+  });
+  afterEach(async () => {
+    t.s.kill();
+    await t.server.close();
+  });
+  return t;
 }

@@ -69,6 +69,8 @@ const tables: Record<string, Table> = {
     invalid: [
       { text: `${head}steps:\n  - id: a\n    uses: http\n    with: {url: "https://x.test", verb: POST}\n`, at: ['7:35'] },
       { text: `${head}steps:\n  - id: a\n    uses: nope.request\n`, at: ['6:11'] },
+      // The escalation's second call, as any call.
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate:\n    uses: http\n    with: {url: "https://x.test"}\n    ack_within: 4h\n    then: {uses: pagr.request}\n`, at: ['12:18'] },
     ],
   },
   cron: {
@@ -85,7 +87,10 @@ const tables: Record<string, Table> = {
   },
   duration: {
     valid: [`${head}steps:\n  - id: a\n    wait: 1h30m\n`],
-    invalid: [{ text: `${head}steps:\n  - id: a\n    wait: 90\n  - id: b\n    wait: 2x\n`, at: ['8:11'] }],
+    invalid: [
+      { text: `${head}steps:\n  - id: a\n    wait: 90\n  - id: b\n    wait: 2x\n`, at: ['8:11'] },
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate: {uses: http, with: {url: "https://x.test"}, ack_within: 4 hours}\n`, at: ['8:69'] },
+    ],
   },
   'unreachable-step': {
     valid: [`${head}steps:\n  - id: a\n    if: \${{ true }}\n    fail: stop\n  - id: b\n    set: {x: 1}\n`],

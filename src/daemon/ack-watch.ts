@@ -25,8 +25,13 @@ import { workflowOf } from './runner.js';
 /** The first retry of a failed `then` call waits this long; each next one twice as long, up to THEN_MAX_BACKOFF_MS. */
 export const THEN_FIRST_BACKOFF_MS = 30_000;
 export const THEN_MAX_BACKOFF_MS = 3_600_000;
-/** At most this many calls per tick. */
+/** At most this many calls per tick; each is claimed just before it is made. */
 const BATCH = 10;
+/**
+ * The least a claim on a `then` call is held: longer than the call may take (its 30 s
+ * timeout), so that no other daemon takes it over while it is being made.
+ */
+const THEN_LEASE_MIN_MS = 60_000;
 
 export interface AckWatchDeps {
   readonly store: Store;
@@ -64,8 +69,11 @@ export function ackWatch(d: AckWatchDeps): AckWatch {
     if (stopped) return Promise.resolve();
     running ??= (async () => {
       try {
-        const due = await d.store.claimDueThen(d.owner, BATCH, d.leaseMs, d.clock.now());
-        for (const e of due) await callThen(d, e);
+        for (let n = 0; n < BATCH && !stopped; n++) {
+          const [due] = await d.store.claimDueThen(d.owner, 1, Math.max(d.leaseMs, THEN_LEASE_MIN_MS), d.clock.now());
+          if (due === undefined) break;
+          await callThen(d, due);
+        }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         d.log.error(`escalation then calls: ${message}`, { kind: 'escalation.then_failed', error: message });

@@ -41,6 +41,10 @@ export interface DaemonCommandOptions {
   /** With --print-systemd: the user the service runs as. */
   readonly user?: string | undefined;
   readonly maxChainDepth?: number;
+  /** Serve workflows that can fail with nobody told (no `on_error.escalate`). */
+  readonly allowSilent?: boolean | undefined;
+  /** The URL people reach this daemon at, for acknowledgement links (default: the listen address). */
+  readonly publicUrl?: string | undefined;
 }
 
 /** The state directory of a daemon run by systemd when none is given: systemd's own place for it. */
@@ -59,7 +63,9 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   if (args.length === 0) throw new UsageError('no paths given and no workflows/ directory here; try `flux daemon path/to/workflows`');
   const absolute = args.map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
   const nameOf = (path: string) => displayPath(path, io.cwd);
-  const files = await readWorkflowFiles(absolute, nameOf);
+  const silent = { allowSilent: options.allowSilent === true };
+  const publicUrl = publicUrlOption(options.publicUrl);
+  const files = await readWorkflowFiles(absolute, nameOf, silent);
   if (files.missing.length > 0) throw new UsageError(`${files.missing.map((m) => `\`${escapeControl(m)}\``).join(', ')}: no such file, directory, or glob match`);
   if (files.unlisted.length > 0) throw new UsageError(`cannot read ${files.unlisted.map((u) => `${escapeControl(u.path)} (${u.reason})`).join(', ')}`);
   if (options.printSystemd) return printSystemd(absolute, options, graceMs, logFormat, io);
@@ -93,7 +99,8 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   try {
     daemon = await startDaemon({
       workflows: files.valid, stateDir, host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
-      clock, connectors, logDir: join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf),
+      clock, connectors, logDir: join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf, silent),
+      ...(publicUrl !== undefined ? { publicUrl } : {}),
       ...(options.maxChainDepth !== undefined ? { maxChainDepth: options.maxChainDepth } : {}),
       ...(options.resumeBudget !== undefined ? { resumeBudget: options.resumeBudget } : {}),
       // A test clock jumps whenever the test rewrites its file: look at it often.
@@ -144,7 +151,8 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
   if (options.user !== undefined && !/^[a-z_][a-z0-9_-]*[$]?$/i.test(options.user)) throw new UsageError(`--user takes a user name, not \`${escapeControl(options.user)}\``);
   const flags = [
     '--host', options.host, '--port', String(options.port), '--concurrency', String(options.concurrency), '--lease', options.lease, '--grace', options.grace,
-    ...(logFormat !== 'text' ? ['--log-format', logFormat] : []), ...(options.skipInvalid ? ['--skip-invalid'] : []),
+    ...(logFormat !== 'text' ? ['--log-format', logFormat] : []), ...(options.skipInvalid ? ['--skip-invalid'] : []), ...(options.allowSilent ? ['--allow-silent'] : []),
+    ...(options.publicUrl !== undefined ? ['--public-url', options.publicUrl] : []),
     ...(options.resumeBudget !== undefined ? ['--resume-budget', String(options.resumeBudget)] : []),
     ...(options.maxChainDepth !== undefined && options.maxChainDepth !== DEFAULT_MAX_CHAIN_DEPTH ? ['--max-chain-depth', String(options.maxChainDepth)] : []),
   ];
@@ -153,6 +161,21 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
     io.stderr.write(`flux: the unit runs as a dynamic user, who cannot write ${escapeControl(stateDir)}; give --user, or a --state-dir under /var/lib\n`);
   }
   return ExitCode.ok;
+}
+
+/** `--public-url`: an http(s) URL with no query or fragment, kept without a trailing slash. */
+function publicUrlOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new UsageError(`--public-url takes the http(s) URL people reach this daemon at, such as https://flux.example.com, not \`${escapeControl(value)}\``);
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function durationOption(flag: string, value: string): number {

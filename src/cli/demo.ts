@@ -29,7 +29,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
     const path = join(dir, file);
     const shown = displayPath(path, io.cwd);
-    const loaded = await loadWorkflow(path, shown);
+    const loaded = await loadWorkflow(path, shown, { allowSilent: true });
     if (!loaded.ok) throw new UsageError(loaded.ioMessage ?? `${shown} has errors; run flux lint ${shown}`);
     workflows.set(loaded.workflow.name, loaded.workflow);
     texts.set(loaded.workflow.name, loaded.text);

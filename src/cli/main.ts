@@ -97,14 +97,16 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--max-chain-depth takes a whole number from 1, not \`${v}\``);
       return Number(v);
     }, 10)
-    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number }) => {
+    .option('--allow-silent', 'serve workflows that can fail with nobody told (a trigger but no on_error.escalate)')
+    .option('--public-url <url>', 'the URL people reach this daemon at, for acknowledgement links (default: the listen address)')
+    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number; allowSilent?: boolean; publicUrl?: string }) => {
       const { daemonCommand } = await import('./daemon.js');
       code = await daemonCommand(paths, options, io);
     });
 
   // `flux runs` lists; `flux runs show|retry|cancel ID` act on one run. The list is a default
   // subcommand, so `runs` itself has no options to take the subcommands' `--json`/`--state-dir`.
-  const runs = program.command('runs').description("the daemon's runs: list them (the default), show, retry or cancel one");
+  const runs = program.command('runs').description("the daemon's runs: list them (the default), show, retry, cancel or acknowledge one");
   runs
     .command('list', { isDefault: true })
     .description('list runs, newest first')
@@ -147,6 +149,16 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .action(async (id: string, options: { stateDir?: string }) => {
       const { runsCancelCommand } = await import('./runs-change.js');
       code = await runsCancelCommand(id, options, io);
+    });
+  runs
+    .command('ack')
+    .description("acknowledge an escalated run's escalation, as its owner or a member or the backup of its owner team")
+    .argument('<id>', 'the run id')
+    .requiredOption('--as <name>', 'who acknowledges: the owner, or a member or the backup of the owner team')
+    .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .action(async (id: string, options: { as: string; stateDir?: string }) => {
+      const { runsAckCommand } = await import('./runs-ack.js');
+      code = await runsAckCommand(id, options, io);
     });
 
   program

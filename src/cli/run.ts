@@ -79,7 +79,8 @@ export async function runCommand(file: string, options: RunOptions, io: Io): Pro
   const display = displayPath(path, io.cwd);
   const { event, refuse } = await readEvent(options, io);
   const answers = parseAnswers(options.answer, io);
-  const loaded = await loadWorkflow(path, display);
+  // Watched from a terminal: a workflow with no escalation still runs (its failure is printed).
+  const loaded = await loadWorkflow(path, display, { allowSilent: true });
   if (!loaded.ok) {
     // A file that cannot be read has nothing to fix inside it: say why, not "has errors".
     if (loaded.ioMessage !== undefined) {

@@ -12,7 +12,7 @@
 import { isCompletionKey } from '../daemon/journal-keys.js';
 import { existsSync } from 'node:fs';
 import { newRunId } from '../engine/run-id.js';
-import { FileJournal, readRunLog, runLogPath, type RunRecord } from '../store/run-log.js';
+import { FileJournal, readRunLog, recordAfter, runLogPath } from '../store/run-log.js';
 import { RETRYABLE_STATES, type RunRow, type RunState } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { ExitCode, UsageError, type Io } from './io.js';
@@ -136,12 +136,8 @@ async function endRunLog(state: StateDir, run: RunRow, now: number): Promise<str
     const first = records[0];
     if (!first || records.some((r) => r.type === 'run.finished')) return undefined;
     const started = records.find((r) => r.type === 'run.started')?.ts ?? first.ts;
-    const record = {
-      v: first.v, type: 'run.finished', ts: new Date(now).toISOString(), run_id: first.run_id, workflow: first.workflow, workflow_version: first.workflow_version,
-      owner: first.owner, baseline: first.baseline, status: 'cancelled', duration_ms: Math.max(0, now - Date.parse(started)), error: { message: CANCELLED },
-    } as RunRecord;
     const log = new FileJournal(path);
-    log.append(record);
+    log.append(recordAfter(first, { type: 'run.finished', status: 'cancelled', duration_ms: Math.max(0, now - Date.parse(started)), error: { message: CANCELLED } }, now));
     await log.close();
     return undefined;
   } catch (error) {

@@ -93,3 +93,9 @@ export function runJson(run: RunRow): Record<string, unknown> {
     cancel_requested: run.cancelRequested, parent_run_id: run.parentRunId, retry_of: run.retryOf, chain_depth: run.chainDepth, error: run.error,
   };
 }
+
+/** A duration in whole minutes or hours and minutes: `45m`, `3h 5m`. */
+export function minutes(ms: number): string {
+  const m = Math.max(0, Math.round(ms / 60_000));
+  return m < 60 ? `${m}m` : `${Math.floor(m / 60)}h${m % 60 === 0 ? '' : ` ${m % 60}m`}`;
+}

@@ -9,11 +9,11 @@
  * fail, cancelling one that already ended); 2 usage or input errors, including a state
  * directory without a store and an unknown run id; 3 internal errors.
  */
-import type { PollState, RunRow, RunState } from '../store/store.js';
+import type { EscalationRow, PollState, RunRow, RunState } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { ExitCode, UsageError, type Io } from './io.js';
-import { progressOf, runJson, safeJson, shortTime, table } from './runs-format.js';
+import { isoOrNull, minutes, progressOf, runJson, safeJson, shortTime, table } from './runs-format.js';
 import { clockOf, openStore, stateDirOf } from './runs-state.js';
 
 /** Every state a run can be in, as `--status` takes them. */
@@ -41,6 +41,7 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
   const store = await openStore(state, clock, 'read');
   let runs: RunRow[];
   let failing: PollState[];
+  let escalations: Map<string, EscalationRow>;
   try {
     // One more than asked, to tell whether more runs match.
     runs = await store.listRuns({
@@ -49,6 +50,8 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
     });
     // Polls that fail start no run: without this they would show nowhere here.
     failing = (await store.failingPolls()).filter((p) => options.workflow === undefined || p.workflow === options.workflow);
+    const escalated = runs.filter((r) => r.status === 'escalated' || r.status === 'failed').map((r) => r.id);
+    escalations = new Map(escalated.length === 0 ? [] : (await store.escalationsFor(escalated)).map((e) => [e.runId, e]));
   } finally {
     await store.close();
   }
@@ -57,7 +60,7 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
   const now = clock.now();
   if (options.json) {
     const polls = failing.map((p) => ({ workflow: p.workflow, failures: p.failures, last_error: p.lastError, next_poll_at: new Date(p.nextPollAt).toISOString(), escalated_at: p.escalatedAt === null ? null : new Date(p.escalatedAt).toISOString() }));
-    io.stdout.write(`${safeJson({ runs: runs.map(runJson), more, failing_polls: polls })}\n`);
+    io.stdout.write(`${safeJson({ runs: runs.map((r) => ({ ...runJson(r), ...escalationJson(escalations.get(r.id)) })), more, failing_polls: polls })}\n`);
     return ExitCode.ok;
   }
   if (runs.length === 0) {
@@ -65,9 +68,14 @@ export async function runsListCommand(options: RunsListOptions, io: Io): Promise
     writeFailingPolls(failing, io);
     return ExitCode.ok;
   }
+  // The acknowledgement column appears once a listed run has an escalation waiting for one.
+  const ack = escalations.size > 0;
   io.stdout.write(table(
-    ['ID', 'WORKFLOW', 'STATUS', 'TRIGGER', 'ATTEMPT', 'CREATED', 'DURATION'],
-    runs.map((r) => [escapeControl(r.id), escapeControl(r.workflow), r.status, escapeControl(r.trigger), String(r.attempt), shortTime(r.createdAt), progressOf(r, now)]),
+    ['ID', 'WORKFLOW', 'STATUS', 'TRIGGER', 'ATTEMPT', 'CREATED', 'DURATION', ...(ack ? ['ACKNOWLEDGEMENT'] : [])],
+    runs.map((r) => [
+      escapeControl(r.id), escapeControl(r.workflow), r.status, escapeControl(r.trigger), String(r.attempt), shortTime(r.createdAt), progressOf(r, now),
+      ...(ack ? [ackState(escalations.get(r.id), now)] : []),
+    ]),
   ));
   if (more) io.stderr.write(`flux: showing the newest ${limit}; more runs match (raise --limit, or narrow with --since, --status or --workflow)\n`);
   writeFailingPolls(failing, io);
@@ -120,4 +128,24 @@ function describeFilter(o: RunsListOptions): string {
     ...(o.since !== undefined ? [`--since ${escapeControl(o.since)}`] : []),
   ];
   return parts.join(' ');
+}
+
+/** Where an escalation's acknowledgement stands, for the table: who and when, or how long it has waited. */
+export function ackState(e: EscalationRow | undefined, now: number): string {
+  if (!e) return '-';
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  if (e.ackedAt !== null) return `acked by ${escapeControl(e.ackedBy ?? '?')} after ${minutes(e.ackedAt - e.escalatedAt)} (${e.ackedVia ?? '?'})`;
+  const then = e.thenSentAt !== null ? `, then sent ${hhmm(e.thenSentAt)}` : e.thenError !== null ? `, then failing (attempt ${e.thenAttempts})` : '';
+  return `unacknowledged for ${minutes(now - e.escalatedAt)} (due ${hhmm(e.ackDueAt)}${now >= e.ackDueAt ? ', overdue' : ''})${then}`;
+}
+
+/** An escalation's acknowledgement, for `--json`. */
+function escalationJson(e: EscalationRow | undefined): Record<string, unknown> {
+  if (!e) return {};
+  return {
+    escalation: {
+      owner: e.owner, escalated_at: isoOrNull(e.escalatedAt), ack_due_at: isoOrNull(e.ackDueAt), acked_by: e.ackedBy, acked_at: isoOrNull(e.ackedAt), acked_via: e.ackedVia,
+      then: e.hasThen, then_sent_at: isoOrNull(e.thenSentAt), then_attempts: e.thenAttempts, then_error: e.thenError,
+    },
+  };
 }

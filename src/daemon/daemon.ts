@@ -6,6 +6,9 @@
  * `concurrency` at a time and each workflow's own limit (limits.ts), the scheduler that enqueues
  * schedule fires (scheduler.ts), and the event delivery loop (events.ts). A run it parks in a
  * durable wait is claimed again at its wake time (wake-timer.ts); the poll finds the rest.
+ * Escalations that ask for acknowledgement get a link to this daemon's `/ack/` pages
+ * (`publicUrl`, else the listen address), and the poll makes the `then` call of those not
+ * acknowledged in time (ack-watch.ts).
  * Stopping stops intake first, lets running steps finish within the grace period, and hands the
  * rest back to be resumed from the journal.
  *
@@ -26,6 +29,7 @@ import type { Masker } from '../secrets/masker.js';
 import { openWorkerStore } from '../store/sqlite/worker-store.js';
 import type { Store } from '../store/store.js';
 import { unservedByDaemon } from '../triggers/index.js';
+import { ackWatch } from './ack-watch.js';
 import { Health } from './health.js';
 import { DEFAULT_MAX_CHAIN_DEPTH, eventDelivery, type EventStats } from './events.js';
 import { startDaemonServer } from './http-server.js';
@@ -74,6 +78,8 @@ export interface DaemonOptions {
    * test clock moves in jumps from outside the process, so the CLI checks it more often.
    */
   readonly scheduleTickMs?: number;
+  /** The URL people reach this daemon at, for acknowledgement links (default: the address it listens on). */
+  readonly publicUrl?: string;
 }
 
 export interface Daemon {
@@ -115,15 +121,17 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const { workflow, text } of o.workflows) {
     await store.putWorkflowVersion({ hash: workflow.version, name: workflow.name, text, createdAt: o.clock.now() });
   }
-  // Approval links are signed with the key every daemon on this store shares, and point at this
-  // daemon's address unless FLUX_PUBLIC_URL says where people reach it.
+  // Approval links are signed with the key every daemon on this store shares.
   const linkKey = await signingKey(store, o.clock.now());
-  let linkBase = '';
   const set = new WorkflowSet(o.env);
   const { routeProblems: problems } = set.replace(o.workflows);
   for (const p of problems) o.log.error(`webhook not served: ${p}`, { kind: 'webhook.unserved' });
   for (const u of unservedByDaemon(set.workflows())) o.log.warn(u.message, { kind: 'trigger.unserved', workflow: u.workflow.name });
-  const metrics = createPrometheusMetrics({ countRuns: () => store.countRuns(), workflows: () => set.workflows().map((w) => w.name) });
+  const metrics = createPrometheusMetrics({
+    countRuns: () => store.countRuns(), workflows: () => set.workflows().map((w) => w.name), countEscalations: () => store.countEscalations(o.clock.now()),
+  });
+  // Where links (approvals, acknowledgements) point: --public-url, FLUX_PUBLIC_URL, else the listen address.
+  let publicUrl = o.publicUrl ?? o.env.FLUX_PUBLIC_URL ?? '';
   const reporting = { log: o.log, metrics };
   const health = new Health();
   const claimLoop = health.heartbeat('claim loop');
@@ -175,7 +183,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
           reportClaim(c, o.clock.now(), reporting);
-          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), approvalLink: (runId, key, expiresAt, approver) => approvalLink(linkBase, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
+          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), publicUrl: () => publicUrl, approvalLink: (runId, key, expiresAt, approver) => approvalLink(publicUrl, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
             .then((outcome) => {
               reportTurn(c, outcome, reporting);
               if (outcome.kind === 'ran' && outcome.result.waiting) wakes.add(Date.parse(outcome.result.waiting.wake_at));
@@ -219,14 +227,24 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     metrics: () => metrics.render(),
     ...(eventToken !== undefined ? { eventToken } : {}), onEvent: () => void events.tick(),
     approvals: { key: linkKey, onAnswered: claimIfFree },
+    ack: {
+      store, clock: o.clock, logDir: o.logDir,
+      onAcked: (e, problem) => {
+        o.log.info(`run ${e.runId} ${e.workflow}: escalation acknowledged by ${e.ackedBy ?? '?'} (link)`, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow, by: e.ackedBy, via: 'link' });
+        if (problem !== undefined) o.log.error(problem, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow });
+      },
+    },
   });
-  linkBase = o.env.FLUX_PUBLIC_URL !== undefined && o.env.FLUX_PUBLIC_URL !== '' ? o.env.FLUX_PUBLIC_URL : server.url;
+  publicUrl ||= server.url;
+  // Escalations not acknowledged in time: their `then` calls, checked on every poll (ack-watch.ts).
+  const acks = ackWatch({ store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, secrets, environment: o.env, logDir: o.logDir, publicUrl: () => publicUrl, log: o.log, metrics });
   if (eventToken !== undefined) o.masker?.add(eventToken);
   if (eventToken !== undefined) o.log('POST /events/NAME accepts events with the bearer token in FLUX_EVENT_TOKEN');
   // Waits ending, leases lapsing, schedule fires and events come due without a request to announce them.
   const poll = setInterval(() => {
     void claim();
     void events.tick();
+    void acks.tick();
   }, o.pollMs ?? 250);
   let schedulerBeat: ReturnType<Health['heartbeat']> | undefined;
   const scheduler = createScheduler({
@@ -273,6 +291,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await poller.stop();
       await server.close();
       await events.stop();
+      await acks.stop();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([Promise.allSettled([...running]), grace]);
       // Runs still going are stopped where they are and handed back to the store, due at once:

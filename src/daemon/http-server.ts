@@ -1,6 +1,6 @@
 /**
- * The daemon's HTTP server: webhook paths, `POST /events/NAME` (event-intake.ts), `GET /healthz`
- * and `GET /metrics`. It reads a body only up to the intake limit (a larger Content-Length is
+ * The daemon's HTTP server: webhook paths, `POST /events/NAME` (event-intake.ts), `GET /healthz`,
+ * `GET /metrics` and the escalation acknowledgement pages `/ack/<token>` (ack-page.ts). It reads a body only up to the intake limit (a larger Content-Length is
  * refused before reading; a body that grows past it is cut off), routes by path, and never
  * acknowledges what it could not store: a store failure is a 503 the sender retries, never a
  * 202.
@@ -12,6 +12,8 @@ import { formatBytes, MAX_EVENT_BYTES } from '../limits/json.js';
 import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import type { HealthVerdict } from './health.js';
+import { ACK_PATH } from './ack-links.js';
+import { ackPage, MAX_ACK_FORM_BYTES, type AckPageDeps } from './ack-page.js';
 import { EVENTS_PATH, eventIntake } from './event-intake.js';
 import { intake, type Reply, type WebhookRoute } from './intake.js';
 import { APPROVALS_PATH } from '../approvals/answering.js';
@@ -45,6 +47,8 @@ export interface DaemonServerOptions {
   readonly onEvent?: () => void;
   /** `/approvals/<token>` (approvals/http.ts): the signing key and what to do once an answer is recorded. Without it, 404. */
   readonly approvals?: Omit<ApprovalHttpDeps, 'store' | 'now'>;
+  /** `GET/POST /ack/<token>`: escalation acknowledgement pages (ack-page.ts). Without it, 404. */
+  readonly ack?: AckPageDeps;
 }
 
 export interface DaemonServer {
@@ -92,6 +96,10 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
       { method: req.method ?? 'GET', path, contentType: req.headers['content-type'], from: req.socket.remoteAddress ?? null, body: () => (declared > MAX_ANSWER_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ANSWER_BYTES)) },
       { ...options.approvals, store: options.store, now: () => options.clock.now() },
     ));
+  }
+  if (path.startsWith(ACK_PATH) && options.ack) {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    return send(res, await ackPage({ method: req.method ?? 'GET', path, body: () => (declared > MAX_ACK_FORM_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ACK_FORM_BYTES)) }, options.ack));
   }
   const routes = typeof options.routes === 'function' ? options.routes() : options.routes;
   const route = routes.get(path);

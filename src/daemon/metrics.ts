@@ -11,7 +11,7 @@
  * probing random paths cannot grow the registry without end.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunCount } from '../store/store.js';
+import type { EscalationCount, RunCount } from '../store/store.js';
 
 /** What the daemon's parts report. Every method is cheap and never throws. */
 export interface DaemonMetrics {
@@ -41,12 +41,14 @@ export interface DaemonMetrics {
   reloaded(outcome: 'ok' | 'partial' | 'failed'): void;
   /** A poll ended (`ok` or `failed`), with the failed polls in a row now and the runs it started. */
   polled(workflow: string, outcome: 'ok' | 'failed', failuresInARow: number, started: number): void;
+  /** An escalation's `then` call was made (`delivered`) or failed and will be tried again. */
+  escalationThen(workflow: string, delivered: boolean): void;
 }
 
 /** Metrics that go nowhere, for a daemon or a test that does not serve /metrics. */
 export const noMetrics: DaemonMetrics = {
   runStarted() {}, runResumed() {}, runFinished() {}, stepFinished() {}, escalation() {}, webhookRequest() {},
-  fireLateness() {}, fireSkipped() {}, eventDelivered() {}, reloaded() {}, polled() {},
+  fireLateness() {}, fireSkipped() {}, eventDelivered() {}, reloaded() {}, polled() {}, escalationThen() {},
 };
 
 /** What a scrape reads besides the counters. */
@@ -55,6 +57,8 @@ export interface MetricsSource {
   countRuns(): Promise<readonly RunCount[]>;
   /** The workflows being served now, so each shows 0 rather than nothing. */
   workflows(): readonly string[];
+  /** Unacknowledged escalations by workflow, and those overdue (the store's `countEscalations`). */
+  countEscalations?(): Promise<readonly EscalationCount[]>;
 }
 
 /** A Prometheus registry behind DaemonMetrics, and its text exposition. */
@@ -103,6 +107,24 @@ export function createPrometheusMetrics(source: MetricsSource): PrometheusMetric
       for (const c of counts) this.set({ workflow: c.workflow, status: c.status }, c.count);
     },
   });
+  const thenCalls = new Counter({ name: 'flux_escalation_then_total', help: 'Second calls of escalations not acknowledged in time (on_error.escalate.then), by whether delivered; a failed one is retried.', labelNames: ['workflow', 'delivered'], registers });
+  const countEscalations = source.countEscalations;
+  if (countEscalations) {
+    // One store read per scrape feeds both gauges: the first collects, the second reuses it.
+    let last: Promise<readonly EscalationCount[]> | undefined;
+    const gauge = (name: string, help: string, pick: (c: EscalationCount) => number, first: boolean) => new Gauge({
+      name, help, labelNames: ['workflow'], registers,
+      async collect() {
+        if (first || !last) last = countEscalations();
+        const counts = await last;
+        this.reset();
+        for (const workflow of source.workflows()) this.set({ workflow }, 0);
+        for (const c of counts) this.set({ workflow: c.workflow }, pick(c));
+      },
+    });
+    gauge('flux_escalations_unacknowledged', 'Escalations with ack_within not yet acknowledged, by workflow (read from the store at scrape).', (c) => c.unacknowledged, true);
+    gauge('flux_escalations_overdue', 'Unacknowledged escalations past their ack_within deadline, by workflow.', (c) => c.overdue, false);
+  }
   const paths = boundedLabel();
   const events = boundedLabel();
   return {
@@ -129,6 +151,7 @@ export function createPrometheusMetrics(source: MetricsSource): PrometheusMetric
       pollFailures.set({ workflow }, failuresInARow);
       if (startedRuns > 0) pollRuns.inc({ workflow }, startedRuns);
     },
+    escalationThen: (workflow, ok) => thenCalls.inc({ workflow, delivered: String(ok) }),
     render: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };
 }

@@ -23,8 +23,9 @@ import type { Abandon, DeliveredEvent, EmittedEvent, JournaledDraw, JournaledSte
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, runLogPath, type RunRecord } from '../store/run-log.js';
 import type { ClaimedRun, FinalState, JournalEntry, NewEvent, RunRow, Store } from '../store/store.js';
-import { asRecord } from '../workflow/model.js';
+import { asRecord, ownerOf } from '../workflow/model.js';
 import { parseSource } from '../workflow/source.js';
+import { ackOpener } from './ack-links.js';
 import { deliveriesTo, deliveryKey, deliveryStepKey, isCompletionKey, waitingKey, waitingStepKey } from './journal-keys.js';
 
 export interface RunnerDeps {
@@ -45,6 +46,8 @@ export interface RunnerDeps {
   readonly resumeBudget?: number;
   /** The signed link an approval step's request carries (see approvals/links.ts). */
   readonly approvalLink?: (runId: string, stepKey: string, expiresAt: number, approver?: string) => string;
+  /** The daemon's public URL, for acknowledgement links; without it, escalations carry none. */
+  readonly publicUrl?: () => string;
 }
 
 /** How many times a run is rescued from a crashed daemon before it is given up, unless the daemon says. */
@@ -65,7 +68,7 @@ export type RunnerOutcome =
 /** Runs one claimed run until it finishes or waits. */
 export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<RunnerOutcome> {
   const run = claim.run;
-  const workflow = await workflowOf(run, deps.store);
+  const workflow = await workflowOf(run.workflowVersion, deps.store);
   if (!workflow.ok) {
     await deps.store.finishRun(run.id, deps.owner, 'failed', { message: workflow.reason }, deps.clock.now());
     return { kind: 'unrunnable', reason: workflow.reason };
@@ -112,6 +115,7 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       },
       draws: drawsOf(entries), onDraw: (d) => deps.store.recordStep(deps.owner, drawEntry(run, d, deps.clock.now())).then(() => undefined),
       ...abandonment(claim, deps.resumeBudget ?? DEFAULT_RESUME_BUDGET),
+      ...(deps.publicUrl ? { openAck: ackOpener(deps.store, deps.publicUrl, deps.clock, workflow.value) } : {}),
     });
   } finally {
     clearInterval(renew);
@@ -143,29 +147,29 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
 const parsedVersions = new WeakMap<Store, Map<string, LoadedWorkflow>>();
 const MAX_PARSED_VERSIONS = 5000;
 
-/** The workflow version the run started with, from the store: a run never changes version mid-way. */
-async function workflowOf(run: RunRow, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
+/** A workflow version from the store, parsed: the one a run started with (a run never changes version mid-way). */
+export async function workflowOf(hash: string, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
   let versions = parsedVersions.get(store);
   if (!versions) parsedVersions.set(store, (versions = new Map()));
-  const cached = versions.get(run.workflowVersion);
+  const cached = versions.get(hash);
   if (cached) return { ok: true, value: cached };
-  const parsed = await parseVersion(run, store);
+  const parsed = await parseVersion(hash, store);
   if (parsed.ok) {
     if (versions.size >= MAX_PARSED_VERSIONS) versions.clear();
-    versions.set(run.workflowVersion, parsed.value);
+    versions.set(hash, parsed.value);
   }
   return parsed;
 }
 
-async function parseVersion(run: RunRow, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
-  const version = await store.getWorkflowVersion(run.workflowVersion);
-  if (!version) return { ok: false, reason: `workflow version ${run.workflowVersion} is not in the store` };
+async function parseVersion(hash: string, store: Store): Promise<{ ok: true; value: LoadedWorkflow } | { ok: false; reason: string }> {
+  const version = await store.getWorkflowVersion(hash);
+  if (!version) return { ok: false, reason: `workflow version ${hash} is not in the store` };
   const parsed = parseSource(`${version.name}.yaml`, version.text);
-  if (!parsed.ok) return { ok: false, reason: `workflow version ${run.workflowVersion} no longer parses` };
+  if (!parsed.ok) return { ok: false, reason: `workflow version ${hash} no longer parses` };
   const value = parsed.source.value;
   return {
     ok: true,
-    value: { file: `${version.name}.yaml`, value, name: String(value.name), owner: String(value.owner), version: version.hash, baseline: asRecord(value.baseline) ?? null },
+    value: { file: `${version.name}.yaml`, value, name: String(value.name), owner: ownerOf(value).name, version: version.hash, baseline: asRecord(value.baseline) ?? null },
   };
 }
 

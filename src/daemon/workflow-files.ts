@@ -9,7 +9,7 @@ import type { LoadedWorkflow } from '../engine/types.js';
 import type { Diagnostic } from '../lint/diagnostic.js';
 import { expandPaths, type Unlisted } from '../lint/files.js';
 import { lintFiles } from '../lint/linter.js';
-import { loadWorkflow } from '../workflow/load.js';
+import { allowingSilent, loadWorkflow } from '../workflow/load.js';
 
 /** A workflow the daemon can serve, with the text its version hash is of. */
 export interface ServedWorkflow {
@@ -38,11 +38,14 @@ export interface WorkflowFiles {
   readonly unlisted: readonly Unlisted[];
 }
 
-/** Reads absolute `paths`, naming each file as `nameOf` says (relative to the working directory). */
-export async function readWorkflowFiles(paths: readonly string[], nameOf: (path: string) => string): Promise<WorkflowFiles> {
+/**
+ * Reads absolute `paths`, naming each file as `nameOf` says (relative to the working directory).
+ * A workflow that can fail with nobody told (escalation-target) is refused unless `allowSilent`.
+ */
+export async function readWorkflowFiles(paths: readonly string[], nameOf: (path: string) => string, options: { readonly allowSilent?: boolean } = {}): Promise<WorkflowFiles> {
   const expanded = await expandPaths(paths);
   const linted = await lintFiles(expanded.files.map((path) => ({ path, name: nameOf(path) })));
-  const errors = linted.diagnostics.filter((d) => d.severity === 'error');
+  const errors = allowingSilent(linted.diagnostics, options.allowSilent === true).filter((d) => d.severity === 'error');
   const firstByFile = new Map<string, Diagnostic>();
   for (const d of errors) if (!firstByFile.has(d.file)) firstByFile.set(d.file, d);
   const valid: ServedWorkflow[] = [];
@@ -56,7 +59,7 @@ export async function readWorkflowFiles(paths: readonly string[], nameOf: (path:
     }
     // Linted clean a moment ago; loading it again stamps its version (and catches a file
     // changed in between, which is then refused like any file with an error).
-    const loaded = await loadWorkflow(path, name);
+    const loaded = await loadWorkflow(path, name, options);
     if (loaded.ok) valid.push({ workflow: loaded.workflow, text: loaded.text });
     else invalid.push({ file: name, firstError: loaded.ioMessage ?? (loaded.diagnostics[0] ? describe(loaded.diagnostics[0]) : `${name}: cannot be loaded`) });
   }

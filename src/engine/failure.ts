@@ -11,7 +11,7 @@ import { asRecord } from '../workflow/model.js';
 import { callConnector } from './calls.js';
 import type { RunState } from './run-state.js';
 import { runList } from './step-dispatch.js';
-import { StepFailure } from './step-state.js';
+import { durationMs, StepFailure } from './step-state.js';
 import type { Abandon, RunResult } from './types.js';
 
 /** How long an escalation call may take unless its connection sets a timeout. */
@@ -65,20 +65,25 @@ export async function abandonRun(run: RunState, abandon: Abandon): Promise<Handl
 /** Tells the owner through the workflow's escalation connection. Never throws. */
 async function escalateToOwner(run: RunState, config: Readonly<Record<string, unknown>> | undefined, error: ErrorInfo): Promise<NonNullable<RunResult['escalation']>> {
   const uses = typeof config?.uses === 'string' ? config.uses : '';
+  let ackFields: Record<string, unknown> = {};
   const note = (delivered: boolean, deliveryError?: string) => {
-    run.record({ type: 'escalation', ...(error.step ? { step: error.step } : {}), via: uses || 'none', delivered, error, ...(deliveryError ? { delivery_error: deliveryError } : {}) });
+    run.record({ type: 'escalation', ...(error.step ? { step: error.step } : {}), via: uses || 'none', delivered, error, ...(deliveryError ? { delivery_error: deliveryError } : {}), ...ackFields });
     return { via: uses || 'none', delivered, ...(deliveryError ? { delivery_error: deliveryError } : {}) };
   };
   if (!config || uses === '') return note(false, 'the workflow has no on_error.escalate connection to reach its owner');
   const req = run.req;
   try {
+    const ack = await openAck(run, config, error);
+    ackFields = ack.fields;
+    run.context = { ...run.context, escalation: ack.context };
     const params = asRecord(renderValue(config.with ?? {}, run.scope([]), run.context)) ?? {};
     const withBody = params.json !== undefined || params.form !== undefined || params.body !== undefined ? params : {
       ...params,
       json: {
-        text: `flux: workflow ${req.workflow.name} ${error.step ? `failed at step ${error.step}` : 'failed'}: ${error.message}`,
+        text: `flux: workflow ${req.workflow.name} ${error.step ? `failed at step ${error.step}` : 'failed'}: ${error.message}${ack.context.ack_url !== '' ? ` (acknowledge by ${ack.context.due_at}: ${ack.context.ack_url})` : ''}`,
         workflow: req.workflow.name, owner: req.workflow.owner, run_id: req.runId, step: error.step ?? null, error: error.message,
         event: req.event ?? null,
+        ...(ack.context.ack_url !== '' ? { ack_url: ack.context.ack_url, ack_due_at: ack.context.due_at } : {}),
       },
     };
     // Not tied to the run's signal (a failed run still tells its owner), but bounded: a hanging
@@ -87,5 +92,37 @@ async function escalateToOwner(run: RunState, config: Readonly<Record<string, un
     return outcome.ok ? note(true) : note(false, outcome.error?.message ?? 'the escalation call failed');
   } catch (e) {
     return note(false, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** What an escalation's acknowledgement adds: to the `escalation` record, and to expressions. */
+interface OpenedAck {
+  readonly fields: Record<string, unknown>;
+  readonly context: { readonly ack_url: string; readonly ack_within: string; readonly due_at: string };
+}
+
+/**
+ * Opens the acknowledgement an escalation with `ack_within` asks for, through the caller's
+ * hook (the daemon's store and link key). Without the hook (`flux run`), or when it fails, the
+ * owner is still told, without a link, and the record says why there is none.
+ */
+async function openAck(run: RunState, config: Readonly<Record<string, unknown>>, error: ErrorInfo): Promise<OpenedAck> {
+  const within = typeof config.ack_within === 'string' ? config.ack_within : undefined;
+  if (within === undefined) return { fields: {}, context: { ack_url: '', ack_within: '', due_at: '' } };
+  const escalatedAt = run.req.clock.now();
+  const ackDueAt = escalatedAt + durationMs(within);
+  const due = new Date(ackDueAt).toISOString();
+  if (!run.req.openAck) {
+    const why = 'flux run has no daemon to take an acknowledgement or make the `then` call; run the workflow under flux daemon for both';
+    return { fields: { ack_within: within, ack_unavailable: why }, context: { ack_url: '', ack_within: within, due_at: due } };
+  }
+  try {
+    // A replayed attempt gets the escalation the first one opened, and its deadline.
+    const opened = await run.req.openAck({ runId: run.req.runId, error, escalatedAt, ackDueAt, hasThen: asRecord(config.then) !== undefined });
+    const dueAt = new Date(opened.ackDueAt).toISOString();
+    return { fields: { ack_within: within, ack_due_at: dueAt, ack_id: run.req.runId }, context: { ack_url: opened.url, ack_within: within, due_at: dueAt } };
+  } catch (e) {
+    const why = `the acknowledgement could not be opened: ${e instanceof Error ? e.message : String(e)}`;
+    return { fields: { ack_within: within, ack_unavailable: why }, context: { ack_url: '', ack_within: within, due_at: due } };
   }
 }

@@ -12,7 +12,7 @@ import type { EmittedEvent, RunRequest, StepSummary } from './types.js';
 /** Record fields that can carry data from outside, and so secrets: masked before writing. */
 const MASKED_FIELDS = new Set(['output', 'data', 'error', 'delivery_error', 'inputs']);
 
-const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response', 'approval'];
+const CONTEXTS: readonly ContextName[] = ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error', 'index', 'response', 'approval', 'escalation'];
 
 /** Where a list of steps runs: its path prefix, loop indexes, loop variables and steps map. */
 export interface Frame {

@@ -115,6 +115,13 @@ export interface RunRequest {
     readonly answers: readonly ApprovalAnswer[];
     link?(stepKey: string, expiresAt: number, approver?: string): string;
   };
+  /**
+   * Opens an escalation's acknowledgement (the daemon supplies it): called before the owner is
+   * told of a failure through an `on_error.escalate` with `ack_within`, it stores what is to be
+   * acknowledged (once per run, whatever replays) and returns the link the message carries.
+   * Without it (`flux run`), nobody could take the acknowledgement: the run log says so.
+   */
+  readonly openAck?: (ack: AckRequest) => Promise<{ readonly url: string; readonly ackDueAt: number }>;
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
   readonly random?: () => number;
@@ -123,6 +130,17 @@ export interface RunRequest {
   readonly onRecord?: (record: RunRecord) => void;
   /** Called as `foreach` items complete. */
   readonly onProgress?: (progress: { readonly step: string; readonly path: string; readonly done: number; readonly total: number }) => void;
+}
+
+/** What `RunRequest.openAck` is given: the escalation whose acknowledgement is opened. */
+export interface AckRequest {
+  readonly runId: string;
+  readonly error: ErrorInfo;
+  readonly escalatedAt: number;
+  /** The deadline: `ack_within` after `escalatedAt`. */
+  readonly ackDueAt: number;
+  /** Whether `on_error.escalate.then` is to be called past the deadline. */
+  readonly hasThen: boolean;
 }
 
 /** An event delivered to a run for a `wait_for` (see RunRequest.deliver). */

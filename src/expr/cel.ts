@@ -8,7 +8,7 @@ import { registerListFunctions } from './list-functions.js';
 import { registerMatches } from './regex.js';
 
 /** The context names an expression may use; which are visible depends on where it stands. */
-export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index' | 'approval' | 'poll' | 'items';
+export type ContextName = 'event' | 'steps' | 'secrets' | 'env' | 'run' | 'workflow' | 'error' | 'response' | 'index' | 'approval' | 'poll' | 'items' | 'escalation';
 
 export interface Scope {
   readonly contexts: readonly ContextName[];
@@ -35,6 +35,8 @@ const CONTEXT_TYPES: Readonly<Record<ContextName, string | CelSchema>> = {
   // A poll trigger's own expressions: the cursor kept from the poll before, and the items found.
   poll: { cursor: 'dyn' },
   items: 'list<dyn>',
+  /** In `on_error.escalate`: its acknowledgement link (empty without one), `ack_within` and deadline. */
+  escalation: { ack_url: 'string', ack_within: 'string', due_at: 'string' },
 };
 
 /** Every context name, for messages that list what is available. */

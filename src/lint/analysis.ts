@@ -128,6 +128,7 @@ function scopeFor(path: Path, step: StepInfo | undefined, triggerKind: string | 
   if (top === 'env') return { contexts: ['run', 'workflow'], loopVars: [] };
   const recovery = top === 'on_error';
   const contexts: ContextName[] = recovery ? [...BASE, 'error'] : [...BASE];
+  if (recovery && path[1] === 'escalate') contexts.push('escalation');
   // The loop variables of the enclosing foreach steps: a foreach's own `items` do not see its
   // `as` variable, its nested steps do (they are steps of their own, with the longer list).
   let loopVars = step ? [...step.loopVars] : [];

@@ -44,10 +44,28 @@ export interface InputCounts {
   bytes: number;
 }
 
+/**
+ * An escalation counted with its run that asked for acknowledgement (`ack_within`) and whose
+ * `escalation.acked` has not been read: leaked if none comes by its deadline.
+ */
+export interface AckDue {
+  readonly run: string;
+  readonly workflow: string;
+  readonly owner: string | null;
+  /** The run's trend period, whose leaked count it adds to. */
+  readonly period: string;
+  readonly dueAt: number;
+  readonly lastStep: string | null;
+  readonly lastTs: number;
+}
+
 /** An aggregator's state as plain data, for a worker's reply. */
 export interface AggregatePartial {
   readonly workflows: WorkflowWire[];
   readonly open: RunState[];
+  readonly ackDue: AckDue[];
+  /** Runs whose escalation.acked was read. */
+  readonly acked: string[];
   readonly warnings: MetricsWarning[];
   readonly warningsOmitted: number;
   readonly leaked: LeakedRun[];
@@ -66,6 +84,9 @@ export class Aggregator {
   readonly warnings = new BoundedList<MetricsWarning>(MAX_WARNINGS, byFileLine);
   readonly leaked = new BoundedList<LeakedRun>(MAX_LEAKED, byLastRecord);
   readonly input: InputCounts = { files: 0, lines: 0, records: 0, bytes: 0 };
+  /** Acknowledgements awaited, by run; and the runs whose acknowledgement was read (see AckDue). */
+  readonly ackDue = new Map<string, AckDue>();
+  readonly acked = new Set<string>();
   /** Runs whose run.started came after their run.finished: counted when their file ends. */
   private touched: RunState[] = [];
   private readonly only: ReadonlySet<string> | null;
@@ -84,6 +105,9 @@ export class Aggregator {
     if (this.options.cutAtUntil && rec.ts > this.options.until) return;
     if (this.only !== null && !this.only.has(rec.workflow)) return;
     this.input.records++;
+    // Written to a run's log after its end: they concern its escalation, not the run.
+    if (rec.type === 'escalation.acked') return this.acknowledged(rec, file);
+    if (rec.type === 'escalation.then') return;
     let s = this.open.get(rec.run);
     if (s === undefined) {
       s = newRunState(rec, file);
@@ -116,6 +140,8 @@ export class Aggregator {
     return {
       workflows: [...this.workflows.values()].map(toWire),
       open: [...this.open.values()],
+      ackDue: [...this.ackDue.values()],
+      acked: [...this.acked],
       warnings: this.warnings.list(), warningsOmitted: this.warnings.omitted,
       leaked: this.leaked.list(), leakedOmitted: this.leaked.omitted,
       input: this.input,
@@ -139,6 +165,11 @@ export class Aggregator {
       const held = mergeRunStates(mine, s);
       if (held.length > 0) this.release(mine, held);
     }
+    for (const run of p.acked) {
+      this.acked.add(run);
+      this.ackDue.delete(run);
+    }
+    for (const due of p.ackDue) if (!this.acked.has(due.run)) this.ackDue.set(due.run, due);
     this.warnings.merge(p.warnings, p.warningsOmitted);
     this.leaked.merge(p.leaked, p.leakedOmitted);
     for (const k of Object.keys(this.input) as (keyof InputCounts)[]) this.input[k] += p.input[k];
@@ -166,6 +197,38 @@ export class Aggregator {
         }
       }
     }
+    // Escalations nobody acknowledged by their deadline: the owner was told, but nobody took it on.
+    for (const due of [...this.ackDue.values()].sort((a, b) => a.dueAt - b.dueAt || compareText(a.run, b.run))) {
+      this.ackDue.delete(due.run);
+      if (due.dueAt > until) continue;
+      const w = this.agg(due.workflow, '');
+      w.leaked++;
+      const p = w.periods.get(due.period);
+      if (p !== undefined) p.leaked++;
+      this.leaked.push({
+        run_id: due.run, workflow: due.workflow, owner: due.owner, last_step: due.lastStep, last_record_at: new Date(due.lastTs).toISOString(),
+        reason: `escalated, and not acknowledged by its deadline (${new Date(due.dueAt).toISOString()})`,
+      });
+    }
+  }
+
+  /** An `escalation.acked`: its time to acknowledgement, counted when the escalation is in the window. */
+  private acknowledged(rec: Rec, file: string): void {
+    this.acked.add(rec.run);
+    this.ackDue.delete(rec.run);
+    const { since, until, cutAtUntil } = this.options;
+    const at = rec.escalatedAt;
+    if (at === null || (since !== null && at < since) || (cutAtUntil && at > until)) return;
+    const seconds = Math.max(0, rec.ts - at) / 1000;
+    const w = this.agg(rec.workflow, file);
+    w.ack.add(seconds);
+    const key = periodStart(at, this.options.by);
+    let p = w.periods.get(key);
+    if (p === undefined) {
+      p = newPeriod();
+      w.periods.set(key, p);
+    }
+    p.ack.add(seconds);
   }
 
   private inWindow(s: RunState): boolean {
@@ -234,6 +297,8 @@ export class Aggregator {
       w.leaked++;
       p.leaked++;
       this.leaked.push({ run_id: s.run, workflow: s.workflow, owner: s.owner || null, last_step: s.lastStep, last_record_at: new Date(s.lastTs).toISOString(), reason: leak });
+    } else if (s.ackDueAt !== null && !this.acked.has(s.run)) {
+      this.ackDue.set(s.run, { run: s.run, workflow: s.workflow, owner: s.owner || null, period: key, dueAt: s.ackDueAt, lastStep: s.lastStep, lastTs: s.lastTs });
     }
     const response = responseSeconds(s);
     if (response !== null) {

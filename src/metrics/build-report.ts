@@ -95,12 +95,12 @@ function figures(w: WorkflowAgg, by: MetricsReport['by'], withSteps: boolean): W
     if (p === undefined) {
       return {
         start, runs: { started: 0, succeeded: 0, failed: 0, escalated: 0, cancelled: 0, rejected: 0, running: 0, waiting: 0, stalled: 0 },
-        leaked: 0, reclaimed_hours: 0, reclaimed_value: null, response_seconds: quantiles(null), cycle_seconds: quantiles(null),
+        leaked: 0, reclaimed_hours: 0, reclaimed_value: null, response_seconds: quantiles(null), cycle_seconds: quantiles(null), ack_seconds: quantiles(null),
       };
     }
     return {
       start, runs: { ...p.counts }, leaked: p.leaked, reclaimed_hours: round(p.reclaimed.hours), reclaimed_value: valueOf(p.reclaimed).reclaimed_value,
-      response_seconds: quantiles(p.response), cycle_seconds: quantiles(p.cycle),
+      response_seconds: quantiles(p.response), cycle_seconds: quantiles(p.cycle), ack_seconds: quantiles(p.ack),
     };
   });
   const steps: StepFigures[] = !withSteps ? [] : [...w.steps]
@@ -127,6 +127,7 @@ function figures(w: WorkflowAgg, by: MetricsReport['by'], withSteps: boolean): W
     response_baseline_seconds: responseBaseline,
     response_speedup: responseBaseline === null || response.p50 === null || response.p50 === 0 ? null : round(responseBaseline / response.p50),
     cycle_seconds: quantiles(w.cycle),
+    ack_seconds: quantiles(w.ack),
     reclaimed_hours: round(w.reclaimed.hours),
     ...valueOf(w.reclaimed),
     baseline,

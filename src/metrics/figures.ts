@@ -38,6 +38,8 @@ export interface PeriodAgg {
   readonly reclaimed: Reclaimed;
   readonly response: Sketch;
   readonly cycle: Sketch;
+  /** Escalation to acknowledgement, of escalations in this period. */
+  readonly ack: Sketch;
 }
 
 /** One step's running figures. */
@@ -67,6 +69,8 @@ export interface WorkflowAgg {
   readonly reclaimed: Reclaimed;
   readonly response: Sketch;
   readonly cycle: Sketch;
+  /** Escalation to acknowledgement, in seconds, of escalations acknowledged (late ones too). */
+  readonly ack: Sketch;
   readonly steps: Map<string, StepAgg>;
   stepsDropped: number;
   readonly periods: Map<string, PeriodAgg>;
@@ -76,7 +80,7 @@ export interface WorkflowAgg {
 export function newWorkflowAgg(name: string, file: string): WorkflowAgg {
   return {
     name, owner: null, ownerTs: -Infinity, baseline: null, baselineTs: -Infinity, baselines: new Set(), firstFile: file,
-    counts: zeroCounts(), leaked: 0, reclaimed: newReclaimed(), response: new Sketch(), cycle: new Sketch(),
+    counts: zeroCounts(), leaked: 0, reclaimed: newReclaimed(), response: new Sketch(), cycle: new Sketch(), ack: new Sketch(),
     steps: new Map(), stepsDropped: 0, periods: new Map(),
   };
 }
@@ -88,7 +92,7 @@ export function newReclaimed(): Reclaimed {
 
 /** A fresh period. */
 export function newPeriod(): PeriodAgg {
-  return { counts: zeroCounts(), leaked: 0, reclaimed: newReclaimed(), response: new Sketch(), cycle: new Sketch() };
+  return { counts: zeroCounts(), leaked: 0, reclaimed: newReclaimed(), response: new Sketch(), cycle: new Sketch(), ack: new Sketch() };
 }
 
 /** A fresh step. */
@@ -132,6 +136,7 @@ export function mergePeriod(a: PeriodAgg, b: PeriodAgg): void {
   mergeReclaimed(a.reclaimed, b.reclaimed);
   a.response.merge(b.response);
   a.cycle.merge(b.cycle);
+  a.ack.merge(b.ack);
 }
 
 /** Adds `b` into `a`; false when an error message had to be counted as "other". */
@@ -181,6 +186,7 @@ export function mergeWorkflow(a: WorkflowAgg, b: WorkflowAgg, steps = true): str
   mergeReclaimed(a.reclaimed, b.reclaimed);
   a.response.merge(b.response);
   a.cycle.merge(b.cycle);
+  a.ack.merge(b.ack);
   for (const [key, p] of b.periods) {
     const mine = a.periods.get(key);
     if (mine) mergePeriod(mine, p);
@@ -212,12 +218,13 @@ function clonePeriod(p: PeriodAgg): PeriodAgg {
 
 /** A workflow aggregate as plain data for postMessage (Maps, Sets and sketches flattened). */
 export interface WorkflowWire {
-  readonly w: Omit<WorkflowAgg, 'baselines' | 'response' | 'cycle' | 'steps' | 'periods' | 'counts' | 'reclaimed'> & { counts: Counts; reclaimed: Reclaimed };
+  readonly w: Omit<WorkflowAgg, 'baselines' | 'response' | 'cycle' | 'ack' | 'steps' | 'periods' | 'counts' | 'reclaimed'> & { counts: Counts; reclaimed: Reclaimed };
   readonly baselines: string[];
   readonly response: SketchTransfer;
   readonly cycle: SketchTransfer;
+  readonly ack: SketchTransfer;
   readonly steps: [string, Omit<StepAgg, 'duration' | 'errors'> & { duration: SketchTransfer; errors: [string, number][] }][];
-  readonly periods: [string, { counts: Counts; leaked: number; reclaimed: Reclaimed; response: SketchTransfer; cycle: SketchTransfer }][];
+  readonly periods: [string, { counts: Counts; leaked: number; reclaimed: Reclaimed; response: SketchTransfer; cycle: SketchTransfer; ack: SketchTransfer }][];
 }
 
 /** Flattens a workflow aggregate for a worker's reply. */
@@ -230,8 +237,9 @@ export function toWire(a: WorkflowAgg): WorkflowWire {
     baselines: [...a.baselines],
     response: a.response.toTransfer(),
     cycle: a.cycle.toTransfer(),
+    ack: a.ack.toTransfer(),
     steps: [...a.steps].map(([id, s]) => [id, { ...s, duration: s.duration.toTransfer(), errors: [...s.errors] }]),
-    periods: [...a.periods].map(([k, p]) => [k, { ...p, response: p.response.toTransfer(), cycle: p.cycle.toTransfer() }]),
+    periods: [...a.periods].map(([k, p]) => [k, { ...p, response: p.response.toTransfer(), cycle: p.cycle.toTransfer(), ack: p.ack.toTransfer() }]),
   };
 }
 
@@ -242,7 +250,8 @@ export function fromWire(x: WorkflowWire): WorkflowAgg {
     baselines: new Set(x.baselines),
     response: Sketch.fromTransfer(x.response),
     cycle: Sketch.fromTransfer(x.cycle),
+    ack: Sketch.fromTransfer(x.ack),
     steps: new Map(x.steps.map(([id, s]) => [id, { ...s, duration: Sketch.fromTransfer(s.duration), errors: new Map(s.errors) }])),
-    periods: new Map(x.periods.map(([k, p]) => [k, { ...p, response: Sketch.fromTransfer(p.response), cycle: Sketch.fromTransfer(p.cycle) }])),
+    periods: new Map(x.periods.map(([k, p]) => [k, { ...p, response: Sketch.fromTransfer(p.response), cycle: Sketch.fromTransfer(p.cycle), ack: Sketch.fromTransfer(p.ack) }])),
   };
 }

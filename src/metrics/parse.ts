@@ -37,6 +37,10 @@ export interface Rec {
   readonly wakeAt: number | null;
   readonly delivered: boolean | null;
   readonly error: string | null;
+  /** An `escalation`'s acknowledgement deadline (`ack_due_at`). */
+  readonly ackDueAt: number | null;
+  /** An `escalation.acked`'s `escalated_at`: time to acknowledgement is `ts` minus it. */
+  readonly escalatedAt: number | null;
 }
 
 /** A line read: a record, a record of a newer format, or a line that is not a record. */
@@ -90,6 +94,8 @@ export function fromObject(value: unknown): Parsed {
       wakeAt: time(o.wake_at),
       delivered: typeof o.delivered === 'boolean' ? o.delivered : null,
       error: typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? cut((err as { message: string }).message) : null,
+      ackDueAt: time(o.ack_due_at),
+      escalatedAt: time(o.escalated_at),
     },
   };
 }

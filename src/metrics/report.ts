@@ -79,6 +79,8 @@ export interface PeriodFigures {
   readonly reclaimed_value: number | null;
   readonly response_seconds: Quantiles;
   readonly cycle_seconds: Quantiles;
+  /** Escalation to acknowledgement, of escalations acknowledged, by when they were escalated. */
+  readonly ack_seconds: Quantiles;
 }
 
 /** The figures of one workflow, or of all of them together (`totals`, name "total"). */
@@ -102,6 +104,11 @@ export interface WorkflowFigures {
   readonly response_speedup: number | null;
   /** Event received to run.finished, waits included, of succeeded runs. */
   readonly cycle_seconds: Quantiles;
+  /**
+   * Escalation to acknowledgement (escalations with `ack_within`), of those acknowledged;
+   * unacknowledged ones past their deadline are leaked runs instead.
+   */
+  readonly ack_seconds: Quantiles;
   /** Sum over succeeded runs of that run's own baseline.minutes_per_run / 60. */
   readonly reclaimed_hours: number;
   /** Sum over succeeded runs of their reclaimed hours x that run's hourly_cost; null when no run had a cost or currencies differ. */

@@ -45,6 +45,8 @@ export interface RunState {
   status: string | null;
   escalated: boolean;
   escalationFailed: boolean;
+  /** The escalation's acknowledgement deadline, when it asked for one (`ack_within`). */
+  ackDueAt: number | null;
   lastTs: number;
   lastType: string;
   lastStep: string | null;
@@ -60,7 +62,7 @@ export function newRunState(rec: Rec, file: string): RunState {
   return {
     run: rec.run, workflow: rec.workflow, file, owner: null, ownerTs: -Infinity, baseline: null, baselineFromStart: false,
     startedAt: null, receivedAt: null, responseStep: null, okAt: Object.create(null) as Record<string, number>, writeAt: null,
-    finishedAt: null, status: null, escalated: false, escalationFailed: false,
+    finishedAt: null, status: null, escalated: false, escalationFailed: false, ackDueAt: null,
     lastTs: -Infinity, lastType: '', lastStep: null, lastStepTs: -Infinity, wakeAt: null, pending: [], pendingDropped: 0,
   };
 }
@@ -101,6 +103,7 @@ export function applyRecord(s: RunState, rec: Rec): void {
     case 'escalation':
       if (rec.delivered === true) s.escalated = true;
       else if (rec.delivered === false) s.escalationFailed = true;
+      if (rec.ackDueAt !== null) s.ackDueAt = rec.ackDueAt;
       break;
     case 'run.finished':
       if (s.finishedAt === null || rec.ts > s.finishedAt) {
@@ -151,6 +154,7 @@ export function mergeRunStates(a: RunState, b: RunState): StepEvent[] {
   }
   a.escalated ||= b.escalated;
   a.escalationFailed ||= b.escalationFailed;
+  a.ackDueAt ??= b.ackDueAt;
   if (b.lastTs >= a.lastTs) {
     a.lastTs = b.lastTs;
     a.lastType = b.lastType;

@@ -53,9 +53,9 @@ function seed(): SandboxState {
     lists: {},
     events: [],
     invoices: [
-      { id: 'INV-1', number: '2026-041', customer: 'Acme', customer_email: 'ap@acme.example', amount: 1800, currency: 'USD', due_date: '2026-10-01', days_overdue: 54, status: 'overdue' },
-      { id: 'INV-2', number: '2026-057', customer: 'Globex', customer_email: 'billing@globex.example', amount: 420, currency: 'USD', due_date: '2026-11-10', days_overdue: 14, status: 'overdue' },
-      { id: 'INV-3', number: '2026-060', customer: 'Initech', customer_email: 'ap@initech.example', amount: 990, currency: 'USD', due_date: '2026-12-01', days_overdue: 0, status: 'open' },
+      { id: 'INV-1', number: '2026-041', customer: 'Acme', customer_email: 'ap@acme.example', amount: 1800, currency: 'USD', due_date: '2026-10-01', days_overdue: 54, reminders_sent: 1, status: 'overdue' },
+      { id: 'INV-2', number: '2026-057', customer: 'Globex', customer_email: 'billing@globex.example', amount: 420, currency: 'USD', due_date: '2026-11-10', days_overdue: 14, reminders_sent: 0, status: 'overdue' },
+      { id: 'INV-3', number: '2026-060', customer: 'Initech', customer_email: 'ap@initech.example', amount: 990, currency: 'USD', due_date: '2026-12-01', days_overdue: 0, reminders_sent: 0, status: 'open' },
     ],
     customers: [{ id: 'C-1', name: 'Luis Ortega', email: 'luis@acme.example' }],
     messages: [],

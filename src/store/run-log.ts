@@ -50,7 +50,15 @@ export type RunRecord = RecordBase & (
       readonly output_truncated?: boolean; readonly error?: ErrorInfo; readonly continued?: boolean;
     }
   | { readonly type: 'event.emitted'; readonly step: string; readonly path: string; readonly event: string; readonly data: unknown }
-  | { readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string }
+  | {
+      readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string;
+      /** With `ack_within`: the duration, and the deadline and acknowledgement id (the run id) when one was opened, or why none was. */
+      readonly ack_within?: string; readonly ack_due_at?: string; readonly ack_id?: string; readonly ack_unavailable?: string;
+    }
+  /** The escalation was acknowledged (after the run finished): by whom, through what (`link`, `cli`). */
+  | { readonly type: 'escalation.acked'; readonly by: string; readonly via: string; readonly escalated_at: string }
+  /** The `then` call made when the escalation went unacknowledged past its deadline: one record per attempt. */
+  | { readonly type: 'escalation.then'; readonly via: string; readonly delivered: boolean; readonly attempt: number; readonly delivery_error?: string; readonly retry_at?: string }
   | { readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number }
   | { readonly type: 'run.waiting'; readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string }
   | {
@@ -178,6 +186,18 @@ export class MemoryJournal implements Journal {
     this.records.push(JSON.parse(line) as RunRecord);
   }
   async close(): Promise<void> {}
+}
+
+/**
+ * A record written to a run's log from outside its run (an operator's cancel, an escalation's
+ * acknowledgement), with the fields every record carries copied from the log's first record.
+ */
+export function recordAfter(first: RunRecord, fields: Record<string, unknown> & { readonly type: RunRecord['type'] }, now: number): RunRecord {
+  const { type, ...rest } = fields;
+  return {
+    v: first.v, type, ts: new Date(now).toISOString(), run_id: first.run_id, workflow: first.workflow, workflow_version: first.workflow_version,
+    owner: first.owner, baseline: first.baseline, ...rest,
+  } as RunRecord;
 }
 
 /** The log file of a run: `<dir>/<workflow>/<run-id>.jsonl`. */

@@ -284,6 +284,51 @@ export interface ApprovalAnswer {
  */
 export type AnswerOutcome = 'recorded' | 'duplicate' | 'closed' | 'not-found';
 
+/** An escalation to open (see `Store.openEscalation`): one per escalated run. */
+export interface NewEscalation {
+  readonly runId: string;
+  readonly workflow: string;
+  readonly workflowVersion: string;
+  /** The owner, or the owner team's name. */
+  readonly owner: string;
+  /** Who may acknowledge it: the owner, or the team's members and backup. */
+  readonly members: readonly string[];
+  /** What the escalation is about (masked as the run log masks it). */
+  readonly error: ErrorInfo;
+  readonly escalatedAt: number;
+  /** By when it must be acknowledged (`ack_within` after it was escalated). */
+  readonly ackDueAt: number;
+  /** Whether a `then` call is made once the deadline passes unacknowledged. */
+  readonly hasThen: boolean;
+}
+
+/** An escalation as the store keeps it; times in milliseconds since the epoch. */
+export interface EscalationRow extends NewEscalation {
+  readonly ackedBy: string | null;
+  readonly ackedAt: number | null;
+  /** How it was acknowledged: `link` (the page) or `cli` (`flux runs ack`). */
+  readonly ackedVia: string | null;
+  /** When the `then` call is due next: the deadline, then each retry; null once made or when there is none. */
+  readonly thenNextAt: number | null;
+  readonly thenAttempts: number;
+  readonly thenSentAt: number | null;
+  /** Why the last `then` attempt failed, while it is retried. */
+  readonly thenError: string | null;
+}
+
+/** The outcome of `ackEscalation`: this call acknowledged it, someone had already, or there is none. */
+export type AckOutcome =
+  | { readonly outcome: 'acked'; readonly escalation: EscalationRow }
+  | { readonly outcome: 'already'; readonly escalation: EscalationRow }
+  | { readonly outcome: 'not-found' };
+
+/** Unacknowledged escalations of one workflow, and how many of them are past their deadline. */
+export interface EscalationCount {
+  readonly workflow: string;
+  readonly unacknowledged: number;
+  readonly overdue: number;
+}
+
 /** The runner no longer holds the run's lease (it expired and another runner took the run). */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
@@ -457,5 +502,30 @@ export interface Store {
   recordAnswer(answer: ApprovalAnswer, requestKey: string, now: number): Promise<AnswerOutcome>;
   /** The answers recorded for a run's approval steps, oldest first. */
   approvalAnswers(runId: string): Promise<ApprovalAnswer[]>;
+  /** Opens the escalation of a run, once: a second call (a replayed attempt) returns the first row. */
+  openEscalation(escalation: NewEscalation): Promise<EscalationRow>;
+  /** One run's escalation, or undefined when it has none. */
+  getEscalation(runId: string): Promise<EscalationRow | undefined>;
+  /** The escalations of these runs (e.g. a page of `flux runs`), in no particular order. */
+  escalationsFor(runIds: readonly string[]): Promise<EscalationRow[]>;
+  /**
+   * Records who acknowledged an escalation: a conditional write, so of two answers racing (two
+   * daemons, a page and the CLI) one wins and the other learns who and when. Whether `by` may
+   * acknowledge is the caller's check (`members` never changes).
+   */
+  ackEscalation(runId: string, by: string, via: string, now: number): Promise<AckOutcome>;
+  /**
+   * Takes up to `limit` escalations whose `then` call is due (deadline passed, not acknowledged,
+   * not yet sent) for `owner` for `leaseMs`: one daemon makes each call; a daemon that dies
+   * mid-call leaves it to be taken again when its lease lapses.
+   */
+  claimDueThen(owner: string, limit: number, leaseMs: number, now: number): Promise<EscalationRow[]>;
+  /**
+   * Ends a `then` attempt `owner` holds: sent (made once and for all), or failed and due again
+   * at `retryAt`. Resolves false when `owner` no longer holds it.
+   */
+  finishThen(runId: string, owner: string, outcome: { readonly sent: true } | { readonly sent: false; readonly error: string; readonly retryAt: number }, now: number): Promise<boolean>;
+  /** Unacknowledged escalations by workflow (with those past due at `now`), for gauges. */
+  countEscalations(now: number): Promise<EscalationCount[]>;
   close(): Promise<void>;
 }

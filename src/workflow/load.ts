@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import type { LoadedWorkflow } from '../engine/types.js';
 import { compareDiagnostics, type Diagnostic } from '../lint/diagnostic.js';
 import { lintSources } from '../lint/linter.js';
+import { isSilentWorkflow } from '../lint/rules/escalation-target.js';
 import { rules } from '../lint/rules/index.js';
-import { asRecord } from './model.js';
+import { asRecord, ownerOf } from './model.js';
 import { loadFile } from './source.js';
 
 export type LoadWorkflowResult =
@@ -23,8 +24,12 @@ export type LoadWorkflowResult =
     readonly ioMessage?: string;
   };
 
-/** Loads and lints one workflow file (file rules only: cross-file rules need the whole directory). */
-export async function loadWorkflow(path: string, name: string = path): Promise<LoadWorkflowResult> {
+/**
+ * Loads and lints one workflow file (file rules only: cross-file rules need the whole directory).
+ * `allowSilent`: a daemon-run workflow with no escalation is let through as a warning
+ * (`flux run`, watched from a terminal; `flux daemon --allow-silent`).
+ */
+export async function loadWorkflow(path: string, name: string = path, options: { readonly allowSilent?: boolean } = {}): Promise<LoadWorkflowResult> {
   const loaded = await loadFile(path, name);
   if (!loaded.ok) {
     if (loaded.unreadable === undefined) {
@@ -33,7 +38,7 @@ export async function loadWorkflow(path: string, name: string = path): Promise<L
     return { ok: false, diagnostics: loaded.diagnostics, unreadable: true, ioMessage: `cannot read ${name}: ${loaded.unreadable}` };
   }
   const fileRules = rules.filter((r) => r.scope === 'file');
-  const { diagnostics } = lintSources([loaded.source], fileRules);
+  const diagnostics = allowingSilent(lintSources([loaded.source], fileRules).diagnostics, options.allowSilent === true);
   const errors = diagnostics.filter((d) => d.severity === 'error').sort(compareDiagnostics);
   if (errors.length > 0) return { ok: false, diagnostics: errors, text: loaded.source.text, unreadable: false };
   const value = loaded.source.value;
@@ -41,9 +46,14 @@ export async function loadWorkflow(path: string, name: string = path): Promise<L
     file: name,
     value,
     name: String(value.name),
-    owner: String(value.owner),
+    owner: ownerOf(value).name,
     version: `sha256:${createHash('sha256').update(loaded.source.text).digest('hex')}`,
     baseline: asRecord(value.baseline) ?? null,
   };
   return { ok: true, workflow, text: loaded.source.text, warnings: diagnostics.filter((d) => d.severity === 'warning') };
+}
+
+/** With `allow`, the silent-workflow error (escalation-target) becomes a warning; otherwise the list as it is. */
+export function allowingSilent(diagnostics: readonly Diagnostic[], allow: boolean): Diagnostic[] {
+  return allow ? diagnostics.map((d) => (isSilentWorkflow(d) ? { ...d, severity: 'warning' as const } : d)) : [...diagnostics];
 }

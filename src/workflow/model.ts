@@ -96,3 +96,32 @@ export function triggerOf(workflow: Readonly<Record<string, unknown>>): { kind: 
   if (keys.length !== 1) return undefined;
   return { kind: keys[0]!, body: asRecord(rec[keys[0]!]) ?? {} };
 }
+
+/**
+ * Who owns a workflow: `owner` as a string (one person or handle), or a team. `name` is what
+ * run logs and metrics call the owner (the string, or the team's name); `members` is who may
+ * acknowledge its escalations (the owner alone, or the team's members and its backup).
+ */
+export interface Owner {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly backup?: string;
+}
+
+/** The workflow's owner (see Owner); an owner of the wrong shape (lint reports it) reads as its text. */
+export function ownerOf(workflow: Readonly<Record<string, unknown>>): Owner {
+  const team = asRecord(workflow.owner);
+  if (team && typeof team.team === 'string') {
+    const members = Array.isArray(team.members) ? team.members.filter((m): m is string => typeof m === 'string') : [];
+    const backup = typeof team.backup === 'string' ? team.backup : undefined;
+    return { name: team.team, members: backup !== undefined && !members.includes(backup) ? [...members, backup] : members, ...(backup !== undefined ? { backup } : {}) };
+  }
+  const name = String(workflow.owner);
+  return { name, members: [name] };
+}
+
+/** True when a daemon runs the workflow with nobody watching: a schedule, webhook, poll or event trigger. */
+export function isUnattended(workflow: Readonly<Record<string, unknown>>): boolean {
+  const kind = triggerOf(workflow)?.kind;
+  return kind === 'schedule' || kind === 'webhook' || kind === 'poll' || kind === 'event';
+}

@@ -56,7 +56,7 @@ interface Running {
 
 /** Starts a daemon on a free port and resolves once it prints where it listens (or exits). */
 function daemon(...extra: string[]): Promise<Running | { code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--lease', '1s', '--grace', '2s', ...extra], {
+  const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--lease', '1s', '--grace', '2s', '--allow-silent', ...extra], {
     cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', GH_SECRET: SECRET },
   });
   children.push(child);

@@ -108,7 +108,8 @@ export function sql(s: Scratch, query: string): Record<string, unknown>[] {
  * the time); `options` overrides the defaults (e.g. maxChainDepth, pollMs).
  */
 export async function startServiceOn(s: Scratch, name: string, lines: string[] | null, options: Partial<DaemonOptions> = {}): Promise<Daemon> {
-  const loaded = await loadWorkflow(join(s.dir, 'flows', `${name}.yaml`), `flows/${name}.yaml`);
+  // The service is handed the workflow directly, as `flux daemon --allow-silent` would serve it.
+  const loaded = await loadWorkflow(join(s.dir, 'flows', `${name}.yaml`), `flows/${name}.yaml`, { allowSilent: true });
   if (!loaded.ok) throw new Error(`the ${name} workflow does not load`);
   const clock = fileClock(s.clockFile);
   const write = (line: string): void => void lines?.push(line.replace(/^\S+ /, '').trimEnd());

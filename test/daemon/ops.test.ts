@@ -282,7 +282,7 @@ describe('flux daemon: a resume after a crash', () => {
 describe('flux daemon: --skip-invalid', () => {
   it('serves the workflows that lint clean and names each other file with its first error', async () => {
     writeFileSync(join(dir, 'flows', 'broken.yaml'), 'name: broken\nowner: ops@example.com\ntrigger:\n  webhook: { path: /hooks/broken }\nsteps:\n  - id: x\n    set: { a: 1 }\n    sett: 1\n');
-    const refused = await runFlux(['daemon', 'flows', '--state-dir', 'state', '--port', '0'], { cwd: dir, env: { GH_SECRET: SECRET } });
+    const refused = await runFlux(['daemon', 'flows', '--state-dir', 'state', '--port', '0', '--allow-silent'], { cwd: dir, env: { GH_SECRET: SECRET } });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--skip-invalid serves the others');
 

@@ -57,7 +57,7 @@ interface Running {
 
 /** Starts a daemon on the test clock; resolves once it listens. */
 async function daemon(): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--lease', '1s', '--grace', '2s'], {
+  const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--lease', '1s', '--grace', '2s', '--allow-silent'], {
     cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', FLUX_TEST_CLOCK: clockFile },
   });
   children.push(child);

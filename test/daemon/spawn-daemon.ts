@@ -23,11 +23,16 @@ export interface SpawnDaemonOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Where the child is kept for cleanup. */
   readonly children: ChildProcessWithoutNullStreams[];
+  /**
+   * Adds `--allow-silent` (default true): most fixtures are about other things than who hears
+   * of a failure, and have no `on_error.escalate`. Tests of escalation set it false.
+   */
+  readonly allowSilent?: boolean;
 }
 
 /** Starts `flux daemon ARGS…`; resolves once it listens. */
 export function spawnDaemon(o: SpawnDaemonOptions): Promise<RunningDaemon> {
-  const child = spawn(process.execPath, [BIN, 'daemon', ...o.args], { cwd: o.cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...o.env } });
+  const child = spawn(process.execPath, [BIN, 'daemon', ...o.args, ...(o.allowSilent === false ? [] : ['--allow-silent'])], { cwd: o.cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...o.env } });
   o.children.push(child);
   let stdout = '';
   let stderr = '';

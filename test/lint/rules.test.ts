@@ -71,6 +71,8 @@ const tables: Record<string, Table> = {
     invalid: [
       { text: `${head}steps:\n  - id: a\n    uses: http\n    with: {url: "https://x.test", verb: POST}\n`, at: ['7:35'] },
       { text: `${head}steps:\n  - id: a\n    uses: nope.request\n`, at: ['6:11'] },
+      // The escalation's second call, as any call.
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate:\n    uses: http\n    with: {url: "https://x.test"}\n    ack_within: 4h\n    then: {uses: pagr.request}\n`, at: ['12:18'] },
     ],
   },
   cron: {
@@ -87,15 +89,22 @@ const tables: Record<string, Table> = {
   },
   duration: {
     valid: [`${head}steps:\n  - id: a\n    wait: 1h30m\n`],
-    invalid: [{ text: `${head}steps:\n  - id: a\n    wait: 90\n  - id: b\n    wait: 2x\n`, at: ['8:11'] }],
+    invalid: [
+      { text: `${head}steps:\n  - id: a\n    wait: 90\n  - id: b\n    wait: 2x\n`, at: ['8:11'] },
+      { text: `${head}steps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate: {uses: http, with: {url: "https://x.test"}, ack_within: 4 hours}\n`, at: ['8:69'] },
+    ],
   },
   'unreachable-step': {
     valid: [`${head}steps:\n  - id: a\n    if: \${{ true }}\n    fail: stop\n  - id: b\n    set: {x: 1}\n`],
     invalid: [{ text: `${head}steps:\n  - id: a\n    fail: stop\n  - id: b\n    set: {x: 1}\n`, at: ['7:9'] }],
   },
   owner: {
-    valid: [`${head}steps:\n  - id: a\n    set: {x: 1}\n`, 'name: t\nowner: "@team"\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n'],
+    valid: [
+      `${head}steps:\n  - id: a\n    set: {x: 1}\n`, 'name: t\nowner: "@team"\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n',
+      'name: t\nowner: {team: finance, members: [a@x.io, "@bo"], backup: c@x.io}\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\non_error:\n  escalate: {uses: http, with: {url: "https://x.test"}, ack_within: 4h, then: {uses: http, with: {url: "https://y.test"}}}\n',
+    ],
     invalid: [
+      { text: 'name: t\nowner: {team: finance, members: [a@x.io, two words]}\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['2:42'] },
       { text: 'name: t\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['1:1'] },
       { text: 'name: t\nowner: ""\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['2:8'] },
       { text: 'name: t\nowner: two words\ntrigger: manual\nsteps:\n  - id: a\n    set: {x: 1}\n', at: ['2:8'] },
@@ -103,7 +112,11 @@ const tables: Record<string, Table> = {
   },
   'escalation-target': {
     valid: [`${head}connections: {chat: {base_url: "https://chat.test"}}\nsteps:\n  - id: a\n    on_error: escalate\n    uses: chat.request\n    with: {path: /x}\non_error:\n  escalate: {uses: chat.request, with: {path: /alerts}}\n`],
-    invalid: [{ text: `${head}steps:\n  - id: a\n    on_error: escalate\n    set: {x: 1}\n  - id: b\n    wait_for: {event: e.x, timeout: 1h, on_timeout: escalate}\n`, at: ['6:15', '9:53'] }],
+    invalid: [
+      { text: `${head}steps:\n  - id: a\n    on_error: escalate\n    set: {x: 1}\n  - id: b\n    wait_for: {event: e.x, timeout: 1h, on_timeout: escalate}\n`, at: ['6:15', '9:53'] },
+      // A workflow a daemon runs unattended, with nobody told of a failure: at its trigger's kind.
+      ...['schedule: {cron: "0 9 * * *"}', 'webhook: {path: /h}', 'event: {name: lead.created}'].map((t) => ({ text: `name: t\nowner: o@x.io\ntrigger:\n  ${t}\nsteps:\n  - id: a\n    set: {x: 1}\n`, at: ['4:3'] })),
+    ],
   },
   'no-escalation': {
     valid: [

@@ -56,6 +56,7 @@ export function expectedRow(w: WorkflowFigures, p: PeriodFigures, name: string, 
     p.reclaimed_hours, n(p.reclaimed_value), w.currency ?? '',
     n(p.response_seconds.p50), n(p.response_seconds.p90), n(p.response_seconds.p99),
     n(p.cycle_seconds.p50), n(p.cycle_seconds.p90), n(p.cycle_seconds.p99),
+    n(p.ack_seconds.p50), n(p.ack_seconds.p90), n(p.ack_seconds.p99),
   ];
 }
 

@@ -15,7 +15,7 @@ describe('the sample report as CSV', () => {
     expect(CSV_COLUMNS).toEqual([
       'workflow', 'owner', 'period_start', 'started', 'succeeded', 'failed', 'escalated', 'cancelled', 'rejected', 'running', 'waiting', 'stalled', 'leaked',
       'reclaimed_hours', 'reclaimed_value', 'currency', 'response_p50_seconds', 'response_p90_seconds', 'response_p99_seconds',
-      'cycle_p50_seconds', 'cycle_p90_seconds', 'cycle_p99_seconds',
+      'cycle_p50_seconds', 'cycle_p90_seconds', 'cycle_p99_seconds', 'ack_p50_seconds', 'ack_p90_seconds', 'ack_p99_seconds',
     ]);
     expect(rows).toHaveLength(1 + 7 + 7 + 7);
     expect(rows.slice(1).map((r) => `${r[0]} ${r[2]}`)).toEqual([
@@ -34,8 +34,8 @@ describe('the sample report as CSV', () => {
     }
     expect(at).toBe(rows.length);
     // Spot checks in the raw text, so a parser bug cannot hide a formatting one.
-    expect(text).toContain('\r\nlead-intake,sales-ops@example.com,2026-11-18,10,9,1,0,0,0,0,0,0,1,0.9,40.5,USD,42,82,122,62,102,152\r\n');
-    expect(text).toContain('\r\ntotal,,2026-11-19,0,0,0,0,0,0,0,0,0,0,0,0,USD,,,,,,\r\n');
+    expect(text).toContain('\r\nlead-intake,sales-ops@example.com,2026-11-18,10,9,1,0,0,0,0,0,0,1,0.9,40.5,USD,42,82,122,62,102,152,900,1800,1800\r\n');
+    expect(text).toContain('\r\ntotal,,2026-11-19,0,0,0,0,0,0,0,0,0,0,0,0,USD,,,,,,,,,\r\n');
   });
 
   it('quotes the awkward name, doubling its quotes, and shows its escape character as text', () => {
@@ -88,9 +88,10 @@ describe('numbers and nulls', () => {
       reclaimed_value: 1e21,
       response_seconds: { p50: 1e-9, p90: 0.0000015, p99: 123456.5 },
       cycle_seconds: { p50: null, p90: null, p99: null },
+      ack_seconds: { p50: 90, p90: null, p99: null },
     };
     const text = formatCsv({ ...r, workflows: [{ ...w, periods: [p] }] });
-    expect(text.split('\r\n')[1]).toBe('w,,2026-11-16,12345678901,12,0,0,0,0,0,0,0,0,0.3,1000000000000000000000,,0,0.000002,123456.5,,,');
+    expect(text.split('\r\n')[1]).toBe('w,,2026-11-16,12345678901,12,0,0,0,0,0,0,0,0,0.3,1000000000000000000000,,0,0.000002,123456.5,,,,90,,');
   });
 
   it('with no runs, is the header alone', () => {

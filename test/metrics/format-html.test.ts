@@ -29,7 +29,7 @@ const NO_RUNS: RunCounts = { started: 0, succeeded: 0, failed: 0, escalated: 0, 
 function emptyReport(): MetricsReport {
   const totals: WorkflowFigures = {
     name: 'total', owner: null, runs: NO_RUNS, success_rate: null, error_rate: null, leakage_rate: null, leaked: 0,
-    response_seconds: NO_Q, response_baseline_seconds: null, response_speedup: null, cycle_seconds: NO_Q,
+    response_seconds: NO_Q, response_baseline_seconds: null, response_speedup: null, cycle_seconds: NO_Q, ack_seconds: NO_Q,
     reclaimed_hours: 0, reclaimed_value: null, currency: null, baseline: null, baselines_seen: 0, steps: [], periods: [],
   };
   return {

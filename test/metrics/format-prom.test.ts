@@ -54,7 +54,7 @@ describe('variations', () => {
     const r = sampleReport();
     const blank = (w: WorkflowFigures): WorkflowFigures => ({
       ...w, owner: null, success_rate: null, error_rate: null, leakage_rate: null, response_seconds: { p50: null, p90: null, p99: null },
-      cycle_seconds: { p50: null, p90: null, p99: null }, response_baseline_seconds: null, reclaimed_value: null, currency: null,
+      cycle_seconds: { p50: null, p90: null, p99: null }, ack_seconds: { p50: null, p90: null, p99: null }, response_baseline_seconds: null, reclaimed_value: null, currency: null,
     });
     const families = await expectValid({ ...r, workflows: r.workflows.map(blank) }, (n) => (n === 'lead-intake' ? n : 'invoice <b>&</b> "follow"\\e[31m-up'));
     for (const name of ['flux_workflow_success_ratio', 'flux_workflow_reclaimed_value', 'flux_workflow_response_seconds', 'flux_workflow_cycle_seconds']) {

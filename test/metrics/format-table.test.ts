@@ -37,7 +37,7 @@ function noLeaks(): MetricsReport {
 function emptyReport(): MetricsReport {
   const r = sampleReport();
   const totals: WorkflowFigures = {
-    ...r.totals, runs: ZERO, success_rate: null, error_rate: null, leakage_rate: null, leaked: 0, response_seconds: NO_Q, cycle_seconds: NO_Q,
+    ...r.totals, runs: ZERO, success_rate: null, error_rate: null, leakage_rate: null, leaked: 0, response_seconds: NO_Q, cycle_seconds: NO_Q, ack_seconds: NO_Q,
     reclaimed_hours: 0, reclaimed_value: null, currency: null, baselines_seen: 0, periods: [],
   };
   return { ...r, totals, workflows: [], owners: [], top_failing_steps: [], leaked_runs: [], leaked_runs_omitted: 0, warnings: [], warnings_omitted: 0, input: { files: 0, lines: 0, records: 0, bytes: 0 } };
@@ -58,7 +58,7 @@ describe('the sample report at 80 columns, without colour', () => {
     ]);
   });
 
-  it('shows the summary band: hours and value, runs by state, rates, response against baseline, cycle', () => {
+  it('shows the summary band: hours and value, runs by state, rates, response against baseline, cycle, time to acknowledgement', () => {
     expect(section(out, 'flux metrics  2026-11-16 → 2026-11-23, by day, 1,201 records in 84 files')).toEqual([
       '  reclaimed           10.3 h   worth 516.00 USD',
       '  runs                    84   75 succeeded, 1 failed, 2 escalated, 3 rejected,',
@@ -68,6 +68,7 @@ describe('the sample report at 80 columns, without colour', () => {
       '  response p50          43 s   p90 1.5 min, p99 2.2 min',
       '                               lead-intake: 339x faster than by hand (4.0 h)',
       '  cycle p50          1.1 min   p90 1.0 h, p99 24 h',
+      '  ack p50             15 min   p90 30 min, p99 30 min',
     ]);
   });
 
@@ -110,6 +111,9 @@ describe('the sample report at 80 columns, without colour', () => {
     const wide = plain(sampleReport(), 160);
     expect(wide).toContain('\n    01JDX3K7Q0000000000000000B: no record for 2d 1h and no run.finished: the run stopped without an end\n');
     expect(section(wide, 'Workflows')[2]).toMatch(/^invoice <b>&<\/b> "follow"\\e\[31m-up +9 +100% +1 /);
+    // Wide enough, time to acknowledgement has its columns (at 80 they are the first dropped).
+    expect(section(wide, 'Workflows')[0]).toMatch(/response +cycle +ack +reclaimed/);
+    expect(section(wide, 'Workflows')[3]).toMatch(/^lead-intake .* 1\.1 min +15 min +30 min +6\.8 h /);
     expectFits(wide, 160);
   });
 });
@@ -158,7 +162,7 @@ describe('variations', () => {
   it('with nulls everywhere, shows dashes in every cell that has no figure', () => {
     const r = sampleReport();
     const blank = (w: WorkflowFigures): WorkflowFigures => ({
-      ...w, success_rate: null, error_rate: null, leakage_rate: null, response_seconds: NO_Q, cycle_seconds: NO_Q,
+      ...w, success_rate: null, error_rate: null, leakage_rate: null, response_seconds: NO_Q, cycle_seconds: NO_Q, ack_seconds: NO_Q,
       response_baseline_seconds: null, response_speedup: null, reclaimed_value: null, currency: null, baseline: null,
     });
     const owners = r.owners.map((o) => ({ ...o, leakage_rate: null, reclaimed_value: null, currency: null }));

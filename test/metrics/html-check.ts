@@ -127,6 +127,7 @@ function required(report: MetricsReport): string[] {
     const metrics = [...headline, 'error_rate', 'leakage_rate', 'response_seconds.p90', 'response_seconds.p99', 'cycle_seconds.p50', 'cycle_seconds.p90', 'cycle_seconds.p99'];
     if (w.reclaimed_value !== null) metrics.push('reclaimed_value');
     if (w.response_speedup !== null) metrics.push('response_speedup');
+    if (w.ack_seconds.p50 !== null) metrics.push('ack_seconds.p50', 'ack_seconds.p90', 'ack_seconds.p99');
     for (const m of metrics) keys.push(key({ workflow, metric: m }));
     for (const s of w.steps) {
       for (const m of ['finished', 'duration_ms.p50', 'duration_ms.p95', 'retries', 'failed', ...(s.top_error ? ['top_error.count'] : [])]) {

@@ -54,7 +54,7 @@ export function parseProm(text: string): Promise<Parsed[]> {
 const FAMILIES = [
   'flux_workflow_runs', 'flux_workflow_runs_started', 'flux_workflow_leaked_runs', 'flux_workflow_success_ratio', 'flux_workflow_error_ratio',
   'flux_workflow_leakage_ratio', 'flux_workflow_reclaimed_hours', 'flux_workflow_reclaimed_value', 'flux_workflow_response_seconds',
-  'flux_workflow_response_baseline_seconds', 'flux_workflow_cycle_seconds', 'flux_workflow_step_failures',
+  'flux_workflow_response_baseline_seconds', 'flux_workflow_cycle_seconds', 'flux_workflow_ack_seconds', 'flux_workflow_step_failures',
   'flux_metrics_report_timestamp_seconds', 'flux_metrics_warnings',
 ];
 
@@ -86,6 +86,7 @@ function expectedSamples(r: MetricsReport, shown: (name: string) => string): Row
     q('flux_workflow_response_seconds', w.response_seconds);
     add('flux_workflow_response_baseline_seconds', id, w.response_baseline_seconds);
     q('flux_workflow_cycle_seconds', w.cycle_seconds);
+    q('flux_workflow_ack_seconds', w.ack_seconds);
     for (const s of w.steps) add('flux_workflow_step_failures', { ...id, step: s.step }, s.failed);
   }
   add('flux_metrics_report_timestamp_seconds', {}, Date.parse(r.generated_at) / 1000);

@@ -23,6 +23,7 @@ function periods(succeeded: readonly number[], minutes: number, cost: number, le
     reclaimed_value: ((n * minutes) / 60) * cost,
     response_seconds: n === 0 ? { p50: null, p90: null, p99: null } : { p50: 40 + i, p90: 80 + i, p99: 120 + i },
     cycle_seconds: n === 0 ? { p50: null, p90: null, p99: null } : { p50: 60 + i, p90: 100 + i, p99: 150 + i },
+    ack_seconds: i === leakedOn ? { p50: 900, p90: 1800, p99: 1800 } : { p50: null, p90: null, p99: null },
   }));
 }
 
@@ -40,6 +41,7 @@ const lead: WorkflowFigures = {
   response_baseline_seconds: 240 * 60,
   response_speedup: (240 * 60) / 42.5,
   cycle_seconds: { p50: 63.2, p90: 104.7, p99: 151.0 },
+  ack_seconds: { p50: 900, p90: 1800, p99: 1800 },
   reclaimed_hours: (68 * 6) / 60,
   reclaimed_value: ((68 * 6) / 60) * 45,
   currency: 'USD',
@@ -67,6 +69,7 @@ const odd: WorkflowFigures = {
   response_baseline_seconds: null,
   response_speedup: null,
   cycle_seconds: { p50: 3600, p90: 86400, p99: 90000 },
+  ack_seconds: { p50: null, p90: null, p99: null },
   reclaimed_hours: 3.5,
   reclaimed_value: 210,
   currency: 'USD',
@@ -106,6 +109,7 @@ export function sampleReport(): MetricsReport {
       response_baseline_seconds: null,
       response_speedup: null,
       cycle_seconds: { p50: 64.0, p90: 3600, p99: 86400 },
+      ack_seconds: { p50: 900, p90: 1800, p99: 1800 },
       reclaimed_hours: lead.reclaimed_hours + odd.reclaimed_hours,
       reclaimed_value: (lead.reclaimed_value ?? 0) + (odd.reclaimed_value ?? 0),
       currency: 'USD',
@@ -122,6 +126,7 @@ export function sampleReport(): MetricsReport {
           reclaimed_value: (p.reclaimed_value ?? 0) + (o.reclaimed_value ?? 0),
           response_seconds: p.response_seconds,
           cycle_seconds: p.cycle_seconds,
+          ack_seconds: p.ack_seconds,
         };
       }),
     },

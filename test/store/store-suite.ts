@@ -771,5 +771,88 @@ export function describeStore(name: string, open: OpenStore, connect: ConnectSto
         expect(await store.failingPolls()).toEqual([]);
       });
     });
+
+    describe('escalations and their acknowledgement', () => {
+      const HOUR = 3_600_000;
+      async function escalated(store: Store, hasThen = true): Promise<string> {
+        const id = await running(store);
+        await store.finishRun(id, 'daemon-a', 'escalated', { message: 'boom', step: 'fetch' }, T0);
+        await store.openEscalation({
+          runId: id, workflow: 'lead-intake', workflowVersion: VERSION, owner: 'finance', members: ['a@example.com', 'b@example.com'],
+          error: { message: 'boom', step: 'fetch' }, escalatedAt: T0, ackDueAt: T0 + 4 * HOUR, hasThen,
+        });
+        return id;
+      }
+
+      it('opens an escalation once: a replayed attempt gets the first row back', async () => {
+        const store = await fresh();
+        const id = await escalated(store);
+        const again = await store.openEscalation({
+          runId: id, workflow: 'lead-intake', workflowVersion: VERSION, owner: 'someone-else', members: [], error: { message: 'other' }, escalatedAt: T0 + 1, ackDueAt: T0 + 2, hasThen: false,
+        });
+        expect(again).toMatchObject({ runId: id, owner: 'finance', members: ['a@example.com', 'b@example.com'], ackDueAt: T0 + 4 * HOUR, hasThen: true, thenNextAt: T0 + 4 * HOUR, ackedAt: null });
+        expect(await store.getEscalation(id)).toEqual(again);
+        expect(await store.getEscalation('01NOPE')).toBeUndefined();
+        expect((await store.escalationsFor([id, '01NOPE'])).map((e) => e.runId)).toEqual([id]);
+      });
+
+      it('one acknowledgement wins; a second learns who and when; an unknown run is not found', async () => {
+        const store = await fresh();
+        const id = await escalated(store);
+        const other = await second(store);
+        const [a, b] = await Promise.all([store.ackEscalation(id, 'a@example.com', 'link', T0 + HOUR), other.ackEscalation(id, 'b@example.com', 'cli', T0 + HOUR)]);
+        const outcomes = [a.outcome, b.outcome].sort();
+        expect(outcomes).toEqual(['acked', 'already']);
+        const winner = a.outcome === 'acked' ? 'a@example.com' : 'b@example.com';
+        for (const o of [a, b]) if (o.outcome !== 'not-found') expect(o.escalation).toMatchObject({ ackedBy: winner, ackedAt: T0 + HOUR, thenNextAt: null });
+        expect(await store.ackEscalation('01NOPE', 'a', 'cli', T0)).toEqual({ outcome: 'not-found' });
+      });
+
+      it('a then call is claimed once past the deadline, not before, and never once acknowledged', async () => {
+        const store = await fresh();
+        const late = await escalated(store);
+        const acked = await escalated(store);
+        const none = await escalated(store, false);
+        await store.ackEscalation(acked, 'a@example.com', 'cli', T0 + HOUR);
+        expect(await store.claimDueThen('daemon-a', 10, LEASE, T0 + 4 * HOUR - 1)).toEqual([]);
+        const other = await second(store);
+        const [x, y] = await Promise.all([store.claimDueThen('daemon-a', 10, LEASE, T0 + 4 * HOUR), other.claimDueThen('daemon-b', 10, LEASE, T0 + 4 * HOUR)]);
+        expect([...x, ...y].map((e) => e.runId)).toEqual([late]);
+        expect([...x, ...y][0]?.thenAttempts).toBe(1);
+        const holder = x.length > 0 ? 'daemon-a' : 'daemon-b';
+        expect(await store.finishThen(late, 'daemon-c', { sent: true }, T0 + 4 * HOUR)).toBe(false);
+        expect(await store.finishThen(late, holder, { sent: true }, T0 + 4 * HOUR + 5)).toBe(true);
+        expect(await store.getEscalation(late)).toMatchObject({ thenSentAt: T0 + 4 * HOUR + 5, thenNextAt: null });
+        expect(await store.claimDueThen('daemon-a', 10, LEASE, T0 + 100 * HOUR)).toEqual([]);
+        expect((await store.getEscalation(none))?.thenNextAt).toBeNull();
+      });
+
+      it('a failed then call is due again at its retry time; a lapsed lease (a dead daemon) lets another take it', async () => {
+        const store = await fresh();
+        const id = await escalated(store);
+        const due = T0 + 4 * HOUR;
+        expect(await store.claimDueThen('daemon-a', 10, LEASE, due)).toHaveLength(1);
+        // Held: nobody else takes it while the lease lasts.
+        expect(await store.claimDueThen('daemon-b', 10, LEASE, due + 1)).toEqual([]);
+        expect(await store.finishThen(id, 'daemon-a', { sent: false, error: 'HTTP 503', retryAt: due + 60_000 }, due + 10)).toBe(true);
+        expect(await store.getEscalation(id)).toMatchObject({ thenError: 'HTTP 503', thenNextAt: due + 60_000, thenSentAt: null });
+        expect(await store.claimDueThen('daemon-b', 10, LEASE, due + 59_999)).toEqual([]);
+        expect(await store.claimDueThen('daemon-b', 10, LEASE, due + 60_000)).toHaveLength(1);
+        // daemon-b dies mid-call: once its lease lapses, daemon-a takes it over.
+        const taken = await store.claimDueThen('daemon-a', 10, LEASE, due + 60_000 + LEASE);
+        expect(taken.map((e) => [e.runId, e.thenAttempts])).toEqual([[id, 3]]);
+        expect(await store.finishThen(id, 'daemon-b', { sent: true }, due + 60_000 + LEASE)).toBe(false);
+      });
+
+      it('counts unacknowledged escalations by workflow, and those past due', async () => {
+        const store = await fresh();
+        await escalated(store);
+        const acked = await escalated(store);
+        await escalated(store);
+        await store.ackEscalation(acked, 'b@example.com', 'link', T0);
+        expect(await store.countEscalations(T0 + HOUR)).toEqual([{ workflow: 'lead-intake', unacknowledged: 2, overdue: 0 }]);
+        expect(await store.countEscalations(T0 + 4 * HOUR)).toEqual([{ workflow: 'lead-intake', unacknowledged: 2, overdue: 2 }]);
+      });
+    });
   });
 }

@@ -26,6 +26,8 @@ export const connector: FileRule = {
     if (trigger?.kind === 'poll' && typeof trigger.body.uses === 'string') checkUse(a, ['trigger', 'poll'], trigger.body, report);
     const escalate = asRecord(asRecord(a.workflow.on_error)?.escalate);
     if (escalate && typeof escalate.uses === 'string') checkUse(a, ['on_error', 'escalate'], escalate, report);
+    const then = asRecord(escalate?.then);
+    if (then && typeof then.uses === 'string') checkUse(a, ['on_error', 'escalate', 'then'], then, report);
   },
 };
 

@@ -24,6 +24,7 @@ export const duration: FileRule = {
       if (typeof s.step.wait === 'string') check(s.step.wait, [...s.path, 'wait']);
       check(asRecord(s.step.wait_for)?.timeout, [...s.path, 'wait_for', 'timeout']);
     }
+    check(asRecord(asRecord(a.workflow.on_error)?.escalate)?.ack_within, ['on_error', 'escalate', 'ack_within']);
     for (const [name, c] of Object.entries(asRecord(a.workflow.connections) ?? {})) check(asRecord(c)?.timeout, ['connections', name, 'timeout']);
     const t = triggerOf(a.workflow);
     if (t?.kind === 'poll') check(t.body.every, ['trigger', 'poll', 'every']);

@@ -16,6 +16,7 @@ export const CSV_COLUMNS = [
   'reclaimed_hours', 'reclaimed_value', 'currency',
   'response_p50_seconds', 'response_p90_seconds', 'response_p99_seconds',
   'cycle_p50_seconds', 'cycle_p90_seconds', 'cycle_p99_seconds',
+  'ack_p50_seconds', 'ack_p90_seconds', 'ack_p99_seconds',
 ] as const;
 
 /** Renders the report as CSV: one row per workflow and period. */
@@ -35,6 +36,7 @@ function row(w: WorkflowFigures, p: PeriodFigures): string[] {
     num(p.reclaimed_hours), num(p.reclaimed_value), w.currency === null ? '' : text(w.currency),
     num(p.response_seconds.p50), num(p.response_seconds.p90), num(p.response_seconds.p99),
     num(p.cycle_seconds.p50), num(p.cycle_seconds.p90), num(p.cycle_seconds.p99),
+    num(p.ack_seconds.p50), num(p.ack_seconds.p90), num(p.ack_seconds.p99),
   ];
 }
 

@@ -28,7 +28,7 @@ export function runsLine(runs: RunCounts, scope: Scope): string {
   return parts.join(' · ');
 }
 
-function quantiles(metric: 'response_seconds' | 'cycle_seconds', wf: WorkflowFigures, scope: Scope): string {
+function quantiles(metric: 'response_seconds' | 'cycle_seconds' | 'ack_seconds', wf: WorkflowFigures, scope: Scope): string {
   const q = wf[metric];
   return (['p50', 'p90', 'p99'] as const).map((k) => `${k} ${figure(`${metric}.${k}`, scope, formatSeconds(q[k]))}`).join(' · ');
 }
@@ -64,6 +64,7 @@ function figures(wf: WorkflowFigures, scope: Scope): string {
     item('Leakage', `${figure('leakage_rate', scope, formatRate(wf.leakage_rate))} of runs (${figure('leaked', scope, formatCount(wf.leaked))} leaked)`) +
     item('Time to response', `${quantiles('response_seconds', wf, scope)}<br>${handTime}`) +
     item('Cycle time', quantiles('cycle_seconds', wf, scope)) +
+    (wf.ack_seconds.p50 === null ? '' : item('Time to acknowledgement', quantiles('ack_seconds', wf, scope))) +
     item('Manual baseline', `${baseline}${changed}`) +
     `</dl>`
   );

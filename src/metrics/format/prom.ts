@@ -64,6 +64,7 @@ export function formatProm(report: MetricsReport): string {
     quantiles('flux_workflow_response_seconds', 'Time from the triggering event to the first successful response step, by quantile.', (w) => w.response_seconds),
     per('flux_workflow_response_baseline_seconds', 'The manual baseline for a response (baseline.response_minutes) in seconds.', (w) => w.response_baseline_seconds),
     quantiles('flux_workflow_cycle_seconds', 'Time from the triggering event to the end of a succeeded run, waits included, by quantile.', (w) => w.cycle_seconds),
+    quantiles('flux_workflow_ack_seconds', 'Time from an escalation to its acknowledgement (escalations with ack_within), by quantile.', (w) => w.ack_seconds),
     {
       name: 'flux_workflow_step_failures',
       help: 'Failed finishes of a step in the report window.',

@@ -39,6 +39,10 @@ export function workflowsGrid(report: MetricsReport, width: number): Grid {
     column('p50', 7, (f) => formatDuration(f.cycle_seconds.p50), { top: 'cycle', drop: 1 }),
     column('hours', 9, (f) => formatHours(f.reclaimed_hours), { top: 'reclaimed' }),
   ];
+  // Time to acknowledgement, once an escalation asked for one; the first column dropped when narrow.
+  if (rows.some((f) => f.ack_seconds.p50 !== null)) {
+    columns.splice(6, 0, column('p50', 7, (f) => formatDuration(f.ack_seconds.p50), { top: 'ack', drop: 3 }), column('p90', 7, (f) => formatDuration(f.ack_seconds.p90), { drop: 4 }));
+  }
   const trend = trendColumn(report, rows, width);
   if (trend) columns.push(trend);
   return { head: 'workflow', names, minName: NAME_FLOOR, columns, footer: 1 };

@@ -108,6 +108,8 @@ function summary(report: MetricsReport, width: number): Line[] {
   lines.push(...speedups(report, width));
   const c = t.cycle_seconds;
   lines.push(...band('cycle p50', formatDuration(c.p50), `p90 ${formatDuration(c.p90)}, p99 ${formatDuration(c.p99)}`, width));
+  const a = t.ack_seconds;
+  if (a.p50 !== null) lines.push(...band('ack p50', formatDuration(a.p50), `p90 ${formatDuration(a.p90)}, p99 ${formatDuration(a.p99)}`, width));
   return lines;
 }
 

@@ -9,7 +9,9 @@ import { isoTime, type SqlRow } from './rows.js';
 /**
  * Applies the migrations the file lacks, all in one transaction: an open that crashes midway
  * leaves the schema as it was. BEGIN IMMEDIATE, so two processes opening a new file at once
- * migrate it once (the second waits, then finds nothing to do).
+ * migrate it once (the second waits, then finds nothing to do). Numbers are handed out to
+ * branches ahead of their merge, so a file may have a later migration and lack an earlier
+ * one: each migration not applied yet is applied, whatever the highest applied one is.
  */
 export function migrate(db: Database.Database, now: number, migrations: readonly Migration[] = MIGRATIONS): void {
   db.exec('BEGIN IMMEDIATE');

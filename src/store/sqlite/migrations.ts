@@ -184,6 +184,40 @@ CREATE TABLE approval_answers (
 `,
   },
   {
+    version: 8,
+    name: 'escalations and their acknowledgement',
+    sql: `
+-- An escalated run's open acknowledgement: the run has ended, its owner has still to say they
+-- saw it. One row per escalation (the run id), written before the message with the link is
+-- sent. acked_* are set once, by the conditional update that wins; then_* follow the second
+-- call (on_error.escalate.then) made once the deadline passes unacknowledged.
+CREATE TABLE escalations (
+  run_id            TEXT PRIMARY KEY REFERENCES runs (id),
+  workflow          TEXT NOT NULL,
+  workflow_version  TEXT NOT NULL,
+  owner             TEXT NOT NULL,          -- the owner, or the owner team's name
+  members           TEXT NOT NULL,          -- JSON list of who may acknowledge
+  error             TEXT NOT NULL,          -- JSON {message, step?}: what the escalation was about
+  escalated_at      TEXT NOT NULL,
+  ack_due_at        TEXT NOT NULL,          -- escalated_at + ack_within
+  acked_by          TEXT,
+  acked_at          TEXT,
+  acked_via         TEXT,                   -- link, cli
+  has_then          INTEGER NOT NULL,       -- 1: a then call is to be made past the deadline
+  then_next_at      TEXT,                   -- when the then call is due (the deadline, then each retry)
+  then_attempts     INTEGER NOT NULL DEFAULT 0,
+  then_lease_owner  TEXT,                   -- the daemon making the then call now
+  then_lease_until  TEXT,
+  then_sent_at      TEXT,
+  then_error        TEXT                    -- why the last then attempt failed
+);
+-- What the acknowledgement watcher scans: then calls due, not yet made, not acknowledged.
+CREATE INDEX escalations_then_due ON escalations (then_next_at) WHERE acked_at IS NULL AND then_sent_at IS NULL AND has_then = 1;
+-- Gauges: unacknowledged escalations by workflow.
+CREATE INDEX escalations_open ON escalations (workflow, ack_due_at) WHERE acked_at IS NULL;
+`,
+  },
+  {
     version: 9,
     name: 'poll triggers: state and seen keys',
     sql: `

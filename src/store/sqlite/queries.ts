@@ -274,4 +274,33 @@ export const SQL = {
   trimSeen: `
     DELETE FROM poll_seen WHERE rowid IN (
       SELECT rowid FROM poll_seen WHERE workflow = :workflow ORDER BY last_seen DESC, rowid DESC LIMIT -1 OFFSET :keep)`,
+  /** Escalations (migration 8): one row per run, opened once; acknowledged once. */
+  openEscalation: `
+    INSERT INTO escalations (run_id, workflow, workflow_version, owner, members, error, escalated_at, ack_due_at, has_then, then_next_at)
+    VALUES (:run_id, :workflow, :workflow_version, :owner, :members, :error, :escalated_at, :ack_due_at, :has_then, CASE WHEN :has_then = 1 THEN :ack_due_at END)
+    ON CONFLICT (run_id) DO NOTHING`,
+  getEscalation: `SELECT * FROM escalations WHERE run_id = :run_id`,
+  escalationsFor: `SELECT * FROM escalations WHERE run_id IN (SELECT value FROM json_each(:run_ids))`,
+  ackEscalation: `
+    UPDATE escalations SET acked_by = :by, acked_at = :now, acked_via = :via, then_next_at = NULL
+    WHERE run_id = :run_id AND acked_at IS NULL
+    RETURNING *`,
+  /** Due then calls, not acknowledged, not sent, and not held by a live lease. */
+  claimDueThen: `
+    UPDATE escalations SET then_lease_owner = :owner, then_lease_until = :until, then_attempts = then_attempts + 1
+    WHERE run_id IN (
+      SELECT run_id FROM escalations INDEXED BY escalations_then_due
+      WHERE acked_at IS NULL AND then_sent_at IS NULL AND has_then = 1 AND then_next_at <= :now
+        AND (then_lease_until IS NULL OR then_lease_until <= :now)
+      ORDER BY then_next_at, run_id LIMIT :limit)
+    RETURNING *`,
+  thenSent: `
+    UPDATE escalations SET then_sent_at = :now, then_next_at = NULL, then_error = NULL, then_lease_owner = NULL, then_lease_until = NULL
+    WHERE run_id = :run_id AND then_lease_owner = :owner AND then_sent_at IS NULL`,
+  thenFailed: `
+    UPDATE escalations SET then_next_at = :retry_at, then_error = :error, then_lease_owner = NULL, then_lease_until = NULL
+    WHERE run_id = :run_id AND then_lease_owner = :owner AND then_sent_at IS NULL`,
+  countEscalations: `
+    SELECT workflow, count(*) AS n, sum(CASE WHEN ack_due_at <= :now THEN 1 ELSE 0 END) AS overdue
+    FROM escalations INDEXED BY escalations_open WHERE acked_at IS NULL GROUP BY workflow ORDER BY workflow`,
 } as const;

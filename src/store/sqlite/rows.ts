@@ -3,7 +3,7 @@
  * row types (camelCase, milliseconds, parsed values).
  */
 import type { ErrorInfo } from '../run-log.js';
-import type { ApprovalAnswer, EventRow, JournalEntry, JournalKind, PollState, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
+import type { ApprovalAnswer, EscalationRow, EventRow, JournalEntry, JournalKind, PollState, RunRow, RunState, WaitingFor, WorkflowVersion } from '../store.js';
 
 /** A row as the driver returns it. */
 export type SqlRow = Readonly<Record<string, unknown>>;
@@ -130,5 +130,27 @@ export function toPollState(r: SqlRow): PollState {
   return {
     workflow: str(r.workflow), cursor: json(r.cursor), polled: Number(r.polled) === 1, failures: Number(r.failures), lastError: strOrNull(r.last_error),
     escalatedAt: msOrNull(r.escalated_at), nextPollAt: ms(r.next_poll_at), seen: Number(r.seen ?? 0),
+  };
+}
+
+/** An escalations row as the store's EscalationRow. */
+export function toEscalation(r: SqlRow): EscalationRow {
+  return {
+    runId: str(r.run_id),
+    workflow: str(r.workflow),
+    workflowVersion: str(r.workflow_version),
+    owner: str(r.owner),
+    members: json(r.members) as string[],
+    error: json(r.error) as ErrorInfo,
+    escalatedAt: ms(r.escalated_at),
+    ackDueAt: ms(r.ack_due_at),
+    hasThen: Number(r.has_then) === 1,
+    ackedBy: strOrNull(r.acked_by),
+    ackedAt: msOrNull(r.acked_at),
+    ackedVia: strOrNull(r.acked_via),
+    thenNextAt: msOrNull(r.then_next_at),
+    thenAttempts: Number(r.then_attempts),
+    thenSentAt: msOrNull(r.then_sent_at),
+    thenError: strOrNull(r.then_error),
   };
 }

@@ -21,13 +21,12 @@ import {
   type FireOutcome, type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Overlap, type Recorded, type RunCount, type RunFilter, type RunRow, type RunState,
   type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
-import type { RetryOutcome } from '../store.js';
-import { DEFAULT_MAX_SEEN_KEYS, PollLeaseLostError, type PollClaim, type PolledKey, type PollState } from '../store.js';
+import { DEFAULT_MAX_SEEN_KEYS, PollLeaseLostError, type AckOutcome, type EscalationCount, type EscalationRow, type NewEscalation, type PollClaim, type PolledKey, type PollState, type RetryOutcome } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
 import { SQL } from './queries.js';
-import { isoOrNull, isoTime, toApprovalAnswer, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
+import { isoOrNull, isoTime, toApprovalAnswer, toEscalation, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
 /** How to open the store. */
 export interface SqliteStoreOptions {
@@ -555,6 +554,58 @@ export class SqliteStore implements Store {
       const row = this.all('pollState', { workflow })[0];
       return row ? toPollState(row) : undefined;
     });
+  }
+
+  openEscalation(e: NewEscalation): Promise<EscalationRow> {
+    return this.write(() => {
+      this.run('openEscalation', {
+        run_id: e.runId, workflow: e.workflow, workflow_version: e.workflowVersion, owner: e.owner, members: toJson(e.members), error: toJson(e.error),
+        escalated_at: isoTime(e.escalatedAt), ack_due_at: isoTime(e.ackDueAt), has_then: e.hasThen ? 1 : 0,
+      });
+      return toEscalation(this.all('getEscalation', { run_id: e.runId })[0]!);
+    });
+  }
+
+  getEscalation(runId: string): Promise<EscalationRow | undefined> {
+    return this.read(() => {
+      const row = this.all('getEscalation', { run_id: runId })[0];
+      return row ? toEscalation(row) : undefined;
+    });
+  }
+
+  escalationsFor(runIds: readonly string[]): Promise<EscalationRow[]> {
+    return this.read(() => this.all('escalationsFor', { run_ids: toJson(runIds) }).map(toEscalation));
+  }
+
+  ackEscalation(runId: string, by: string, via: string, now: number): Promise<AckOutcome> {
+    return this.write((): AckOutcome => {
+      const row = this.all('ackEscalation', { run_id: runId, by, via, now: isoTime(now) })[0];
+      if (row) return { outcome: 'acked', escalation: toEscalation(row) };
+      const existing = this.all('getEscalation', { run_id: runId })[0];
+      return existing ? { outcome: 'already', escalation: toEscalation(existing) } : { outcome: 'not-found' };
+    });
+  }
+
+  claimDueThen(owner: string, limit: number, leaseMs: number, now: number): Promise<EscalationRow[]> {
+    return this.write(() =>
+      this.all('claimDueThen', { owner, limit, now: isoTime(now), until: isoTime(now + leaseMs) })
+        .map(toEscalation)
+        .sort((a, b) => (a.thenNextAt ?? 0) - (b.thenNextAt ?? 0) || (a.runId < b.runId ? -1 : 1)),
+    );
+  }
+
+  finishThen(runId: string, owner: string, outcome: { readonly sent: true } | { readonly sent: false; readonly error: string; readonly retryAt: number }, now: number): Promise<boolean> {
+    return this.write(() =>
+      outcome.sent
+        ? this.run('thenSent', { run_id: runId, owner, now: isoTime(now) }) > 0
+        : this.run('thenFailed', { run_id: runId, owner, error: outcome.error, retry_at: isoTime(outcome.retryAt) }) > 0,
+    );
+  }
+
+  countEscalations(now: number): Promise<EscalationCount[]> {
+    return this.read(() =>
+      this.all('countEscalations', { now: isoTime(now) }).map((r) => ({ workflow: String(r.workflow), unacknowledged: Number(r.n), overdue: Number(r.overdue) })),
+    );
   }
 
   async close(): Promise<void> {

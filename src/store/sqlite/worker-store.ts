@@ -19,6 +19,7 @@ import type {
   NewEvent, NewRun, Overlap, PollClaim, PolledKey, PollState, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor,
   WorkflowLimit, WorkflowVersion,
 } from '../store.js';
+import type { AckOutcome, EscalationCount, EscalationRow, NewEscalation } from '../store.js';
 import type { ErrorInfo } from '../run-log.js';
 import type { SqliteStoreOptions } from './sqlite-store.js';
 import { fromWire, type Call, type Reply, type StoreMethod, type WorkerMessage, type WorkerOpen } from './store-messages.js';
@@ -308,6 +309,34 @@ export class WorkerStore implements Store {
 
   pollState(workflow: string): Promise<PollState | undefined> {
     return this.call('pollState', [workflow]);
+  }
+
+  openEscalation(escalation: NewEscalation): Promise<EscalationRow> {
+    return this.call('openEscalation', [escalation]);
+  }
+
+  getEscalation(runId: string): Promise<EscalationRow | undefined> {
+    return this.call('getEscalation', [runId]);
+  }
+
+  escalationsFor(runIds: readonly string[]): Promise<EscalationRow[]> {
+    return this.call('escalationsFor', [runIds]);
+  }
+
+  ackEscalation(runId: string, by: string, via: string, now: number): Promise<AckOutcome> {
+    return this.call('ackEscalation', [runId, by, via, now]);
+  }
+
+  claimDueThen(owner: string, limit: number, leaseMs: number, now: number): Promise<EscalationRow[]> {
+    return this.call('claimDueThen', [owner, limit, leaseMs, now]);
+  }
+
+  finishThen(runId: string, owner: string, outcome: { readonly sent: true } | { readonly sent: false; readonly error: string; readonly retryAt: number }, now: number): Promise<boolean> {
+    return this.call('finishThen', [runId, owner, outcome, now]);
+  }
+
+  countEscalations(now: number): Promise<EscalationCount[]> {
+    return this.call('countEscalations', [now]);
   }
 
   /** Commits what is pending (every call made before it), closes the database and ends the worker. */

@@ -252,20 +252,4 @@ describe('sqlite store: read-only', () => {
     raw.close();
     await expect(openSqliteStore({ path: old, now, readOnly: true })).rejects.toThrow(/older than this flux's .*start this flux's daemon on it once/);
   });
-
-  it('applies a migration the file lacks below one it has (branches merged in another order), and reads no such file until then', async () => {
-    const path = dbPath();
-    await (await openSqliteStore({ path, now })).close();
-    const raw = new Database(path);
-    // As if migration 5 came from a branch merged after the file had the later ones.
-    raw.exec('DROP INDEX runs_waking_in_order');
-    raw.prepare('DELETE FROM schema_migrations WHERE version = 5').run();
-    raw.close();
-    await expect(openSqliteStore({ path, now, readOnly: true })).rejects.toThrow(/without migration 5, older than this flux's/);
-    await (await openSqliteStore({ path, now })).close();
-    const check = new Database(path);
-    expect(check.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((r) => (r as { version: number }).version)).toEqual(MIGRATIONS.map((m) => m.version));
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'runs_waking_in_order'").all()).toHaveLength(1);
-    check.close();
-  });
 });

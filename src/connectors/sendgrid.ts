@@ -6,7 +6,7 @@
 import type { ConnectorSpec, FieldSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
-const addresses: FieldSpec = { type: ['string', 'array'], description: 'An email address, or a list of them.', items: { type: 'string', description: 'An email address.' } };
+const addresses: FieldSpec = { type: ['string', 'array'], description: 'An email address, or a list of them.', items: { type: 'string', description: 'An email address.', format: 'email' }, format: 'email' };
 
 /** `a@x.com` or `["a@x.com", "b@x.com"]` → `[{ email }]`. */
 function emails(value: unknown): { email: string }[] | undefined {
@@ -55,14 +55,14 @@ export const sendgridSpec: ConnectorSpec = {
       },
       fields: {
         to: { ...addresses, description: 'Recipient address, or a list of them.', required: true, example: 'jenny@example.com' },
-        from: { type: 'string', description: 'Sender address (a verified sender in SendGrid).', required: true, example: 'orders@example.com' },
+        from: { type: 'string', format: 'email', description: 'Sender address (a verified sender in SendGrid).', required: true, example: 'orders@example.com' },
         from_name: { type: 'string', description: "Sender's display name.", example: 'Example Shop' },
         subject: { type: 'string', description: 'Subject line.', required: true, example: 'Your order has shipped' },
         text: { type: 'string', description: 'Plain-text body.', example: 'Hi Jenny, your order is on its way.' },
         html: { type: 'string', description: 'HTML body.' },
         cc: { ...addresses, description: 'Copy to this address or these addresses.' },
         bcc: { ...addresses, description: 'Blind copy to this address or these addresses.' },
-        reply_to: { type: 'string', description: 'Address replies go to.' },
+        reply_to: { type: 'string', format: 'email', description: 'Address replies go to.' },
         categories: { type: 'array', description: 'Up to 10 category names, for SendGrid statistics.', items: { type: 'string', description: 'A category.' } },
       },
       oneOf: [['text', 'html']],

@@ -65,7 +65,7 @@ export const slackSpec: ConnectorSpec = {
       summary: 'Find a workspace member by email address (users.lookupByEmail).',
       http: { method: 'GET', path: '/users.lookupByEmail' },
       fields: {
-        email: { type: 'string', description: 'Email address of the member.', required: true, in: 'query', example: 'maria@example.com' },
+        email: { type: 'string', format: 'email', description: 'Email address of the member.', required: true, in: 'query', example: 'maria@example.com' },
       },
       output: "Slack's answer: `{ ok, user }`; `user.id` is the member ID to mention (<@U123>) or DM.",
     },

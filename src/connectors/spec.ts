@@ -20,6 +20,8 @@ export interface FieldSpec {
   readonly enum?: readonly string[];
   readonly default?: unknown;
   readonly example?: unknown;
+  /** What a string holds, where the vendor checks it: an email address or a URL. */
+  readonly format?: 'email' | 'uri';
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
   /** The shape of each item of an array field. */

@@ -52,7 +52,7 @@ export const stripeSpec: ConnectorSpec = {
   },
   operations: {
     create_customer: write('Create a customer.', '/v1/customers', {
-      email: { type: 'string', description: "The customer's email address.", example: 'jenny.rosen@example.com' },
+      email: { type: 'string', format: 'email', description: "The customer's email address.", example: 'jenny.rosen@example.com' },
       name: { type: 'string', description: "The customer's full name or business name.", example: 'Jenny Rosen' },
       phone: { type: 'string', description: "The customer's phone number.", example: '+15555550123' },
       description: { type: 'string', description: 'A note shown in the Dashboard.' },
@@ -76,12 +76,12 @@ export const stripeSpec: ConnectorSpec = {
       metadata,
     }, "Stripe's payment link object: `{ id, url, active, ... }`; `url` is the link to send."),
     create_checkout_session: write('Create a Checkout Session (a hosted payment page).', '/v1/checkout/sessions', {
-      success_url: { type: 'string', description: 'Where Stripe sends the customer after payment.', required: true, example: 'https://example.com/thanks' },
-      cancel_url: { type: 'string', description: 'Where Stripe sends the customer who cancels.', example: 'https://example.com/cart' },
+      success_url: { type: 'string', format: 'uri', description: 'Where Stripe sends the customer after payment.', required: true, example: 'https://example.com/thanks' },
+      cancel_url: { type: 'string', format: 'uri', description: 'Where Stripe sends the customer who cancels.', example: 'https://example.com/cart' },
       mode: { type: 'string', description: 'payment (one-off), subscription or setup.', enum: ['payment', 'setup', 'subscription'], example: 'payment' },
       line_items: { ...lineItems, required: false },
       customer: { type: 'string', description: 'An existing customer ID (cus_...).' },
-      customer_email: { type: 'string', description: 'Prefill the email of a new customer.' },
+      customer_email: { type: 'string', format: 'email', description: 'Prefill the email of a new customer.' },
       client_reference_id: { type: 'string', description: 'Your own reference (an order ID) to reconcile the session.' },
       metadata,
     }, "Stripe's Checkout Session: `{ id, url, status, ... }`; `url` is the payment page."),

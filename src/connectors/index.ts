@@ -114,13 +114,14 @@ export async function createConnectors(options: { userAgent: string }): Promise<
     return createHttp({ userAgent: options.userAgent });
   });
   const runtimes: Record<string, ConnectorRuntime> = { http };
+  let vendors: Promise<Record<string, ConnectorRuntime>> | undefined;
   for (const spec of Object.values(connectorSpecs)) {
-    if (spec.name === 'http') continue;
+    if (spec.standalone) continue;
     // Vendor connectors send through the one HTTP runtime, so they share its pools; closing
     // them is closing it, which `http` does.
     runtimes[spec.name] = lazy(async () => {
-      const { createVendorRuntime } = await import('./vendor-runtime.js');
-      return createVendorRuntime(spec, http);
+      vendors ??= import('./vendor-runtime.js').then((m) => m.createVendorRuntimes(http));
+      return (await vendors)[spec.name]!;
     }, false);
   }
   return runtimes;

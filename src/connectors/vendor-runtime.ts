@@ -7,6 +7,7 @@
  */
 import { failure, HttpFailure } from './http-failure.js';
 import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
+import { connectorSpecs } from './index.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
 import { pick } from './vendor-text.js';
@@ -15,6 +16,11 @@ import { pick } from './vendor-text.js';
 export const DEFAULT_MAX_ITEMS = 1000;
 export const MAX_ITEMS_CEILING = 10_000;
 export const MAX_PAGES = 100;
+
+/** The runtimes of every vendor connector in the registry, all sending through `http`. */
+export function createVendorRuntimes(http: ConnectorRuntime): Record<string, ConnectorRuntime> {
+  return Object.fromEntries(Object.values(connectorSpecs).filter((s) => Object.values(s.operations).some((o) => o.http)).map((s) => [s.name, createVendorRuntime(s, http)]));
+}
 
 /** Creates the runtime of `spec`, sending through `http` (the shared HTTP connector runtime). */
 export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime, now: () => number = Date.now): ConnectorRuntime {

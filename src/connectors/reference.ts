@@ -8,16 +8,22 @@ import { connectorSpecs } from './index.js';
 import { operationFields, type ConnectorSpec, type FieldSpec, type OperationSpec } from './spec.js';
 
 /** The auth a connection of this connector usually takes, for examples. */
-function exampleAuth(spec: ConnectorSpec): Record<string, unknown> {
-  const secret = `${spec.name.toUpperCase()}_TOKEN`;
+function exampleAuth(spec: ConnectorSpec, secret: string): Record<string, unknown> {
   return spec.auth?.[0] === 'basic' ? { basic: { username: `\${{ secrets.${secret} }}` } } : { bearer: `\${{ secrets.${secret} }}` };
 }
 
-/** An example step calling `operation`, with its connection, as YAML. */
+/**
+ * An example step calling `operation`, with its connection, as YAML: the required fields, the
+ * first of each one-of group, or, when that is nothing, every field with an example.
+ */
 export function exampleStep(spec: ConnectorSpec, name: string, op: OperationSpec): string {
-  const params = Object.fromEntries(Object.entries(op.fields).filter(([, f]) => f.example !== undefined).map(([k, f]) => [k, f.example]));
+  const wanted = new Set([...Object.entries(op.fields).filter(([, f]) => f.required).map(([k]) => k), ...(op.oneOf ?? []).map((g) => g[0]!)]);
+  const pick = (k: string, f: FieldSpec): boolean => f.example !== undefined && (wanted.size === 0 || wanted.has(k));
+  const params = Object.fromEntries(Object.entries(op.fields).filter(([k, f]) => pick(k, f)).map(([k, f]) => [k, f.example]));
+  const secret = `${spec.name.toUpperCase()}_TOKEN`;
   const doc = {
-    connections: { [spec.name]: { connector: spec.name, auth: exampleAuth(spec) } },
+    secrets: [secret],
+    connections: { [spec.name]: { connector: spec.name, auth: exampleAuth(spec, secret) } },
     steps: [{ id: name, uses: `${spec.name}.${name}`, ...(Object.keys(params).length > 0 ? { with: params } : {}) }],
   };
   return stringify(doc, { lineWidth: 0, flowCollectionPadding: false });

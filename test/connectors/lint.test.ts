@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { connectorSpecs } from '../../src/connectors/index.js';
+import { exampleStep } from '../../src/connectors/reference.js';
 import { lintSources } from '../../src/lint/linter.js';
 import { parseSource } from '../../src/workflow/source.js';
 
@@ -63,7 +64,7 @@ describe('connector rule on named connectors', () => {
 
 describe('example steps of every operation', () => {
   for (const spec of Object.values(connectorSpecs).filter((s) => !s.standalone)) {
-    it(`${spec.name}: the examples of its spec lint clean`, () => {
+    it(`${spec.name}: every field example of its spec lints clean`, () => {
       const steps = Object.entries(spec.operations).map(([name, op]) => {
         const example = Object.fromEntries(Object.entries(op.fields).filter(([, f]) => f.example !== undefined).map(([k, f]) => [k, f.example]));
         return { id: name, uses: `conn.${name}`, with: example };
@@ -71,5 +72,11 @@ describe('example steps of every operation', () => {
       const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: ['TOKEN'], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
       expect(diagnostics(text)).toEqual([]);
     });
+    for (const [name, op] of Object.entries(spec.operations)) {
+      it(`${spec.name}.${name}: the example step flux connectors shows lints clean`, () => {
+        const text = `name: t\nowner: ops@example.com\ntrigger: manual\n${exampleStep(spec, name, op)}`;
+        expect(diagnostics(text)).toEqual([]);
+      });
+    }
   }
 });

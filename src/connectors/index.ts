@@ -54,7 +54,9 @@ export function resolveUses(uses: string, connections: Readonly<Record<string, {
   const type = connection.type ?? 'http';
   const connector = connectorSpecs[type];
   if (!connector) return { ok: false, target: 'connector', message: `connection \`${connectionName}\` has unknown type \`${type}\`${suggest(type, Object.keys(connectorSpecs))}` };
-  const operation = connector.operations[operationName];
+  // A vendor connection also takes a raw request relative to its base URL, with its auth, for
+  // what the connector has no operation for yet.
+  const operation = connector.operations[operationName] ?? (operationName === 'request' && connector.baseUrl ? httpSpec.operations.request : undefined);
   if (!operation) {
     const ops = Object.keys(connector.operations);
     return {

@@ -40,6 +40,8 @@ function checkedText(spec: ConnectorSpec): string {
   return c.checked ? `checked against ${c.file}` : `not checked (${c.reason})`;
 }
 
+const RAW_REQUEST = 'A connection of this connector also takes `request` (the fields of http.request): a raw call relative to its base URL, with its auth, for what has no operation yet.';
+
 /** `flux connectors`: one line per connector. */
 export function listText(): string {
   const rows = Object.values(connectorSpecs).map((s) => [s.name, s.category ?? '-', Object.keys(s.operations).join(', '), s.vendorCheck ? (s.vendorCheck.checked ? 'checked' : 'not checked') : '-']);
@@ -59,6 +61,7 @@ export function connectorText(spec: ConnectorSpec): string {
   out.push('', 'operations:');
   const width = Math.max(...Object.keys(spec.operations).map((n) => n.length));
   for (const [name, op] of Object.entries(spec.operations)) out.push(`  ${name.padEnd(width)}  ${op.summary}`);
+  if (spec.baseUrl) out.push('', RAW_REQUEST);
   return `${out.join('\n')}\n`;
 }
 
@@ -107,6 +110,8 @@ export function referenceMarkdown(): string {
     if (spec.baseUrl) out.push(`- base URL: \`${spec.baseUrl}\` (a connection's \`base_url\` overrides it)`);
     if (spec.auth) out.push(`- auth: ${spec.auth.join(', ')}`);
     if (spec.vendorCheck) out.push(`- vendor description: ${checkedText(spec)}`);
+    if (spec.rateLimit?.resetEpochSeconds) out.push(`- rate limits: a 429 waits for Retry-After, else until \`${spec.rateLimit.resetEpochSeconds}\` (epoch seconds)`);
+    if (spec.baseUrl) out.push('', RAW_REQUEST);
     if (spec.standalone) out.push(...operationMarkdown(spec, spec.name, spec.standalone, `\`uses: ${spec.name}\``));
     for (const [name, op] of Object.entries(spec.operations)) out.push(...operationMarkdown(spec, name, op, `\`${spec.name}.${name}\``));
   }

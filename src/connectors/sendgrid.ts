@@ -23,7 +23,7 @@ export const sendgridSpec: ConnectorSpec = {
   baseUrl: 'https://api.sendgrid.com',
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'sendgrid-mail.json', format: 'openapi-3.1' },
-  rateLimit: { remaining: 'x-ratelimit-remaining', resetEpochSeconds: 'x-ratelimit-reset' },
+  rateLimit: { resetEpochSeconds: 'x-ratelimit-reset' },
   errorOf(body, status) {
     if (status < 400) return undefined;
     const errors = pick(body, 'errors');

@@ -22,7 +22,6 @@ export const slackSpec: ConnectorSpec = {
   baseUrl: 'https://slack.com/api',
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'slack-web.json', format: 'swagger-2.0', basePath: '/api', authParameters: ['token'] },
-  rateLimit: {},
   errorOf(body, status) {
     if (pick(body, 'ok') === false) {
       const error = clipText(pick(body, 'error')) ?? 'unknown_error';

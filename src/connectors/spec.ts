@@ -96,9 +96,11 @@ export type VendorCheck =
   }
   | { readonly checked: false; readonly reason: string };
 
-/** Rate-limit headers a vendor sends; a 429 without Retry-After waits for the reset. */
+/**
+ * Rate-limit headers a vendor sends besides Retry-After (which every connector honours): a
+ * 429 without Retry-After waits until the window resets.
+ */
 export interface RateLimit {
-  readonly remaining?: string;
   /** Header holding when the window resets, in epoch seconds. */
   readonly resetEpochSeconds?: string;
 }

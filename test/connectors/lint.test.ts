@@ -30,6 +30,8 @@ const valid = [
   `${head}  - id: a\n    uses: pay.create_payment_link\n    with: { line_items: [{ price: p, quantity: 2 }] }\n`,
   `${head}  - id: a\n    uses: pay.create_refund\n    with: { payment_intent: pi_1, amount: "\${{ 100 }}" }\n`,
   `${head}  - id: a\n    uses: api.request\n    with: { path: /x }\n`,
+  // a raw request on a vendor connection
+  `${head}  - id: a\n    uses: chat.request\n    with: { path: /team.info, method: GET }\n`,
 ];
 
 const invalid: { text: string; at: string[] }[] = [

@@ -73,6 +73,30 @@ describe('vendor connectors at run time', () => {
     expect(sent[0]!.body).toBe('payment_intent=pi_1&amount=500&metadata%5Border%5D=42');
   });
 
+  it("escapes and bounds the vendor's error text", async () => {
+    server.script('POST /api/chat.update', { status: 200, body: { ok: false, error: `\u001b[31mred${'x'.repeat(5000)}` } });
+    const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: update
+    uses: chat.update_message
+    with: { channel: C1, ts: "1.2", text: hi }
+`, { secrets });
+    const message = finished(journal, 'update')?.error?.message ?? '';
+    expect(message).toMatch(/^Slack: \\e\[31mredx+…$/);
+    expect(message.length).toBeLessThan(260);
+  });
+
+  it('sends a raw request on a vendor connection with its base URL and auth', async () => {
+    server.script('GET /api/team.info', { status: 200, body: { ok: true, team: { id: 'T1' } } });
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: team
+    uses: chat.request
+    with: { path: /team.info }
+`, { secrets });
+    expect(result.status).toBe('succeeded');
+    expect(finished(journal, 'team')?.output).toMatchObject({ status: 200, body: { ok: true, team: { id: 'T1' } } });
+    expect(server.received.at(-1)!.headers.authorization).toBe('Bearer xoxb-secret-token');
+  });
+
   it("reads a Stripe error body into one message", async () => {
     server.script('POST /v1/customers', { status: 400, body: { error: { message: 'Invalid email address: x', code: 'email_invalid', type: 'invalid_request_error' } } });
     const { journal } = await run(`${HEAD}${connections()}steps:

@@ -31,7 +31,8 @@ export function exampleStep(spec: ConnectorSpec, name: string, op: OperationSpec
 
 function typeOf(f: FieldSpec): string {
   const t = Array.isArray(f.type) ? f.type.join(' | ') : String(f.type);
-  return f.items && t.includes('array') ? t.replace('array', `array of ${Array.isArray(f.items.type) ? f.items.type.join(' | ') : String(f.items.type)}`) : t;
+  const range = f.minimum !== undefined || f.maximum !== undefined ? ` (${f.minimum ?? ''}..${f.maximum ?? ''})` : '';
+  return (f.items && t.includes('array') ? t.replace('array', `array of ${Array.isArray(f.items.type) ? f.items.type.join(' | ') : String(f.items.type)}`) : t) + range;
 }
 
 function checkedText(spec: ConnectorSpec): string {

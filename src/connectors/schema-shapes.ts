@@ -58,7 +58,7 @@ function withCase(pattern: string, ops: readonly { connector: string; op: Operat
 
 function fieldShape(f: FieldSpec): Json {
   const types = Array.isArray(f.type) ? f.type.join(' or ') : String(f.type);
-  const allowed = f.enum ? ` One of: ${f.enum.join(', ')}.` : '';
+  const allowed = `${f.enum ? ` One of: ${f.enum.join(', ')}.` : ''}${f.minimum !== undefined ? ` At least ${f.minimum}.` : ''}${f.maximum !== undefined ? ` At most ${f.maximum}.` : ''}`;
   return {
     description: `${f.required ? '(required) ' : ''}${f.description} (${types}).${allowed}`,
     ...(f.default !== undefined ? { default: f.default } : {}),

@@ -74,7 +74,7 @@ export const slackSpec: ConnectorSpec = {
       fields: {
         types: { type: 'string', description: 'Comma-separated channel types: public_channel, private_channel, mpim, im.', in: 'query', example: 'public_channel,private_channel' },
         exclude_archived: { type: 'boolean', description: 'Leave out archived channels.', in: 'query', example: true },
-        limit: { type: 'integer', description: 'Channels per page (Slack allows up to 1000).', in: 'query', example: 200 },
+        limit: { type: 'integer', description: 'Channels per page.', in: 'query', example: 200, minimum: 1, maximum: 1000 },
         cursor: { type: 'string', description: 'Cursor from a previous page (response_metadata.next_cursor).', in: 'query' },
       },
       pagination: { cursorField: 'cursor', nextCursor: 'response_metadata.next_cursor', items: 'channels' },

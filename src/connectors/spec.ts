@@ -20,6 +20,9 @@ export interface FieldSpec {
   readonly enum?: readonly string[];
   readonly default?: unknown;
   readonly example?: unknown;
+  /** Bounds of a number, where the vendor (or flux) sets them. */
+  readonly minimum?: number;
+  readonly maximum?: number;
   /** What a string holds, where the vendor checks it: an email address or a URL. */
   readonly format?: 'email' | 'uri';
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
@@ -133,7 +136,7 @@ export interface ConnectorSpec {
 /** Fields every paginated vendor operation gains. */
 export const PAGINATION_FIELDS: Readonly<Record<string, FieldSpec>> = {
   paginate: { type: 'boolean', description: "Follow the vendor's cursor and collect every page's items (up to max_items).", default: false },
-  max_items: { type: 'integer', description: 'With paginate: stop after this many items. Default 1000, at most 10000.', default: 1000 },
+  max_items: { type: 'integer', description: 'With paginate: stop after this many items.', default: 1000, minimum: 1, maximum: 10_000 },
 };
 
 /** The fields a step may give an operation: its own, plus paginate/max_items when it pages. */

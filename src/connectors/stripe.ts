@@ -14,7 +14,7 @@ const lineItems: FieldSpec = {
     type: 'object', description: 'A line item.',
     properties: {
       price: { type: 'string', description: 'Price ID (price_...).', required: true },
-      quantity: { type: 'integer', description: 'How many.', required: true },
+      quantity: { type: 'integer', description: 'How many.', required: true, minimum: 1 },
     },
   },
   example: [{ price: 'price_1MoBy5LkdIwHu7ixZhnattbh', quantity: 1 }],
@@ -64,7 +64,7 @@ export const stripeSpec: ConnectorSpec = {
       http: { method: 'GET', path: '/v1/customers/search' },
       fields: {
         query: { type: 'string', description: "The search query, e.g. email:'jenny@example.com'.", required: true, in: 'query', example: "email:'jenny.rosen@example.com'" },
-        limit: { type: 'integer', description: 'Results per page, 1 to 100. Default 10.', in: 'query', example: 10 },
+        limit: { type: 'integer', description: 'Results per page. Default 10.', in: 'query', example: 10, minimum: 1, maximum: 100 },
         page: { type: 'string', description: "Cursor from a previous page's next_page.", in: 'query' },
       },
       pagination: { cursorField: 'page', nextCursor: 'next_page', items: 'data', hasMore: 'has_more' },
@@ -88,7 +88,7 @@ export const stripeSpec: ConnectorSpec = {
     create_refund: write('Refund a payment, in full or in part.', '/v1/refunds', {
       payment_intent: { type: 'string', description: 'The PaymentIntent to refund (pi_...).', example: 'pi_3MtwBwLkdIwHu7ix28a3tqPa' },
       charge: { type: 'string', description: 'Or the charge to refund (ch_...).' },
-      amount: { type: 'integer', description: 'Amount in the smallest currency unit (cents); default the whole payment.', example: 1000 },
+      amount: { type: 'integer', description: 'Amount in the smallest currency unit (cents); default the whole payment.', example: 1000, minimum: 1 },
       reason: { type: 'string', description: 'Why.', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] },
       metadata,
     }, "Stripe's refund object: `{ id, amount, status, ... }`.", [['payment_intent', 'charge']]),

@@ -8,14 +8,14 @@
 import { failure, HttpFailure } from './http-failure.js';
 import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
 import { connectorSpecs } from './index.js';
-import type { ConnectorSpec, OperationSpec } from './spec.js';
+import { PAGINATION_FIELDS, type ConnectorSpec, type OperationSpec } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
 import { pick } from './vendor-text.js';
 
-/** Default and ceiling of `max_items`; pages are bounded too, whatever a vendor's cursor does. */
-export const DEFAULT_MAX_ITEMS = 1000;
-export const MAX_ITEMS_CEILING = 10_000;
-export const MAX_PAGES = 100;
+/** Default and ceiling of `max_items` (from its spec); pages are bounded too, whatever a vendor's cursor does. */
+const DEFAULT_MAX_ITEMS = PAGINATION_FIELDS.max_items!.default as number;
+const MAX_ITEMS_CEILING = PAGINATION_FIELDS.max_items!.maximum!;
+const MAX_PAGES = 100;
 
 /** The runtimes of every vendor connector in the registry, all sending through `http`. */
 export function createVendorRuntimes(http: ConnectorRuntime): Record<string, ConnectorRuntime> {

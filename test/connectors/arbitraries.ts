@@ -13,7 +13,7 @@ export function fieldArbitrary(f: FieldSpec): fc.Arbitrary<unknown> {
   const types = Array.isArray(f.type) ? f.type : [f.type];
   return fc.oneof(...types.map((t): fc.Arbitrary<unknown> => {
     switch (t) {
-      case 'integer': return fc.integer({ min: 1, max: 100_000 });
+      case 'integer': return fc.integer({ min: f.minimum ?? 1, max: f.maximum ?? 100_000 });
       case 'number': return fc.double({ min: 0, max: 1000, noNaN: true });
       case 'boolean': return fc.boolean();
       case 'array': {

@@ -47,6 +47,8 @@ const invalid: { text: string; at: string[] }[] = [
   { text: `${head}  - id: a\n    uses: pay.post_message\n`, at: ['11:11 connector'] },
   // nested shape: unknown and missing item fields
   { text: `${head}  - id: a\n    uses: pay.create_payment_link\n    with: { line_items: [{ price: p, qty: 1 }] }\n`, at: ['12:26 connector', '12:38 connector'] },
+  // outside a field's bounds
+  { text: `${head}  - id: a\n    uses: chat.list_channels\n    with: { paginate: true, max_items: 50000 }\n`, at: ['12:40 connector'] },
   // paginate on an operation without pagination
   { text: `${head}  - id: a\n    uses: pay.create_customer\n    with: { paginate: true }\n`, at: ['12:13 connector'] },
   // an unknown connector on a connection (schema), and a vendor connector used bare

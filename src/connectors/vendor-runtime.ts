@@ -62,12 +62,14 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       last = outcome;
       const got = pick(outcome.output, pages.items);
       if (!Array.isArray(got)) return { ...outcome, ok: false, error: { message: `${spec.vendor ?? spec.name}: response has no list at \`${pages.items}\``, retryable: false } };
-      items.push(...got.slice(0, maxItems - items.length));
+      const room = maxItems - items.length;
+      items.push(...got.slice(0, room));
       const next = pick(outcome.output, pages.nextCursor);
-      const more = (typeof next === 'string' && next !== '') && (pages.hasMore === undefined || pick(outcome.output, pages.hasMore) === true);
-      if (!more) return pageOutput(last, items, false, undefined);
+      const more = typeof next === 'string' && next !== '' && (pages.hasMore === undefined || pick(outcome.output, pages.hasMore) === true);
+      // Items past max_items on this page are dropped; next_cursor continues after this page.
+      if (got.length > room || (more && items.length >= maxItems)) return pageOutput(last, items, true, more ? next : null);
+      if (!more) return pageOutput(last, items, false, null);
       cursor = next;
-      if (items.length >= maxItems) return pageOutput(last, items, true, cursor);
     }
     return pageOutput(last!, items, true, cursor);
   }
@@ -85,6 +87,6 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
   };
 }
 
-function pageOutput(last: CallOutcome, items: unknown[], hasMore: boolean, cursor: unknown): CallOutcome {
-  return { ...last, output: { items, count: items.length, has_more: hasMore, next_cursor: hasMore ? cursor : null } };
+function pageOutput(last: CallOutcome, items: unknown[], hasMore: boolean, nextCursor: unknown): CallOutcome {
+  return { ...last, output: { items, count: items.length, has_more: hasMore, next_cursor: nextCursor } };
 }

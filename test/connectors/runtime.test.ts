@@ -151,5 +151,27 @@ describe('vendor connectors at run time', () => {
       expect(finished(journal, 'list')?.output).toEqual({ items: [{ id: 'C1' }, { id: 'C2' }, { id: 'C3' }], count: 3, has_more: true, next_cursor: 'page3' });
       expect(server.received.length - before).toBe(2);
     });
+
+    it('says there is more when max_items cuts the last page short', async () => {
+      pages();
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: chat.list_channels
+    with: { paginate: true, max_items: 5 }
+`, { secrets });
+      expect(finished(journal, 'list')?.output).toMatchObject({ count: 5, has_more: true, next_cursor: null });
+    });
+
+    it('stops after 100 pages of a cursor that never ends', async () => {
+      server.script('GET /api/conversations.list', { status: 200, body: { ok: true, channels: [{ id: 'C1' }], response_metadata: { next_cursor: 'again' } } });
+      const before = server.received.length;
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: chat.list_channels
+    with: { paginate: true }
+`, { secrets });
+      expect(finished(journal, 'list')?.output).toMatchObject({ count: 100, has_more: true, next_cursor: 'again' });
+      expect(server.received.length - before).toBe(100);
+    });
   });
 });

@@ -21,7 +21,7 @@ export const slackSpec: ConnectorSpec = {
   summary: 'Slack Web API: post and update messages, find users, list channels.',
   baseUrl: 'https://slack.com/api',
   auth: ['bearer'],
-  vendorCheck: { checked: true, file: 'slack-web.json', format: 'swagger-2.0', basePath: '/api', authParameters: ['token'] },
+  vendorCheck: { checked: true, file: 'slack-web.json', format: 'swagger-2.0', authParameters: ['token'] },
   errorOf(body, status) {
     if (pick(body, 'ok') === false) {
       const error = clipText(pick(body, 'error')) ?? 'unknown_error';

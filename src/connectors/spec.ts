@@ -92,8 +92,6 @@ export type VendorCheck =
     /** File in test/fixtures/vendor-specs/. */
     readonly file: string;
     readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1';
-    /** Prefix of the description's paths before the connector's (e.g. Slack's /api). */
-    readonly basePath?: string;
     /** Parameters the description lists that flux sends as auth instead (Slack's `token`). */
     readonly authParameters?: readonly string[];
   }

@@ -56,6 +56,11 @@ describe('the check fails a connector that drifted', () => {
     expect(await problems(drifted, 'create_refund', { payment_intent: 'pi_1', amount: 100 })).toEqual(['no path in the description matches POST /v1/refund']);
   });
 
+  it('a base URL the vendor does not serve', async () => {
+    const drifted = { ...stripeSpec, baseUrl: 'https://stripe.com' };
+    expect(await problems(drifted, 'create_refund', { payment_intent: 'pi_1' })).toEqual(['https://stripe.com/v1/refunds is on none of the described servers (https://api.stripe.com)']);
+  });
+
   it('a missing required body field', async () => {
     const drifted = drift(stripeSpec, 'create_payment_link', (op) => {
       const { line_items: _gone, ...fields } = op.fields;

@@ -71,17 +71,22 @@ function deref(doc: Json, node: unknown, pointer: string): { node: Json; pointer
 export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   const problems: string[] = [];
   const url = new URL(req.url);
-  let path = decodeURIComponent(url.pathname);
-  const base = d.check.basePath ?? '';
-  if (base && !path.startsWith(base)) return [`path ${path} is outside the API's base path ${base}`];
-  path = path.slice(base.length);
+  // The connector's default base URL must be one of the servers the description names.
+  const server = servers(d.doc).find((s) => req.url.startsWith(s));
+  if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
+  const path = decodeURIComponent(new URL(req.url).pathname).slice(new URL(server).pathname.replace(/\/$/, '').length);
   const paths = d.doc.paths as Record<string, Json>;
   let found: { template: string; values: Record<string, string> } | undefined;
-  for (const template of Object.keys(paths)) {
+  // Literal paths before templated ones (`/customers/search` before `/customers/{id}`).
+  const templates = Object.keys(paths).sort((a, b) => a.split('{').length - b.split('{').length);
+  for (const template of templates) {
     const names: string[] = [];
     const pattern = template.split('#')[0]!.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_, n: string) => (names.push(n), '([^/]+)'));
     const m = new RegExp(`^${pattern}$`).exec(path);
-    if (m) found = { template, values: Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) };
+    if (m) {
+      found = { template, values: Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) };
+      break;
+    }
   }
   if (!found) return [`no path in the description matches ${req.method} ${path}`];
   const item = paths[found.template]!;
@@ -166,6 +171,13 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
 function validate(v: ValidateFunction, value: unknown, what: string): string[] {
   if (v(value)) return [];
   return (v.errors ?? []).slice(0, 5).map((e) => `${what}${e.instancePath} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (\`${String(e.params.additionalProperty)}\`)` : ''}`);
+}
+
+/** Base URLs the description names: OpenAPI `servers`, or Swagger 2.0 scheme + host + basePath. */
+function servers(doc: Json): string[] {
+  if (Array.isArray(doc.servers)) return (doc.servers as { url: string }[]).map((s) => s.url.replace(/\/$/, ''));
+  const schemes = (doc.schemes as string[] | undefined) ?? ['https'];
+  return schemes.map((s) => `${s}://${String(doc.host)}${String(doc.basePath ?? '')}`.replace(/\/$/, ''));
 }
 
 /** Decodes `a[b][0]=v` form keys back into nested objects and lists. */

@@ -25,7 +25,8 @@ export const slackSpec: ConnectorSpec = {
   errorOf(body, status) {
     if (pick(body, 'ok') === false) {
       const error = clipText(pick(body, 'error')) ?? 'unknown_error';
-      const detail = (pick(body, 'response_metadata.messages') as unknown[] | undefined)?.map((m) => clipText(m)).filter(Boolean).slice(0, 3).join('; ');
+      const messages = pick(body, 'response_metadata.messages');
+      const detail = Array.isArray(messages) ? messages.slice(0, 3).map((m) => clipText(m)).filter(Boolean).join('; ') : undefined;
       return `Slack: ${error}${detail ? ` (${detail})` : ''}`;
     }
     return status >= 400 ? `Slack: HTTP ${status}` : undefined;

@@ -85,6 +85,24 @@ describe('vendor connectors at run time', () => {
     expect(message.length).toBeLessThan(260);
   });
 
+  it('reads odd error bodies without failing itself', async () => {
+    server.script('POST /api/chat.update',
+      { status: 200, body: { ok: false, error: 'invalid_blocks', response_metadata: { messages: '[ERROR] not a list' } } },
+      { status: 200, body: { ok: false, error: 'invalid_blocks', response_metadata: { messages: ['[ERROR] a', 7, '[ERROR] b', 'c', 'd'] } } },
+      { status: 200, body: { ok: false, error: { nested: true } } },
+      { status: 503, raw: '<html>down</html>', headers: { 'content-type': 'text/html' } });
+    const messages: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: update
+    uses: chat.update_message
+    with: { channel: C1, ts: "1.2", text: hi }
+`, { secrets });
+      messages.push(finished(journal, 'update')?.error?.message ?? '');
+    }
+    expect(messages).toEqual(['Slack: invalid_blocks', 'Slack: invalid_blocks ([ERROR] a; [ERROR] b)', 'Slack: unknown_error', 'Slack: HTTP 503']);
+  });
+
   it('sends a raw request on a vendor connection with its base URL and auth', async () => {
     server.script('GET /api/team.info', { status: 200, body: { ok: true, team: { id: 'T1' } } });
     const { result, journal } = await run(`${HEAD}${connections()}steps:

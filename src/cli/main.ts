@@ -44,6 +44,17 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('connectors')
+    .description("list connectors, or show a connector's operations or an operation's fields")
+    .argument('[name]', 'a connector, e.g. slack')
+    .argument('[operation]', 'one of its operations, e.g. post_message')
+    .option('--markdown', 'print the whole reference as markdown (docs/connectors.md)')
+    .action(async (name: string | undefined, operation: string | undefined, options: { markdown?: boolean }) => {
+      const { connectorsCommand } = await import('./connectors.js');
+      code = connectorsCommand(name, operation, options, io);
+    });
+
+  program
     .command('run')
     .description('run a workflow once, now')
     .argument('<file>', 'the workflow file')

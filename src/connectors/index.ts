@@ -3,10 +3,20 @@
  */
 import { httpSpec } from './http.js';
 import type { ConnectorRuntime } from './runtime.js';
+import { sendgridSpec } from './sendgrid.js';
+import { slackSpec } from './slack.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
+import { stripeSpec } from './stripe.js';
 
+/**
+ * Every connector, by name, sorted. A vendor connector is one file and one line here; its
+ * operations are checked against the vendor's API description in test/connectors.
+ */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   http: httpSpec,
+  sendgrid: sendgridSpec,
+  slack: slackSpec,
+  stripe: stripeSpec,
 };
 
 export type ResolvedOperation =
@@ -26,6 +36,9 @@ export function resolveUses(uses: string, connections: Readonly<Record<string, {
       const ops = Object.keys(connectorSpecs[connections[uses]!.type ?? 'http']?.operations ?? {});
       return { ok: false, target: 'connector', message: `\`${uses}\` is a connection; name an operation, e.g. \`${uses}.${ops[0] ?? 'request'}\`` };
     }
+    if (connectorSpecs[uses]) {
+      return { ok: false, target: 'connector', message: `\`${uses}\` is a connector; declare a connection (\`connections: { ${uses}: { connector: ${uses}, auth: ... } }\`) and use \`${uses}.<operation>\`` };
+    }
     return { ok: false, target: 'connector', message: `unknown connector \`${uses}\`${suggest(uses, [...standaloneNames(), ...Object.keys(connections)])}` };
   }
   const connectionName = uses.slice(0, dot);
@@ -41,7 +54,9 @@ export function resolveUses(uses: string, connections: Readonly<Record<string, {
   const type = connection.type ?? 'http';
   const connector = connectorSpecs[type];
   if (!connector) return { ok: false, target: 'connector', message: `connection \`${connectionName}\` has unknown type \`${type}\`${suggest(type, Object.keys(connectorSpecs))}` };
-  const operation = connector.operations[operationName];
+  // A vendor connection also takes a raw request relative to its base URL, with its auth, for
+  // what the connector has no operation for yet.
+  const operation = connector.operations[operationName] ?? (operationName === 'request' && connector.baseUrl ? httpSpec.operations.request : undefined);
   if (!operation) {
     const ops = Object.keys(connector.operations);
     return {
@@ -96,15 +111,25 @@ function editDistance(a: string, b: string): number {
  * created on its first call, so a run that makes no HTTP call never loads the HTTP client.
  */
 export async function createConnectors(options: { userAgent: string }): Promise<Record<string, ConnectorRuntime>> {
-  return {
-    http: lazy(async () => {
-      const { createHttp } = await import('./http.js');
-      return createHttp({ userAgent: options.userAgent });
-    }),
-  };
+  const http = lazy(async () => {
+    const { createHttp } = await import('./http.js');
+    return createHttp({ userAgent: options.userAgent });
+  });
+  const runtimes: Record<string, ConnectorRuntime> = { http };
+  let vendors: Promise<Record<string, ConnectorRuntime>> | undefined;
+  for (const spec of Object.values(connectorSpecs)) {
+    if (spec.standalone) continue;
+    // Vendor connectors send through the one HTTP runtime, so they share its pools; closing
+    // them is closing it, which `http` does.
+    runtimes[spec.name] = lazy(async () => {
+      vendors ??= import('./vendor-runtime.js').then((m) => m.createVendorRuntimes(http));
+      return (await vendors)[spec.name]!;
+    }, false);
+  }
+  return runtimes;
 }
 
-function lazy(create: () => Promise<ConnectorRuntime>): ConnectorRuntime {
+function lazy(create: () => Promise<ConnectorRuntime>, owns = true): ConnectorRuntime {
   let runtime: Promise<ConnectorRuntime> | undefined;
   return {
     async call(call, ctx) {
@@ -112,7 +137,7 @@ function lazy(create: () => Promise<ConnectorRuntime>): ConnectorRuntime {
       return (await runtime).call(call, ctx);
     },
     async close() {
-      if (runtime) await (await runtime).close?.();
+      if (runtime && owns) await (await runtime).close?.();
     },
   };
 }

@@ -3,6 +3,7 @@
  * connector is resolved and called (steps and escalation alike). A failed call is a value on
  * the outcome, never an exception, so the caller decides what it means for the run.
  */
+import { connectorOf } from '../connectors/connection.js';
 import { resolveUses } from '../connectors/index.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type CallOutcome, type ConnectionConfig } from '../connectors/runtime.js';
 import type { Scope } from '../expr/cel.js';
@@ -60,7 +61,7 @@ export async function runUses(run: RunState, step: RawStep, id: string, path: st
 export async function callConnector(run: RunState, uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<CallOutcome> {
   const wf = run.req.workflow.value;
   const connections = asRecord(wf.connections) ?? {};
-  const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));
+  const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: connectorOf(v) ?? 'http' }])));
   if (!resolved.ok) return { ok: false, output: null, error: { message: resolved.message, retryable: false } };
   const runtime = run.req.connectors[resolved.connector.name];
   if (!runtime) return { ok: false, output: null, error: { message: `connector \`${resolved.connector.name}\` is not available in this run`, retryable: false } };

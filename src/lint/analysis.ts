@@ -4,6 +4,7 @@
  * Rules never compute positions themselves.
  */
 import { isScalar } from 'yaml';
+import { connectorOf } from '../connectors/connection.js';
 import { checkExpression, celSchemaFromJsonSchema, type CheckedExpression, type ContextName, type Scope } from '../expr/cel.js';
 import { hasExpression, parseTemplate, type ExpressionPart } from '../expr/template.js';
 import { asRecord, triggerOf, walkSteps, type StepInfo } from '../workflow/model.js';
@@ -110,8 +111,8 @@ export function analyze(source: SourceFile): Analysis {
 
   const connections: Record<string, { type?: string }> = {};
   for (const [name, c] of Object.entries(asRecord(workflow.connections) ?? {})) {
-    const type = asRecord(c)?.type;
-    connections[name] = typeof type === 'string' ? { type } : {};
+    const type = connectorOf(c);
+    connections[name] = type === undefined ? {} : { type };
   }
   const secrets = new Set(Array.isArray(workflow.secrets) ? workflow.secrets.filter((s): s is string => typeof s === 'string') : []);
   return { source, workflow, steps, stepsById, expressions, templateProblems, connections, secrets };

@@ -52,7 +52,8 @@ function explain(errors: readonly ErrorObject[], root: unknown, base: Path): Pro
     problems.push(...explainCombinator(c, root, base));
   }
   for (const e of errors) {
-    if (claimed.has(e) || e.keyword === 'oneOf' || e.keyword === 'anyOf') continue;
+    // An `if` error only says a then/else branch failed; that branch's own errors say how.
+    if (claimed.has(e) || e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
     const p = explainOne(e, base);
     if (p) problems.push(p);
   }

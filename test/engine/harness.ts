@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { createHttp } from '../../src/connectors/http.js';
+import { createVendorRuntimes } from '../../src/connectors/vendor-runtime.js';
 import { SkippingClock } from '../../src/engine/clock.js';
 import { runWorkflow } from '../../src/engine/run.js';
 import type { EventSource, RunResult } from '../../src/engine/types.js';
@@ -37,7 +38,7 @@ export async function run(yaml: string, options: { event?: unknown; secrets?: Re
     const result = await runWorkflow({
       workflow: { file: 'test.yaml', value, name: String(value.name), owner: String(value.owner), version: 'sha256:test', baseline: null },
       event: options.event ?? {}, trigger: 'manual', secrets: options.secrets ?? {}, environment: options.environment ?? {},
-      connectors: { http }, clock, journal, masker, runId: 'RUN1', random: options.random ?? (() => 0.5),
+      connectors: { http, ...createVendorRuntimes(http) }, clock, journal, masker, runId: 'RUN1', random: options.random ?? (() => 0.5),
       ...(options.events ? { events: options.events } : {}), ...(options.dryRun ? { dryRun: true } : {}),
       ...(options.receivedAt !== undefined ? { receivedAt: options.receivedAt } : {}),
     });

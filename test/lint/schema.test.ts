@@ -11,7 +11,8 @@ function eachSchema(visit: (node: Node, pointer: string) => void): void {
   const walk = (node: unknown, pointer: string) => {
     if (node === null || typeof node !== 'object') return;
     if (!Array.isArray(node)) visit(node as Node, pointer);
-    for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k}`);
+    // An `if` is a condition that picks a branch, not a shape a workflow is written in.
+    for (const [k, v] of Object.entries(node)) if (k !== 'if') walk(v, `${pointer}/${k}`);
   };
   walk(schema, '');
 }
@@ -40,6 +41,9 @@ describe('workflow.schema.json', () => {
   it('closes every object that has named properties, so typos are caught', () => {
     const open: string[] = [];
     eachSchema((node, pointer) => {
+      // The generated `with` shapes stay open: the connector lint rule reports unknown fields,
+      // with suggestions, so a typo is not reported twice.
+      if (pointer.startsWith('/$defs/operationWith/')) return;
       if (node.properties && Object.keys(node.properties).length > 0 && node.additionalProperties !== false) open.push(pointer);
     });
     expect(open).toEqual([]);

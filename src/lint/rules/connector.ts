@@ -4,7 +4,7 @@
  * right type and from the allowed values. Values written as expressions are checked at run time.
  */
 import { closest, resolveUses } from '../../connectors/index.js';
-import type { FieldSpec, FieldType } from '../../connectors/spec.js';
+import { operationFields, type FieldSpec, type FieldType } from '../../connectors/spec.js';
 import { hasExpression } from '../../expr/template.js';
 import { asRecord, triggerOf } from '../../workflow/model.js';
 import type { Path } from '../../workflow/source.js';
@@ -39,7 +39,7 @@ function checkUse(a: Analysis, path: Path, holder: Readonly<Record<string, unkno
     return;
   }
   const params = asRecord(holder.with) ?? {};
-  const fields = resolved.operation.fields;
+  const fields = operationFields(resolved.operation);
   const names = Object.keys(fields);
   for (const [key, value] of Object.entries(params)) {
     const spec = fields[key];
@@ -51,13 +51,20 @@ function checkUse(a: Analysis, path: Path, holder: Readonly<Record<string, unkno
       });
       continue;
     }
-    const problem = checkValue(value, spec);
-    if (problem) report({ at: a.source.locate([...path, 'with', key]), message: `parameter \`${key}\` of \`${uses}\` ${problem}` });
+    for (const p of checkValue(value, spec, [key])) {
+      report({ at: a.source.locate([...path, 'with', ...p.at], p.key ? { key: true } : undefined), message: `parameter \`${p.at.join('.')}\` of \`${uses}\` ${p.message}` });
+    }
   }
   for (const [key, spec] of Object.entries(fields)) {
     if (spec.required && !(key in params)) {
       const at = holder.with === undefined ? a.source.locate([...path, 'uses']) : a.source.locate([...path, 'with'], { key: true });
       report({ at, message: `\`${uses}\` needs parameter \`${key}\` (${spec.description.replace(/\.$/, '').replace(/^./, (c) => c.toLowerCase())})` });
+    }
+  }
+  for (const group of resolved.operation.oneOf ?? []) {
+    if (!group.some((k) => k in params)) {
+      const at = holder.with === undefined ? a.source.locate([...path, 'uses']) : a.source.locate([...path, 'with'], { key: true });
+      report({ at, message: `\`${uses}\` needs one of ${group.map((g) => `\`${g}\``).join(', ')}` });
     }
   }
   for (const group of resolved.operation.exclusive ?? []) {
@@ -68,15 +75,42 @@ function checkUse(a: Analysis, path: Path, holder: Readonly<Record<string, unkno
   }
 }
 
-function checkValue(value: unknown, spec: FieldSpec): string | undefined {
-  if (typeof value === 'string' && hasExpression(value)) return undefined;
+interface ValueProblem {
+  /** Path below `with`. */
+  readonly at: readonly (string | number)[];
+  readonly message: string;
+  /** Point at the key (an unknown or missing nested field) rather than the value. */
+  readonly key?: boolean;
+}
+
+/** Problems of a literal value against its field spec, nested shapes included. */
+function checkValue(value: unknown, spec: FieldSpec, at: readonly (string | number)[]): ValueProblem[] {
+  if (typeof value === 'string' && hasExpression(value)) return [];
   const types: readonly FieldType[] = Array.isArray(spec.type) ? spec.type : [spec.type as FieldType];
-  if (!types.some((t) => matches(value, t))) return `must be ${types.join(' or ')}, not ${describe(value)}`;
+  if (!types.some((t) => matches(value, t))) return [{ at, message: `must be ${types.join(' or ')}, not ${describe(value)}` }];
   if (spec.enum && typeof value === 'string' && !spec.enum.includes(value)) {
     const guess = closest(value, spec.enum);
-    return `must be one of ${spec.enum.map((e) => `\`${e}\``).join(', ')}, not \`${value}\`${guess ? `; did you mean \`${guess}\`?` : ''}`;
+    return [{ at, message: `must be one of ${spec.enum.map((e) => `\`${e}\``).join(', ')}, not \`${value}\`${guess ? `; did you mean \`${guess}\`?` : ''}` }];
   }
-  return undefined;
+  if (typeof value === 'number' && spec.minimum !== undefined && value < spec.minimum) return [{ at, message: `must be at least ${spec.minimum}, not ${value}` }];
+  if (typeof value === 'number' && spec.maximum !== undefined && value > spec.maximum) return [{ at, message: `must be at most ${spec.maximum}, not ${value}` }];
+  const problems: ValueProblem[] = [];
+  if (spec.items && Array.isArray(value)) value.forEach((item, i) => problems.push(...checkValue(item, spec.items!, [...at, i])));
+  const record = asRecord(value);
+  if (spec.properties && record) {
+    const names = Object.keys(spec.properties);
+    for (const [k, v] of Object.entries(record)) {
+      const inner = spec.properties[k];
+      if (!inner) {
+        const guess = closest(k, names);
+        problems.push({ at: [...at, k], key: true, message: `is unknown${guess ? `; did you mean \`${guess}\`?` : `; expected one of ${names.map((n) => `\`${n}\``).join(', ')}`}` });
+      } else problems.push(...checkValue(v, inner, [...at, k]));
+    }
+    for (const [k, inner] of Object.entries(spec.properties)) {
+      if (inner.required && !(k in record)) problems.push({ at, message: `needs field \`${k}\`` });
+    }
+  }
+  return problems;
 }
 
 function matches(value: unknown, type: FieldType): boolean {

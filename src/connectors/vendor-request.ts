@@ -1,0 +1,82 @@
+/**
+ * From a vendor operation's spec and a step's fields to the parameters of an HTTP connector
+ * request (method, path, query, headers, body): path templates filled and escaped, query and
+ * header fields placed, the body encoded as JSON or as a form with Stripe-style nested keys,
+ * and the vendor's idempotency mechanism applied. Pure: the HTTP connector sends the result.
+ */
+import { HttpFailure } from './http-failure.js';
+import type { OperationSpec } from './spec.js';
+
+/** The parameters of an `http` request, as the HTTP connector takes them. */
+export interface VendorRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string | string[]>;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+}
+
+/** Bound on nesting of a form body: deeper structures are a mistake, not data. */
+const MAX_FORM_DEPTH = 8;
+
+/** Builds the request for `op` with `params` (defaults applied); throws HttpFailure for input that cannot be sent. */
+export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<string, unknown>>, idempotencyKey: string): VendorRequest {
+  const http = op.http;
+  if (!http) throw new HttpFailure('operation has no HTTP mapping', false);
+  const query: Record<string, string | string[]> = {};
+  const headers: Record<string, string> = {};
+  const body: Record<string, unknown> = {};
+  let path = http.path;
+  for (const [name, spec] of Object.entries(op.fields)) {
+    const value = params[name] ?? spec.default;
+    if (value === undefined || value === null) continue;
+    const wire = spec.name ?? name;
+    const where = spec.in ?? (http.method === 'GET' ? 'query' : 'body');
+    if (where === 'path') {
+      path = path.replace(`{${wire}}`, encodeURIComponent(scalar(value, name)));
+    } else if (where === 'query') {
+      query[wire] = Array.isArray(value) ? value.map((v) => scalar(v, name)) : scalar(value, name);
+    } else if (where === 'header') {
+      headers[wire.toLowerCase()] = scalar(value, name);
+    } else {
+      body[http.buildBody ? name : wire] = spec.encode === 'json' ? JSON.stringify(value) : value;
+    }
+  }
+  const missing = /\{([^}]+)\}/.exec(path);
+  if (missing) throw new HttpFailure(`missing path parameter \`${missing[1]}\``, false);
+  const payload = http.buildBody ? http.buildBody(body) : body;
+  if (op.idempotency && 'bodyField' in op.idempotency) payload[op.idempotency.bodyField] ??= idempotencyKey;
+  if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = idempotencyKey;
+  if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
+  if (http.body === 'json') {
+    headers['content-type'] = 'application/json';
+    return { method: http.method, path, query, headers, body: JSON.stringify(payload) };
+  }
+  headers['content-type'] = 'application/x-www-form-urlencoded';
+  return { method: http.method, path, query, headers, body: encodeForm(payload) };
+}
+
+/**
+ * Encodes an object as a form the way Stripe reads one: nested objects and lists as
+ * bracketed keys (`metadata[order]=42`, `line_items[0][price]=price_1`), booleans as
+ * true/false, null and undefined left out.
+ */
+export function encodeForm(value: Readonly<Record<string, unknown>>): string {
+  const form = new URLSearchParams();
+  const add = (key: string, v: unknown, depth: number): void => {
+    if (v === undefined || v === null) return;
+    if (depth > MAX_FORM_DEPTH) throw new HttpFailure(`form field \`${key}\` nests deeper than ${MAX_FORM_DEPTH} levels`, false);
+    if (Array.isArray(v)) v.forEach((item, i) => add(`${key}[${i}]`, item, depth + 1));
+    else if (typeof v === 'object') for (const [k, inner] of Object.entries(v)) add(`${key}[${k}]`, inner, depth + 1);
+    else form.append(key, String(v));
+  };
+  for (const [k, v] of Object.entries(value)) add(k, v, 0);
+  return form.toString();
+}
+
+/** A value for a path, query or header slot: a string, number or boolean as text. */
+function scalar(value: unknown, field: string): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new HttpFailure(`field \`${field}\` must be a string, number or boolean, not ${Array.isArray(value) ? 'a list' : typeof value}`, false);
+}
+

@@ -1,0 +1,86 @@
+// Lint of named connector steps: the table of `with` mistakes the connector rule reports,
+// at their positions, and every operation's example step from its spec linting clean.
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { connectorSpecs } from '../../src/connectors/index.js';
+import { exampleStep } from '../../src/connectors/reference.js';
+import { lintSources } from '../../src/lint/linter.js';
+import { parseSource } from '../../src/workflow/source.js';
+
+function diagnostics(text: string): string[] {
+  const parsed = parseSource('f.yaml', text);
+  if (!parsed.ok) throw new Error(`fixture does not parse: ${JSON.stringify(parsed.diagnostics)}`);
+  return lintSources([parsed.source]).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line}:${d.column} ${d.ruleId}`);
+}
+
+const head = `name: t
+owner: ops@example.com
+trigger: manual
+secrets: [TOKEN]
+connections:
+  chat: { connector: slack, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  pay: { connector: stripe, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  api: { base_url: "https://api.example.com" }
+steps:
+`;
+
+const valid = [
+  `${head}  - id: a\n    uses: chat.post_message\n    with: { channel: C1, text: "hi \${{ run.id }}" }\n`,
+  `${head}  - id: a\n    uses: chat.list_channels\n    with: { paginate: true, max_items: 50, limit: 200 }\n`,
+  `${head}  - id: a\n    uses: pay.create_payment_link\n    with: { line_items: [{ price: p, quantity: 2 }] }\n`,
+  `${head}  - id: a\n    uses: pay.create_refund\n    with: { payment_intent: pi_1, amount: "\${{ 100 }}" }\n`,
+  `${head}  - id: a\n    uses: api.request\n    with: { path: /x }\n`,
+  // a raw request on a vendor connection
+  `${head}  - id: a\n    uses: chat.request\n    with: { path: /team.info, method: GET }\n`,
+];
+
+const invalid: { text: string; at: string[] }[] = [
+  // unknown field (and so neither text nor blocks)
+  { text: `${head}  - id: a\n    uses: chat.post_message\n    with: { channel: C1, txt: hi }\n`, at: ['12:5 connector', '12:26 connector'] },
+  // missing required field
+  { text: `${head}  - id: a\n    uses: chat.post_message\n    with: { text: hi }\n`, at: ['12:5 connector'] },
+  // wrong type
+  { text: `${head}  - id: a\n    uses: chat.list_channels\n    with: { limit: lots }\n`, at: ['12:20 connector'] },
+  // value outside the enum
+  { text: `${head}  - id: a\n    uses: pay.create_refund\n    with: { charge: ch_1, reason: sorry }\n`, at: ['12:35 connector'] },
+  // an operation the connector lacks
+  { text: `${head}  - id: a\n    uses: pay.post_message\n`, at: ['11:11 connector'] },
+  // nested shape: unknown and missing item fields
+  { text: `${head}  - id: a\n    uses: pay.create_payment_link\n    with: { line_items: [{ price: p, qty: 1 }] }\n`, at: ['12:26 connector', '12:38 connector'] },
+  // outside a field's bounds
+  { text: `${head}  - id: a\n    uses: chat.list_channels\n    with: { paginate: true, max_items: 50000 }\n`, at: ['12:40 connector'] },
+  // paginate on an operation without pagination
+  { text: `${head}  - id: a\n    uses: pay.create_customer\n    with: { paginate: true }\n`, at: ['12:13 connector'] },
+  // an unknown connector on a connection (schema), and a vendor connector used bare
+  { text: `${head.replace('connector: slack', 'connector: slak')}  - id: a\n    uses: stripe\n`, at: ['6:22 schema', '11:11 connector'] },
+  // an http connection still needs its base_url
+  { text: `${head.replace('api: { base_url: "https://api.example.com" }', 'api: { headers: { a: b } }')}  - id: a\n    uses: api.request\n    with: { path: /x }\n`, at: ['8:3 schema'] },
+];
+
+describe('connector rule on named connectors', () => {
+  it.each(valid.map((t, i) => [i, t]))('valid %i', (_i, text) => {
+    expect(diagnostics(text)).toEqual([]);
+  });
+  it.each(invalid.map((c, i) => [i, c]))('invalid %i', (_i, c) => {
+    expect(diagnostics(c.text)).toEqual(c.at);
+  });
+});
+
+describe('example steps of every operation', () => {
+  for (const spec of Object.values(connectorSpecs).filter((s) => !s.standalone)) {
+    it(`${spec.name}: every field example of its spec lints clean`, () => {
+      const steps = Object.entries(spec.operations).map(([name, op]) => {
+        const example = Object.fromEntries(Object.entries(op.fields).filter(([, f]) => f.example !== undefined).map(([k, f]) => [k, f.example]));
+        return { id: name, uses: `conn.${name}`, with: example };
+      });
+      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: ['TOKEN'], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
+      expect(diagnostics(text)).toEqual([]);
+    });
+    for (const [name, op] of Object.entries(spec.operations)) {
+      it(`${spec.name}.${name}: the example step flux connectors shows lints clean`, () => {
+        const text = `name: t\nowner: ops@example.com\ntrigger: manual\n${exampleStep(spec, name, op)}`;
+        expect(diagnostics(text)).toEqual([]);
+      });
+    }
+  }
+});

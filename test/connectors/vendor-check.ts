@@ -1,0 +1,238 @@
+// Checks a built HTTP request against the vendor's operation in its published API description
+// (Swagger 2.0, OpenAPI 3.0 or 3.1, in test/fixtures/vendor-specs/): method, path against the
+// path templates, path/query/header parameters, and the body against the request schema.
+// Schemas are validated by Ajv (draft-07 with OpenAPI's `nullable` for Swagger 2.0 and
+// OpenAPI 3.0, draft 2020-12 for 3.1), with the whole description registered so that its
+// `$ref`s resolve where they point; form bodies are decoded back into objects first.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { VendorCheck } from '../../src/connectors/spec.js';
+
+type Json = Record<string, unknown>;
+type Checked = Extract<VendorCheck, { checked: true }>;
+
+/** A request as the HTTP connector would send it (its dry-run output). */
+export interface BuiltHttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | null;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv | Ajv2020) => Ajv | Ajv2020;
+
+/** A loaded description: the document and an Ajv instance that knows it as `vendor`. */
+export interface Description {
+  readonly check: Checked;
+  readonly doc: Json;
+  validator(pointer: string): ValidateFunction;
+  /** A validator for a Swagger 2.0 parameter, whose type keywords sit on the parameter itself. */
+  parameterValidator(parameter: Json): ValidateFunction;
+}
+
+const PARAMETER_SCHEMA_KEYS = ['type', 'items', 'enum', 'format', 'maximum', 'minimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems'];
+
+export function loadDescription(check: Checked): Description {
+  const doc = JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json;
+  const options = { strict: false, allErrors: true, validateSchema: false, logger: false } as const;
+  const ajv = addFormats(check.format === 'openapi-3.1' ? new Ajv2020(options) : new Ajv(options));
+  ajv.addFormat('unix-time', true);
+  ajv.addSchema(doc, 'vendor');
+  const cache = new Map<string, ValidateFunction>();
+  return {
+    check, doc,
+    validator(pointer) {
+      let v = cache.get(pointer);
+      if (!v) cache.set(pointer, (v = ajv.compile({ $ref: `vendor#${pointer}` })));
+      return v;
+    },
+    parameterValidator(parameter) {
+      return ajv.compile(Object.fromEntries(Object.entries(parameter).filter(([k]) => PARAMETER_SCHEMA_KEYS.includes(k))));
+    },
+  };
+}
+
+const esc = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Follows a `$ref` (of a parameter, request body or schema) inside the document. */
+function deref(doc: Json, node: unknown, pointer: string): { node: Json; pointer: string } {
+  let n = node as Json;
+  let p = pointer;
+  for (let i = 0; i < 20 && typeof n?.$ref === 'string'; i++) {
+    p = (n.$ref as string).slice(1);
+    n = p.split('/').slice(1).reduce<unknown>((at, k) => (at as Json)?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc) as Json;
+  }
+  return { node: n, pointer: p };
+}
+
+/** The problems of `req` against the description (empty when it matches). */
+export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
+  const problems: string[] = [];
+  const url = new URL(req.url);
+  // The connector's default base URL must be one of the servers the description names.
+  const server = servers(d.doc).find((s) => req.url.startsWith(s));
+  if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
+  const path = decodeURIComponent(new URL(req.url).pathname).slice(new URL(server).pathname.replace(/\/$/, '').length);
+  const paths = d.doc.paths as Record<string, Json>;
+  let found: { template: string; values: Record<string, string> } | undefined;
+  // Literal paths before templated ones (`/customers/search` before `/customers/{id}`).
+  const templates = Object.keys(paths).sort((a, b) => a.split('{').length - b.split('{').length);
+  for (const template of templates) {
+    const names: string[] = [];
+    const pattern = template.split('#')[0]!.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_, n: string) => (names.push(n), '([^/]+)'));
+    const m = new RegExp(`^${pattern}$`).exec(path);
+    if (m) {
+      found = { template, values: Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) };
+      break;
+    }
+  }
+  if (!found) return [`no path in the description matches ${req.method} ${path}`];
+  const item = paths[found.template]!;
+  const method = req.method.toLowerCase();
+  const op = item[method] as Json | undefined;
+  if (!op) return [`${found.template} has no ${req.method} operation`];
+  const opPointer = `/paths/${esc(found.template)}/${method}`;
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const hasAuth = headers.authorization !== undefined;
+  const params = [
+    ...((item.parameters as unknown[] | undefined) ?? []).map((p, i) => deref(d.doc, p, `/paths/${esc(found!.template)}/parameters/${i}`)),
+    ...((op.parameters as unknown[] | undefined) ?? []).map((p, i) => deref(d.doc, p, `${opPointer}/parameters/${i}`)),
+  ];
+  const formParams = params.filter((p) => p.node.in === 'formData');
+  const known = new Set<string>();
+  for (const { node: p, pointer } of params) {
+    const name = String(p.name);
+    const where = String(p.in);
+    if (where === 'formData' || where === 'body') continue;
+    if (where === 'query') known.add(name);
+    const auth = (d.check.authParameters ?? []).includes(name) && hasAuth;
+    let raw: string | string[] | undefined;
+    if (where === 'path') raw = found.values[name];
+    else if (where === 'query') raw = url.searchParams.has(name) ? url.searchParams.getAll(name) : undefined;
+    else if (where === 'header') raw = headers[name.toLowerCase()];
+    if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+      if (p.required === true && !auth) problems.push(`missing required ${where} parameter \`${name}\``);
+      continue;
+    }
+    const schemaPointer = p.schema ? `${pointer}/schema` : pointer;
+    const schema = p.schema ? deref(d.doc, p.schema, schemaPointer).node : p;
+    const value = Array.isArray(raw) ? (schemaType(d.doc, schema).includes('array') ? raw : raw[0]) : raw;
+    problems.push(...validate(p.schema ? d.validator(schemaPointer) : d.parameterValidator(p), coerce(d.doc, value, schema), `${where} parameter \`${name}\``));
+  }
+  for (const name of new Set(url.searchParams.keys())) {
+    const deepObject = [...known].some((k) => name.startsWith(`${k}[`));
+    if (!known.has(name) && !deepObject) problems.push(`query parameter \`${name}\` is not in the description`);
+  }
+  const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (req.body === null || req.body === '') {
+    const body = op.requestBody ? deref(d.doc, op.requestBody, `${opPointer}/requestBody`).node : undefined;
+    if (body?.required === true) problems.push('missing required request body');
+    for (const { node: p } of formParams) if (p.required === true) problems.push(`missing required form field \`${String(p.name)}\``);
+    return problems;
+  }
+  if (formParams.length > 0 || d.check.format === 'swagger-2.0') {
+    // Swagger 2.0: form fields are parameters, each with its own type.
+    if (contentType !== 'application/x-www-form-urlencoded') return [...problems, `body is ${contentType || 'untyped'}, the description takes form fields`];
+    const form = new URLSearchParams(req.body);
+    const byName = new Map(formParams.map((p) => [String(p.node.name), p]));
+    for (const name of new Set(form.keys())) {
+      const p = byName.get(name);
+      if (!p) {
+        problems.push(`form field \`${name}\` is not in the description`);
+        continue;
+      }
+      problems.push(...validate(d.parameterValidator(p.node), coerce(d.doc, form.get(name), p.node), `form field \`${name}\``));
+    }
+    for (const [name, p] of byName) if (p.node.required === true && !form.has(name)) problems.push(`missing required form field \`${name}\``);
+    return problems;
+  }
+  const body = op.requestBody ? deref(d.doc, op.requestBody, `${opPointer}/requestBody`) : undefined;
+  if (!body) return [...problems, `${req.method} ${found.template} takes no request body`];
+  const content = body.node.content as Record<string, Json> | undefined;
+  const media = content?.[contentType];
+  if (!media) return [...problems, `body is ${contentType || 'untyped'}; the description takes ${Object.keys(content ?? {}).join(', ')}`];
+  const schemaPointer = `${body.pointer}/content/${esc(contentType)}/schema`;
+  const schema = deref(d.doc, media.schema, schemaPointer).node;
+  let value: unknown;
+  if (contentType === 'application/x-www-form-urlencoded') value = coerce(d.doc, decodeForm(req.body), schema);
+  else {
+    try {
+      value = JSON.parse(req.body);
+    } catch {
+      return [...problems, 'body is not valid JSON'];
+    }
+  }
+  problems.push(...validate(d.validator(schemaPointer), value, 'body'));
+  return problems;
+}
+
+function validate(v: ValidateFunction, value: unknown, what: string): string[] {
+  if (v(value)) return [];
+  return (v.errors ?? []).slice(0, 5).map((e) => `${what}${e.instancePath} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (\`${String(e.params.additionalProperty)}\`)` : ''}`);
+}
+
+/** Base URLs the description names: OpenAPI `servers`, or Swagger 2.0 scheme + host + basePath. */
+function servers(doc: Json): string[] {
+  if (Array.isArray(doc.servers)) return (doc.servers as { url: string }[]).map((s) => s.url.replace(/\/$/, ''));
+  const schemes = (doc.schemes as string[] | undefined) ?? ['https'];
+  return schemes.map((s) => `${s}://${String(doc.host)}${String(doc.basePath ?? '')}`.replace(/\/$/, ''));
+}
+
+/** Decodes `a[b][0]=v` form keys back into nested objects and lists. */
+export function decodeForm(text: string): Json {
+  const root: Json = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const parts = key.replace(/\]/g, '').split('[');
+    let at: Json = root;
+    parts.forEach((part, i) => {
+      if (i === parts.length - 1) at[part] = value;
+      else at = (at[part] ??= {}) as Json;
+    });
+  }
+  return listify(root) as Json;
+}
+
+function listify(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value as Json).map(([k, v]) => [k, listify(v)] as const);
+  const isList = entries.length > 0 && entries.every(([k], i) => k === String(i));
+  return isList ? entries.map(([, v]) => v) : Object.fromEntries(entries);
+}
+
+/** The schema's alternatives (anyOf/oneOf/allOf flattened, refs followed). */
+function branches(doc: Json, schema: unknown): Json[] {
+  const s = deref(doc, schema, '').node;
+  if (!s || typeof s !== 'object') return [];
+  const nested = [...((s.anyOf as unknown[]) ?? []), ...((s.oneOf as unknown[]) ?? []), ...((s.allOf as unknown[]) ?? [])];
+  return nested.length > 0 ? [s, ...nested.flatMap((n) => branches(doc, n))] : [s];
+}
+
+function schemaType(doc: Json, schema: unknown): string[] {
+  return branches(doc, schema).flatMap((b) => (Array.isArray(b.type) ? (b.type as string[]) : typeof b.type === 'string' ? [b.type] : []));
+}
+
+/** Form and query values are text: turns them into what the schema types them as. */
+function coerce(doc: Json, value: unknown, schema: unknown): unknown {
+  const options = branches(doc, schema);
+  const types = schemaType(doc, schema);
+  if (typeof value === 'string') {
+    if ((types.includes('integer') && /^-?\d+$/.test(value)) || (types.includes('number') && value.trim() !== '' && !Number.isNaN(Number(value)))) return Number(value);
+    if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const items = options.find((o) => o.items)?.items;
+    return items ? value.map((v) => coerce(doc, v, items)) : value;
+  }
+  if (value && typeof value === 'object') {
+    const props = options.find((o) => o.properties || o.additionalProperties);
+    if (!props) return value;
+    return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => {
+      const inner = (props.properties as Json | undefined)?.[k] ?? (typeof props.additionalProperties === 'object' ? props.additionalProperties : undefined);
+      return [k, inner ? coerce(doc, v, inner) : v];
+    }));
+  }
+  return value;
+}

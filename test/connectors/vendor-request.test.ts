@@ -1,0 +1,55 @@
+// Building a vendor request from an operation spec: the placements no connector of this
+// increment uses yet (path parameters, headers, a body-field idempotency key like Square's)
+// as well as Stripe-style form encoding and its bounds.
+import { describe, expect, it } from 'vitest';
+import type { OperationSpec } from '../../src/connectors/spec.js';
+import { buildVendorRequest, encodeForm } from '../../src/connectors/vendor-request.js';
+
+const op: OperationSpec = {
+  summary: 'Publish an invoice.',
+  http: { method: 'POST', path: '/v2/invoices/{invoice_id}/publish', body: 'json' },
+  idempotency: { bodyField: 'idempotency_key' },
+  fields: {
+    invoice_id: { type: 'string', description: 'Invoice.', required: true, in: 'path' },
+    version: { type: 'integer', description: 'Version.', required: true },
+    square_version: { type: 'string', description: 'API version.', in: 'header', name: 'Square-Version', default: '2025-01-23' },
+    fields: { type: 'array', description: 'Fields to return.', in: 'query' },
+  },
+  output: 'The invoice.',
+};
+
+describe('buildVendorRequest', () => {
+  it('fills and escapes path parameters, places headers, query lists and a body-field idempotency key', () => {
+    const r = buildVendorRequest(op, { invoice_id: 'inv/1 ?', version: 3, fields: ['id', 'status'] }, 'RUN1:publish');
+    expect(r).toEqual({
+      method: 'POST',
+      path: '/v2/invoices/inv%2F1%20%3F/publish',
+      query: { fields: ['id', 'status'] },
+      headers: { 'square-version': '2025-01-23', 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 3, idempotency_key: 'RUN1:publish' }),
+    });
+  });
+
+  it('keeps an idempotency key the step gave itself', () => {
+    const withKey: OperationSpec = { ...op, fields: { ...op.fields, idempotency_key: { type: 'string', description: 'Key.' } } };
+    const r = buildVendorRequest(withKey, { invoice_id: 'i', version: 1, idempotency_key: 'mine' }, 'RUN1:publish');
+    expect(JSON.parse(r.body!)).toMatchObject({ idempotency_key: 'mine' });
+  });
+
+  it('refuses a missing path parameter and a mapping in a path slot', () => {
+    expect(() => buildVendorRequest(op, { version: 1 }, 'k')).toThrow('missing path parameter `invoice_id`');
+    expect(() => buildVendorRequest(op, { invoice_id: { a: 1 }, version: 1 }, 'k')).toThrow('field `invoice_id` must be a string, number or boolean, not object');
+  });
+});
+
+describe('encodeForm', () => {
+  it('encodes nested objects and lists with bracketed keys, leaving out null', () => {
+    expect(decodeURIComponent(encodeForm({ a: { b: [1, { c: true }] }, d: null, e: 'x y' }))).toBe('a[b][0]=1&a[b][1][c]=true&e=x+y');
+  });
+
+  it('refuses nesting deeper than its bound', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20; i++) deep = { k: deep };
+    expect(() => encodeForm({ deep })).toThrow(/nests deeper than 8 levels/);
+  });
+});

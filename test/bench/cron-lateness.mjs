@@ -55,7 +55,7 @@ on_error:
 `);
 
 console.log(`cron lateness: ${SCHEDULES} schedules firing every ${PERIOD} s (${(SCHEDULES / PERIOD).toFixed(0)} fires/s), webhooks at ${RATE}/s, --concurrency ${CONCURRENCY}, ${DURATION} s on node ${process.version}`);
-const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--concurrency', String(CONCURRENCY)], {
+const child = spawn(process.execPath, [BIN, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--concurrency', String(CONCURRENCY), '--allow-silent'], {
   cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
 });
 let stdout = '';

@@ -29,11 +29,12 @@ export async function spawnServer(script, args = [], nodeFlags = []) {
 
 /**
  * Spawns `flux daemon` in `cwd`; resolves once it prints its URL. Every line it prints is
- * kept (its stdout must be drained, or it would block on a full pipe).
+ * kept (its stdout must be drained, or it would block on a full pipe). The benchmarks'
+ * workflows have no escalation connection, so the daemon is told to serve them anyway.
  */
 export async function spawnDaemon(cwd, args, env = {}, nodeFlags = []) {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, BIN, 'daemon', ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, BIN, 'daemon', ...args, '--allow-silent'], {
     cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines = [];

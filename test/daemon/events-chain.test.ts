@@ -54,5 +54,9 @@ steps:
   await eventually(async () => sql(s, "SELECT id FROM runs WHERE status = 'succeeded'"), (rows) => rows.length === 3);
   expect(sql(s, 'SELECT status FROM runs')).toEqual([{ status: 'succeeded' }, { status: 'succeeded' }, { status: 'succeeded' }]);
   expect(downstream.received.filter((r) => r.path === '/tick')).toHaveLength(3);
-  expect(daemon.events).toMatchObject({ delivered: 4, started: 3, pastChainDepth: 1 });
+  // The daemon counts a delivery once the store's write resolves, after the WAL sync; a read
+  // through SQL can see the commit a moment before that.
+  const running = daemon;
+  const counted = await eventually(async () => ({ ...running.events }), (e) => e.delivered >= 4);
+  expect(counted).toMatchObject({ delivered: 4, started: 3, pastChainDepth: 1 });
 });

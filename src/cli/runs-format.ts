@@ -5,7 +5,7 @@
  * or `safeJson` here before it is printed.
  */
 import { waitingStep } from '../daemon/journal-keys.js';
-import type { RunRow } from '../store/store.js';
+import type { EscalationRow, RunRow } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { formatMs } from './progress.js';
 
@@ -98,4 +98,24 @@ export function runJson(run: RunRow): Record<string, unknown> {
 export function minutes(ms: number): string {
   const m = Math.max(0, Math.round(ms / 60_000));
   return m < 60 ? `${m}m` : `${Math.floor(m / 60)}h${m % 60 === 0 ? '' : ` ${m % 60}m`}`;
+}
+
+/** Where an escalation's acknowledgement stands, for the table: who and when, or how long it has waited. */
+export function ackState(e: EscalationRow | undefined, now: number): string {
+  if (!e) return '-';
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  if (e.ackedAt !== null) return `acked by ${escapeControl(e.ackedBy ?? '?')} after ${minutes(e.ackedAt - e.escalatedAt)} (${e.ackedVia ?? '?'})`;
+  const then = e.thenSentAt !== null ? `, then sent ${hhmm(e.thenSentAt)}` : e.thenError !== null ? `, then failing (attempt ${e.thenAttempts})` : '';
+  return `unacknowledged for ${minutes(now - e.escalatedAt)} (due ${hhmm(e.ackDueAt)}${now >= e.ackDueAt ? ', overdue' : ''})${then}`;
+}
+
+/** An escalation's acknowledgement, for `--json`. */
+export function escalationJson(e: EscalationRow | undefined): Record<string, unknown> {
+  if (!e) return {};
+  return {
+    escalation: {
+      owner: e.owner, escalated_at: isoOrNull(e.escalatedAt), ack_due_at: isoOrNull(e.ackDueAt), acked_by: e.ackedBy, acked_at: isoOrNull(e.ackedAt), acked_via: e.ackedVia,
+      then: e.hasThen, then_sent_at: isoOrNull(e.thenSentAt), then_attempts: e.thenAttempts, then_error: e.thenError,
+    },
+  };
 }

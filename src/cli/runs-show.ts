@@ -10,7 +10,7 @@ import { approvalText, openApprovals } from './runs-approvals.js';
 import type { RunRow } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { ExitCode, UsageError, type Io } from './io.js';
-import { duration, isoOrNull, preview, progressOf, runJson, safeJson, shortHash, shortTime, table } from './runs-format.js';
+import { ackState, duration, escalationJson, isoOrNull, preview, progressOf, runJson, safeJson, shortHash, shortTime, table } from './runs-format.js';
 import { envFileValues, revealFor } from './runs-secrets.js';
 import { clockOf, openStore, runIdArgument, stateDirOf } from './runs-state.js';
 import { stepsOf, type StepView } from './runs-steps.js';
@@ -44,12 +44,14 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     const started = startedAt ?? (steps.find((s) => s.startedAt !== null)?.startedAt ?? null);
     const event = reveal.masker.maskValue(run.event, { keys: true });
     const approvals = await openApprovals(store, run);
+    const escalation = await store.getEscalation(run.id);
 
     if (options.json) {
       io.stdout.write(`${safeJson({
         run: { ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null },
         workflow_file: onDiskJson(onDisk),
         steps: steps.map(stepJson),
+        ...escalationJson(escalation),
         approvals: approvals.map((a) => ({ step: a.step, approvers: a.approvers, quorum: a.quorum, expires_at: isoOrNull(a.expiresAt), answers: a.answers.map((x) => ({ ...x, at: isoOrNull(x.at) })) })),
         secrets_missing: reveal.missing,
         run_log: logPath,
@@ -69,6 +71,7 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     if (run.error) lines.push(['error', `${run.error.step !== undefined ? `step \`${escapeControl(run.error.step)}\`: ` : ''}${escapeControl(reveal.masker.mask(run.error.message))}`]);
     if (run.status === 'waiting') lines.push(['waits', waitsText(run)]);
     for (const a of approvals) lines.push(['asks', approvalText(a)]);
+    if (escalation) lines.push(['escalation', `to ${escapeControl(escalation.owner)}: ${ackState(escalation, clock.now())}`]);
     if (run.cancelRequested && run.status === 'running') lines.push(['cancel', 'requested: the run stops before its next step']);
     if (run.retryOf !== null) lines.push(['retry of', escapeControl(run.retryOf)]);
     if (retry) lines.push(['retried as', `${escapeControl(retry.id)} (${retry.status})`]);

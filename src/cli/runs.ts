@@ -13,7 +13,7 @@ import type { EscalationRow, PollState, RunRow, RunState } from '../store/store.
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { ExitCode, UsageError, type Io } from './io.js';
-import { isoOrNull, minutes, progressOf, runJson, safeJson, shortTime, table } from './runs-format.js';
+import { ackState, escalationJson, isoOrNull, minutes, progressOf, runJson, safeJson, shortTime, table } from './runs-format.js';
 import { clockOf, openStore, stateDirOf } from './runs-state.js';
 
 /** Every state a run can be in, as `--status` takes them. */
@@ -128,24 +128,4 @@ function describeFilter(o: RunsListOptions): string {
     ...(o.since !== undefined ? [`--since ${escapeControl(o.since)}`] : []),
   ];
   return parts.join(' ');
-}
-
-/** Where an escalation's acknowledgement stands, for the table: who and when, or how long it has waited. */
-export function ackState(e: EscalationRow | undefined, now: number): string {
-  if (!e) return '-';
-  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-  if (e.ackedAt !== null) return `acked by ${escapeControl(e.ackedBy ?? '?')} after ${minutes(e.ackedAt - e.escalatedAt)} (${e.ackedVia ?? '?'})`;
-  const then = e.thenSentAt !== null ? `, then sent ${hhmm(e.thenSentAt)}` : e.thenError !== null ? `, then failing (attempt ${e.thenAttempts})` : '';
-  return `unacknowledged for ${minutes(now - e.escalatedAt)} (due ${hhmm(e.ackDueAt)}${now >= e.ackDueAt ? ', overdue' : ''})${then}`;
-}
-
-/** An escalation's acknowledgement, for `--json`. */
-function escalationJson(e: EscalationRow | undefined): Record<string, unknown> {
-  if (!e) return {};
-  return {
-    escalation: {
-      owner: e.owner, escalated_at: isoOrNull(e.escalatedAt), ack_due_at: isoOrNull(e.ackDueAt), acked_by: e.ackedBy, acked_at: isoOrNull(e.ackedAt), acked_via: e.ackedVia,
-      then: e.hasThen, then_sent_at: isoOrNull(e.thenSentAt), then_attempts: e.thenAttempts, then_error: e.thenError,
-    },
-  };
 }

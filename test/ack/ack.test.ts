@@ -65,6 +65,10 @@ describe('acknowledging through the link', () => {
     const listed = await t.s.flux('runs', '--status', 'escalated', '--state-dir', 'state');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/ACKNOWLEDGEMENT\n.*escalated .* acked by li@example.com after 1h \(link\)\n$/);
+    const shown = await t.s.flux('runs', 'show', id, '--state-dir', 'state');
+    expect(shown.stdout).toContain('  escalation to finance: acked by li@example.com after 1h (link)\n');
+    const shownJson = JSON.parse((await t.s.flux('runs', 'show', id, '--json', '--state-dir', 'state')).stdout) as { escalation: Record<string, unknown> };
+    expect(shownJson.escalation).toMatchObject({ owner: 'finance', acked_by: 'li@example.com', acked_via: 'link' });
     expect(d.output()).toContain(`run ${id} pay: escalation acknowledged by li@example.com (link)`);
   });
 

@@ -23,8 +23,10 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address or a URL. */
-  readonly format?: 'email' | 'uri';
+  /** What a string holds, where the vendor checks it: an email address, a URL or a UUID. */
+  readonly format?: 'email' | 'uri' | 'uuid';
+  /** A regular expression a string must match, where the vendor sets one (Discord's numeric IDs). */
+  readonly pattern?: string;
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
   /** The shape of each item of an array field. */
@@ -63,13 +65,18 @@ export interface HttpMapping {
   readonly body?: 'json' | 'form';
   /**
    * Builds a body whose shape differs from the fields (SendGrid's personalizations): receives
-   * the body fields by flux name, returns the vendor's body.
+   * the body fields by flux name, returns the vendor's body: an object, or a list where the
+   * vendor takes one (Resend's batch send).
    */
-  readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+  readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown> | unknown[];
 }
 
-/** The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). */
-export type Idempotency = { readonly header: string } | { readonly bodyField: string };
+/**
+ * The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). `maxLength`
+ * bounds the key where the vendor does (Discord's 25-character nonce): a longer key is sent as
+ * a digest of that length, the same on every retry.
+ */
+export type Idempotency = { readonly header: string; readonly maxLength?: number } | { readonly bodyField: string; readonly maxLength?: number };
 
 /** A vendor cursor: the request field that takes it, and where the response has it. */
 export interface Pagination {
@@ -106,6 +113,13 @@ export interface RateLimit {
   readonly resetEpochSeconds?: string;
 }
 
+/** How a vendor takes an API key, where it is not a bearer token: Discord's `Authorization: Bot <token>`. */
+export interface ApiKeyStyle {
+  readonly header: string;
+  /** Text before the key in the header's value ("Bot "). */
+  readonly prefix?: string;
+}
+
 export interface ConnectorSpec {
   readonly name: string;
   readonly summary: string;
@@ -115,6 +129,8 @@ export interface ConnectorSpec {
   readonly baseUrl?: string;
   /** Vendor connectors: the auth schemes the vendor accepts, first the usual one. */
   readonly auth?: readonly AuthScheme[];
+  /** Vendor connectors whose usual auth is `api_key`: the header it goes in (for examples and docs). */
+  readonly apiKey?: ApiKeyStyle;
   /** Vendor connectors: the description the operations are checked against. */
   readonly vendorCheck?: VendorCheck;
   /** Vendor connectors: the vendor's display name in messages ("Slack: channel_not_found"). */

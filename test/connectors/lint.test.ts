@@ -73,7 +73,9 @@ describe('example steps of every operation', () => {
         const example = Object.fromEntries(Object.entries(op.fields).filter(([, f]) => f.example !== undefined).map(([k, f]) => [k, f.example]));
         return { id: name, uses: `conn.${name}`, with: example };
       });
-      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: ['TOKEN'], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
+      // A secret field's example (a webhook token) names its own secret.
+      const named = [...JSON.stringify(steps).matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!);
+      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: [...new Set(['TOKEN', ...named])], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
       expect(diagnostics(text)).toEqual([]);
     });
     for (const [name, op] of Object.entries(spec.operations)) {

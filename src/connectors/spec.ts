@@ -23,8 +23,8 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address, a URL or a UUID. */
-  readonly format?: 'email' | 'uri' | 'uuid';
+  /** What a string holds, where the vendor checks it: an email address, a URL, a UUID or an RFC 3339 time. */
+  readonly format?: 'email' | 'uri' | 'uuid' | 'date-time';
   /** A regular expression a string must match, where the vendor sets one (Discord's numeric IDs). */
   readonly pattern?: string;
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
@@ -61,6 +61,8 @@ export interface HttpMapping {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path template relative to the base URL, `{name}` filled from `in: path` fields. */
   readonly path: string;
+  /** Query parameters the operation always sends (Box's `fields=shared_link`); fields may not override them. */
+  readonly query?: Readonly<Record<string, string>>;
   /** How the body is encoded: JSON, or a form with Stripe-style nested keys (`a[b]=1`). */
   readonly body?: 'json' | 'form';
   /**

@@ -43,6 +43,7 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
       body[http.buildBody ? name : wire] = spec.encode === 'json' ? JSON.stringify(value) : value;
     }
   }
+  Object.assign(query, http.query);
   const missing = /\{([^}]+)\}/.exec(path);
   if (missing) throw new HttpFailure(`missing path parameter \`${missing[1]}\``, false);
   const payload = http.buildBody ? http.buildBody(body) : body;

@@ -59,6 +59,15 @@ describe('buildVendorRequest', () => {
     expect(JSON.parse(r.body!)).toEqual([{ to: 'a@example.com' }, { to: 'b@example.com' }]);
   });
 
+  it('always sends the fixed query parameters of the mapping', () => {
+    const share: OperationSpec = {
+      summary: 'Share.', output: 'File.',
+      http: { method: 'PUT', path: '/files/{file_id}', body: 'json', query: { fields: 'shared_link' } },
+      fields: { file_id: { type: 'string', description: 'File.', required: true, in: 'path' }, fields: { type: 'string', description: 'Clash.', in: 'query' } },
+    };
+    expect(buildVendorRequest(share, { file_id: '12', fields: 'name' }, 'k').query).toEqual({ fields: 'shared_link' });
+  });
+
   it('refuses a missing path parameter and a mapping in a path slot', () => {
     expect(() => buildVendorRequest(op, { version: 1 }, 'k')).toThrow('missing path parameter `invoice_id`');
     expect(() => buildVendorRequest(op, { invoice_id: { a: 1 }, version: 1 }, 'k')).toThrow('field `invoice_id` must be a string, number or boolean, not object');

@@ -1,6 +1,7 @@
 /**
  * The connector registry: every connector flux knows, by name.
  */
+import { boxSpec } from './box.js';
 import { discordSpec } from './discord.js';
 import { httpSpec } from './http.js';
 import { notionSpec } from './notion.js';
@@ -16,6 +17,7 @@ import { stripeSpec } from './stripe.js';
  * operations are checked against the vendor's API description in test/connectors.
  */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
+  box: boxSpec,
   discord: discordSpec,
   http: httpSpec,
   notion: notionSpec,

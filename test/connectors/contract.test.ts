@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
+import { boxSpec } from '../../src/connectors/box.js';
 import { discordSpec } from '../../src/connectors/discord.js';
 import { notionSpec } from '../../src/connectors/notion.js';
 import { resendSpec } from '../../src/connectors/resend.js';
@@ -31,7 +32,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['discord', 'notion', 'resend', 'sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'notion', 'resend', 'sendgrid', 'slack', 'stripe']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -125,6 +126,13 @@ describe('the check fails a messaging connector that drifted', () => {
   it('a Notion parent in the wrong shape', async () => {
     const drifted = drift(notionSpec, 'create_page', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ parent: { id: f.parent_page_id }, properties: f.properties }) } }));
     expect((await problems(drifted, 'create_page', { parent_page_id: '59833787-2cf9-4fdf-8782-e53db20768a5', properties: {} })).join('\n')).toMatch(/body\/parent/);
+  });
+
+  it('a Box share sent with the wrong method, and without its fixed fields=shared_link', async () => {
+    const patched = drift(boxSpec, 'share_file', (op) => ({ ...op, http: { ...op.http!, method: 'PATCH' } }));
+    expect(await problems(patched, 'share_file', { file_id: '12', access: 'open' })).toEqual(['/files/{file_id}#add_shared_link has no PATCH operation']);
+    const unfielded = drift(boxSpec, 'share_file', (op) => ({ ...op, http: { ...op.http!, query: {} } }));
+    expect(await problems(unfielded, 'share_file', { file_id: '12', access: 'open' })).toEqual(['missing required query parameter `fields`']);
   });
 
   it('a Resend batch sent as an object instead of a list', async () => {

@@ -1,7 +1,8 @@
 // Resend, Discord and Notion at run time, against a real HTTP server on 127.0.0.1: each
 // vendor's error body as one message, its idempotency (Resend's header, Discord's enforced
 // nonce) across retries, Discord's bot auth and rate-limit reset header, and Notion's
-// Notion-Version header and start_cursor/next_cursor pagination over three pages.
+// Notion-Version header and start_cursor/next_cursor pagination over three pages, Box's
+// error body, its fixed query parameters and its marker pagination over three pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finished, HEAD, run } from '../engine/harness.js';
 import { startTestServer, type TestServer } from '../test-server.js';
@@ -19,6 +20,7 @@ connections:
   mail: { connector: resend, base_url: "${server.url}", auth: { bearer: "\${{ secrets.TOKEN }}" } }
   chat: { connector: discord, base_url: "${server.url}/api/v10", auth: { api_key: { header: Authorization, value: "Bot \${{ secrets.TOKEN }}" } } }
   docs: { connector: notion, base_url: "${server.url}", auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  files: { connector: box, base_url: "${server.url}/2.0", auth: { bearer: "\${{ secrets.TOKEN }}" } }
 `;
 const secrets = { TOKEN: 're_secret_token_0123456789', HOOK: 'hook-secret-abcdef' };
 
@@ -179,6 +181,54 @@ describe('notion at run time', () => {
 `, { secrets });
       expect(finished(journal, 'rows')?.output).toEqual({ items: ['p1', 'p2', 'p3', 'p4'].map((id) => ({ id })), count: 4, has_more: true, next_cursor: 'c3' });
       expect(server.received.length - before).toBe(2);
+    });
+  });
+});
+
+describe('box at run time', () => {
+  it("shares a file with fields=shared_link and reads Box's error body into one message", async () => {
+    server.script('PUT /2.0/files/404', { status: 404, body: { type: 'error', status: 404, code: 'not_found', message: 'Could not find the specified resource', request_id: 'abc' } });
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: share
+    uses: files.share_file
+    with: { file_id: "404", access: open, can_download: false }
+`, { secrets });
+    expect(result.status).toBe('failed');
+    expect(finished(journal, 'share')).toMatchObject({ error: { message: 'Box: not_found: Could not find the specified resource' } });
+    const sent = server.received.at(-1)!;
+    expect(sent.query).toEqual({ fields: 'shared_link' });
+    expect(JSON.parse(sent.body)).toEqual({ shared_link: { access: 'open', permissions: { can_download: false } } });
+  });
+
+  describe('paginate: true over three pages of markers', () => {
+    const pages = () => server.script('GET /2.0/folders/0/items',
+      { status: 200, body: { entries: [{ id: '1' }, { id: '2' }], limit: 2, next_marker: 'm2' } },
+      { status: 200, body: { entries: [{ id: '3' }, { id: '4' }], limit: 2, next_marker: 'm3' } },
+      { status: 200, body: { entries: [{ id: '5' }], limit: 2, next_marker: null } });
+
+    it('follows next_marker to the last page, with usemarker on every call', async () => {
+      pages();
+      const before = server.received.length;
+      const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: files.list_folder_items
+    with: { folder_id: "0", limit: 2, paginate: true }
+`, { secrets });
+      expect(result.status).toBe('succeeded');
+      expect(finished(journal, 'list')?.output).toEqual({ items: ['1', '2', '3', '4', '5'].map((id) => ({ id })), count: 5, has_more: false, next_cursor: null });
+      expect(server.received.slice(before).map((r) => r.query)).toEqual([
+        { limit: '2', usemarker: 'true' }, { limit: '2', marker: 'm2', usemarker: 'true' }, { limit: '2', marker: 'm3', usemarker: 'true' },
+      ]);
+    });
+
+    it('stops at max_items', async () => {
+      pages();
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: files.list_folder_items
+    with: { folder_id: "0", limit: 2, paginate: true, max_items: 3 }
+`, { secrets });
+      expect(finished(journal, 'list')?.output).toEqual({ items: [{ id: '1' }, { id: '2' }, { id: '3' }], count: 3, has_more: true, next_cursor: 'm3' });
     });
   });
 });

@@ -1,7 +1,11 @@
 /**
  * The connector registry: every connector flux knows, by name.
  */
+import { boxSpec } from './box.js';
+import { discordSpec } from './discord.js';
 import { httpSpec } from './http.js';
+import { notionSpec } from './notion.js';
+import { resendSpec } from './resend.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
 import { slackSpec } from './slack.js';
@@ -13,7 +17,11 @@ import { stripeSpec } from './stripe.js';
  * operations are checked against the vendor's API description in test/connectors.
  */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
+  box: boxSpec,
+  discord: discordSpec,
   http: httpSpec,
+  notion: notionSpec,
+  resend: resendSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,
   stripe: stripeSpec,

@@ -9,6 +9,7 @@ import { operationFields, type ConnectorSpec, type FieldSpec, type OperationSpec
 
 /** The auth a connection of this connector usually takes, for examples. */
 function exampleAuth(spec: ConnectorSpec, secret: string): Record<string, unknown> {
+  if (spec.auth?.[0] === 'api_key' && spec.apiKey) return { api_key: { header: spec.apiKey.header, value: `${spec.apiKey.prefix ?? ''}\${{ secrets.${secret} }}` } };
   return spec.auth?.[0] === 'basic' ? { basic: { username: `\${{ secrets.${secret} }}` } } : { bearer: `\${{ secrets.${secret} }}` };
 }
 
@@ -21,8 +22,10 @@ export function exampleStep(spec: ConnectorSpec, name: string, op: OperationSpec
   const pick = (k: string, f: FieldSpec): boolean => f.example !== undefined && (wanted.size === 0 || wanted.has(k));
   const params = Object.fromEntries(Object.entries(op.fields).filter(([k, f]) => pick(k, f)).map(([k, f]) => [k, f.example]));
   const secret = `${spec.name.toUpperCase()}_TOKEN`;
+  // Examples of secret fields (a webhook token) name their own secrets.
+  const named = [...JSON.stringify(params).matchAll(/\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)].map((m) => m[1]!);
   const doc = {
-    secrets: [secret],
+    secrets: [...new Set([secret, ...named])],
     connections: { [spec.name]: { connector: spec.name, auth: exampleAuth(spec, secret) } },
     steps: [{ id: name, uses: `${spec.name}.${name}`, ...(Object.keys(params).length > 0 ? { with: params } : {}) }],
   };

@@ -52,7 +52,7 @@ function withCase(pattern: string, ops: readonly { connector: string; op: Operat
   }));
   return {
     if: { required: ['uses'], properties: { uses: { pattern } } },
-    then: { properties: { with: shapes.length === 1 ? shapes[0] : { anyOf: shapes } } },
+    then: { properties: { with: shapes.length === 1 ? shapes[0] : { description: `The fields of ${ops.map(({ connector }) => connector).join(', ')} operations of this name.`, anyOf: shapes } } },
   };
 }
 

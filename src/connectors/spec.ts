@@ -23,8 +23,10 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address or a URL. */
-  readonly format?: 'email' | 'uri';
+  /** What a string holds, where the vendor checks it: an email address, a URL, a UUID or an RFC 3339 time. */
+  readonly format?: 'email' | 'uri' | 'uuid' | 'date-time';
+  /** A regular expression a string must match, where the vendor sets one (Discord's numeric IDs). */
+  readonly pattern?: string;
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
   /** The shape of each item of an array field. */
@@ -59,17 +61,24 @@ export interface HttpMapping {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path template relative to the base URL, `{name}` filled from `in: path` fields. */
   readonly path: string;
+  /** Query parameters the operation always sends (Box's `fields=shared_link`); fields may not override them. */
+  readonly query?: Readonly<Record<string, string>>;
   /** How the body is encoded: JSON, or a form with Stripe-style nested keys (`a[b]=1`). */
   readonly body?: 'json' | 'form';
   /**
    * Builds a body whose shape differs from the fields (SendGrid's personalizations): receives
-   * the body fields by flux name, returns the vendor's body.
+   * the body fields by flux name, returns the vendor's body: an object, or a list where the
+   * vendor takes one (Resend's batch send).
    */
-  readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown>;
+  readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown> | unknown[];
 }
 
-/** The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). */
-export type Idempotency = { readonly header: string } | { readonly bodyField: string };
+/**
+ * The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). `maxLength`
+ * bounds the key where the vendor does (Discord's 25-character nonce): a longer key is sent as
+ * a digest of that length, the same on every retry.
+ */
+export type Idempotency = { readonly header: string; readonly maxLength?: number } | { readonly bodyField: string; readonly maxLength?: number };
 
 /** A vendor cursor: the request field that takes it, and where the response has it. */
 export interface Pagination {
@@ -106,6 +115,13 @@ export interface RateLimit {
   readonly resetEpochSeconds?: string;
 }
 
+/** How a vendor takes an API key, where it is not a bearer token: Discord's `Authorization: Bot <token>`. */
+export interface ApiKeyStyle {
+  readonly header: string;
+  /** Text before the key in the header's value ("Bot "). */
+  readonly prefix?: string;
+}
+
 export interface ConnectorSpec {
   readonly name: string;
   readonly summary: string;
@@ -115,6 +131,8 @@ export interface ConnectorSpec {
   readonly baseUrl?: string;
   /** Vendor connectors: the auth schemes the vendor accepts, first the usual one. */
   readonly auth?: readonly AuthScheme[];
+  /** Vendor connectors whose usual auth is `api_key`: the header it goes in (for examples and docs). */
+  readonly apiKey?: ApiKeyStyle;
   /** Vendor connectors: the description the operations are checked against. */
   readonly vendorCheck?: VendorCheck;
   /** Vendor connectors: the vendor's display name in messages ("Slack: channel_not_found"). */

@@ -4,6 +4,7 @@
  * header fields placed, the body encoded as JSON or as a form with Stripe-style nested keys,
  * and the vendor's idempotency mechanism applied. Pure: the HTTP connector sends the result.
  */
+import { createHash } from 'node:crypto';
 import { HttpFailure } from './http-failure.js';
 import type { OperationSpec } from './spec.js';
 
@@ -42,11 +43,13 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
       body[http.buildBody ? name : wire] = spec.encode === 'json' ? JSON.stringify(value) : value;
     }
   }
+  Object.assign(query, http.query);
   const missing = /\{([^}]+)\}/.exec(path);
   if (missing) throw new HttpFailure(`missing path parameter \`${missing[1]}\``, false);
   const payload = http.buildBody ? http.buildBody(body) : body;
-  if (op.idempotency && 'bodyField' in op.idempotency) payload[op.idempotency.bodyField] ??= idempotencyKey;
-  if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = idempotencyKey;
+  const key = op.idempotency ? boundedKey(idempotencyKey, op.idempotency.maxLength) : idempotencyKey;
+  if (op.idempotency && 'bodyField' in op.idempotency && !Array.isArray(payload)) payload[op.idempotency.bodyField] ??= key;
+  if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = key;
   if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';
@@ -61,7 +64,7 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
  * bracketed keys (`metadata[order]=42`, `line_items[0][price]=price_1`), booleans as
  * true/false, null and undefined left out.
  */
-export function encodeForm(value: Readonly<Record<string, unknown>>): string {
+export function encodeForm(value: Readonly<Record<string, unknown>> | readonly unknown[]): string {
   const form = new URLSearchParams();
   const add = (key: string, v: unknown, depth: number): void => {
     if (v === undefined || v === null) return;
@@ -72,6 +75,15 @@ export function encodeForm(value: Readonly<Record<string, unknown>>): string {
   };
   for (const [k, v] of Object.entries(value)) add(k, v, 0);
   return form.toString();
+}
+
+/**
+ * The idempotency key within the vendor's bound: as is when it fits, else a base64url SHA-256
+ * digest cut to `max` characters, so it is still the same on every retry of the step.
+ */
+export function boundedKey(key: string, max: number | undefined): string {
+  if (max === undefined || key.length <= max) return key;
+  return createHash('sha256').update(key).digest('base64url').slice(0, max);
 }
 
 /** A value for a path, query or header slot: a string, number or boolean as text. */

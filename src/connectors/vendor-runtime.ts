@@ -42,7 +42,8 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     const error = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status: raw.status };
     let retryAfterMs = error.retryAfterMs;
     const reset = spec.rateLimit?.resetEpochSeconds ? raw.headers?.[spec.rateLimit.resetEpochSeconds] : undefined;
-    if (retryAfterMs === undefined && raw.status === 429 && reset !== undefined && /^\d+$/.test(reset)) retryAfterMs = Math.max(0, Number(reset) * 1000 - now());
+    // Epoch seconds, whole (SendGrid) or with a fraction (Discord's 1470173023.123).
+    if (retryAfterMs === undefined && raw.status === 429 && reset !== undefined && /^\d+(\.\d+)?$/.test(reset)) retryAfterMs = Math.max(0, Math.ceil(Number(reset) * 1000 - now()));
     return {
       ok: false, status: raw.status, output: body, ...(outcome.method ? { method: outcome.method } : {}),
       error: { ...error, message: message ?? error.message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },

@@ -9,12 +9,12 @@ import type { BuiltHttpRequest } from './vendor-check.js';
 
 let http: ConnectorRuntime | undefined;
 
-export async function buildThroughConnector(spec: ConnectorSpec, operation: string, params: Record<string, unknown>): Promise<BuiltHttpRequest> {
+export async function buildThroughConnector(spec: ConnectorSpec, operation: string, params: Record<string, unknown>, idempotencyKey = 'RUN1:step'): Promise<BuiltHttpRequest> {
   http ??= await createHttp({ userAgent: 'flux-test' });
   const runtime = createVendorRuntime(spec, http);
   // No base_url: the connector's default is used, as for `connections: { x: { connector: ... } }`.
   const connection = { auth: { bearer: 'test-token-0123' } } as unknown as ConnectionConfig;
-  const outcome = await runtime.call({ operation, params, connection }, { signal: new AbortController().signal, idempotencyKey: 'RUN1:step', masker: new Masker(), dryRun: true });
+  const outcome = await runtime.call({ operation, params, connection }, { signal: new AbortController().signal, idempotencyKey, masker: new Masker(), dryRun: true });
   if (!outcome.ok) throw new Error(`${spec.name}.${operation} did not build: ${outcome.error?.message}`);
   return (outcome.output as { request: BuiltHttpRequest }).request;
 }

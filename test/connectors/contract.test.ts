@@ -5,6 +5,10 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
+import { boxSpec } from '../../src/connectors/box.js';
+import { discordSpec } from '../../src/connectors/discord.js';
+import { notionSpec } from '../../src/connectors/notion.js';
+import { resendSpec } from '../../src/connectors/resend.js';
 import { slackSpec } from '../../src/connectors/slack.js';
 import { stripeSpec } from '../../src/connectors/stripe.js';
 import { exampleParams, paramsArbitrary } from './arbitraries.js';
@@ -15,6 +19,11 @@ afterAll(closeBuilder);
 
 const checked = Object.values(connectorSpecs).filter((c) => c.vendorCheck?.checked === true);
 
+function contractOf(spec: ConnectorSpec): Extract<ConnectorSpec['vendorCheck'], { checked: true }> {
+  if (spec.vendorCheck?.checked !== true) throw new Error(`${spec.name} is not checked`);
+  return spec.vendorCheck;
+}
+
 async function problems(spec: ConnectorSpec, operation: string, params: Record<string, unknown>): Promise<string[]> {
   const check = spec.vendorCheck;
   if (check?.checked !== true) throw new Error(`${spec.name} is not checked`);
@@ -23,7 +32,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'notion', 'resend', 'sendgrid', 'slack', 'stripe']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -84,6 +93,51 @@ describe('the check fails a connector that drifted', () => {
     const sendgrid = connectorSpecs.sendgrid!;
     const drifted = drift(sendgrid, 'send_email', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ personalizations: [{ to: [{ email: f.to }] }] }) } }));
     expect((await problems(drifted, 'send_email', { to: 'a@example.com', from: 'b@example.com', subject: 's', text: 't' })).join('\n')).toMatch(/must have required property 'from'/);
+  });
+});
+
+describe('the check fails a messaging connector that drifted', () => {
+  const drift = (spec: ConnectorSpec, operation: string, change: (op: OperationSpec) => OperationSpec): ConnectorSpec => ({
+    ...spec, operations: { ...spec.operations, [operation]: change(spec.operations[operation]!) },
+  });
+  const longKey = '01J9ZX3Q7K8M2N4P6R8T0V2W4Y:tell_the_team';
+
+  it("a Discord nonce longer than Discord's 25 characters (the key's bound dropped)", async () => {
+    const drifted = drift(discordSpec, 'create_message', (op) => ({ ...op, idempotency: { bodyField: 'nonce' } }));
+    const request = await buildThroughConnector(drifted, 'create_message', { channel_id: '1101234567890123456', content: 'hi' }, longKey);
+    expect(checkRequest(loadDescription(contractOf(discordSpec)), request).join('\n')).toMatch(/body\/nonce must NOT have more than 25 characters/);
+    // The connector as it is bounds the same key.
+    const kept = await buildThroughConnector(discordSpec, 'create_message', { channel_id: '1101234567890123456', content: 'hi' }, longKey);
+    expect(checkRequest(loadDescription(contractOf(discordSpec)), kept)).toEqual([]);
+  });
+
+  it('a Discord channel ID the description does not take', async () => {
+    const drifted = drift(discordSpec, 'create_message', (op) => ({ ...op, fields: { ...op.fields, channel_id: { ...op.fields.channel_id!, pattern: undefined } } }));
+    expect((await problems(drifted, 'create_message', { channel_id: 'general', content: 'hi' })).join('\n')).toMatch(/path parameter `channel_id` must match pattern/);
+  });
+
+  it('a Notion block type the description does not take', async () => {
+    const drifted = drift(notionSpec, 'append_blocks', (op) => ({
+      ...op, http: { ...op.http!, buildBody: (f) => ({ children: (f.paragraphs as string[]).map((t) => ({ type: 'heading_1', heading_1: { rich_text: [{ text: { content: t } }] } })) }) },
+    }));
+    expect((await problems(drifted, 'append_blocks', { block_id: 'b1', paragraphs: ['Hi'] })).join('\n')).toMatch(/body\/children\/0/);
+  });
+
+  it('a Notion parent in the wrong shape', async () => {
+    const drifted = drift(notionSpec, 'create_page', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ parent: { id: f.parent_page_id }, properties: f.properties }) } }));
+    expect((await problems(drifted, 'create_page', { parent_page_id: '59833787-2cf9-4fdf-8782-e53db20768a5', properties: {} })).join('\n')).toMatch(/body\/parent/);
+  });
+
+  it('a Box share sent with the wrong method, and without its fixed fields=shared_link', async () => {
+    const patched = drift(boxSpec, 'share_file', (op) => ({ ...op, http: { ...op.http!, method: 'PATCH' } }));
+    expect(await problems(patched, 'share_file', { file_id: '12', access: 'open' })).toEqual(['/files/{file_id}#add_shared_link has no PATCH operation']);
+    const unfielded = drift(boxSpec, 'share_file', (op) => ({ ...op, http: { ...op.http!, query: {} } }));
+    expect(await problems(unfielded, 'share_file', { file_id: '12', access: 'open' })).toEqual(['missing required query parameter `fields`']);
+  });
+
+  it('a Resend batch sent as an object instead of a list', async () => {
+    const drifted = drift(resendSpec, 'send_batch', (op) => ({ ...op, http: { method: 'POST', path: '/emails/batch', body: 'json' } }));
+    expect(await problems(drifted, 'send_batch', { emails: [{ from: 'a@example.com', to: 'b@example.com', subject: 's' }] })).toEqual(['body must be array']);
   });
 });
 

@@ -73,7 +73,9 @@ describe('example steps of every operation', () => {
         const example = Object.fromEntries(Object.entries(op.fields).filter(([, f]) => f.example !== undefined).map(([k, f]) => [k, f.example]));
         return { id: name, uses: `conn.${name}`, with: example };
       });
-      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: ['TOKEN'], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
+      // A secret field's example (a webhook token) names its own secret.
+      const named = [...JSON.stringify(steps).matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!);
+      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: [...new Set(['TOKEN', ...named])], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
       expect(diagnostics(text)).toEqual([]);
     });
     for (const [name, op] of Object.entries(spec.operations)) {
@@ -83,4 +85,37 @@ describe('example steps of every operation', () => {
       });
     }
   }
+});
+
+describe('connector rule on the messaging connectors (Resend, Discord, Notion)', () => {
+  const messaging = `name: t
+owner: ops@example.com
+trigger: manual
+secrets: [TOKEN]
+connections:
+  mail: { connector: resend, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  chat: { connector: discord, auth: { api_key: { header: Authorization, value: "Bot \${{ secrets.TOKEN }}" } } }
+  docs: { connector: notion, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+steps:
+  - id: a
+`;
+  const cases: { text: string; at: string[] }[] = [
+    // a typo: unknown field (so the required `properties` is missing too)
+    { text: `${messaging}    uses: docs.create_page\n    with: { database_id: d9824bdc-8445-4327-be8b-5b47500af6ce, propertes: {} }\n`, at: ['12:5 connector', '12:64 connector'] },
+    // a missing required field
+    { text: `${messaging}    uses: chat.create_message\n    with: { content: hi }\n`, at: ['12:5 connector'] },
+    // a channel name where Discord takes a numeric ID
+    { text: `${messaging}    uses: chat.create_message\n    with: { channel_id: general, content: hi }\n`, at: ['12:25 connector'] },
+    // neither text nor html
+    { text: `${messaging}    uses: mail.send_email\n    with: { from: a@example.com, to: b@example.com, subject: s }\n`, at: ['12:5 connector'] },
+    // a nested value outside its enum
+    { text: `${messaging}    uses: docs.query_data_source\n    with: { data_source_id: x, sorts: [{ property: Due, direction: up }] }\n`, at: ['12:68 connector'] },
+  ];
+  it.each(cases.map((c, i) => [i, c]))('invalid %i', (_i, c) => {
+    expect(diagnostics(c.text)).toEqual(c.at);
+  });
+  it('accepts expressions and valid values', () => {
+    expect(diagnostics(`${messaging}    uses: chat.create_message\n    with: { channel_id: "\${{ run.id }}", content: hi }\n`)).toEqual([]);
+    expect(diagnostics(`${messaging}    uses: docs.query_data_source\n    with: { data_source_id: x, paginate: true, max_items: 10 }\n`)).toEqual([]);
+  });
 });

@@ -36,6 +36,38 @@ describe('buildVendorRequest', () => {
     expect(JSON.parse(r.body!)).toMatchObject({ idempotency_key: 'mine' });
   });
 
+  it('sends a key longer than the vendor bound as a digest of that length, the same every time', () => {
+    const bounded: OperationSpec = { ...op, idempotency: { bodyField: 'nonce', maxLength: 25 } };
+    const key = '01J9ZX3Q7K8M2N4P6R8T0V2W4Y:notify_customer';
+    const first = JSON.parse(buildVendorRequest(bounded, { invoice_id: 'i', version: 1 }, key).body!) as { nonce: string };
+    const again = JSON.parse(buildVendorRequest(bounded, { invoice_id: 'i', version: 1 }, key).body!) as { nonce: string };
+    expect(first.nonce).toHaveLength(25);
+    expect(first.nonce).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(again.nonce).toBe(first.nonce);
+    expect(JSON.parse(buildVendorRequest(bounded, { invoice_id: 'i', version: 1 }, `${key}:1`).body!)).not.toMatchObject({ nonce: first.nonce });
+    expect(JSON.parse(buildVendorRequest(bounded, { invoice_id: 'i', version: 1 }, 'RUN1:a').body!)).toMatchObject({ nonce: 'RUN1:a' });
+  });
+
+  it('sends a list body where the vendor takes one, with a header idempotency key', () => {
+    const batch: OperationSpec = {
+      summary: 'Send a batch.', output: 'Ids.', idempotency: { header: 'Idempotency-Key' },
+      http: { method: 'POST', path: '/emails/batch', body: 'json', buildBody: (f) => f.emails as unknown[] },
+      fields: { emails: { type: 'array', description: 'Emails.', required: true } },
+    };
+    const r = buildVendorRequest(batch, { emails: [{ to: 'a@example.com' }, { to: 'b@example.com' }] }, 'RUN1:batch');
+    expect(r.headers['idempotency-key']).toBe('RUN1:batch');
+    expect(JSON.parse(r.body!)).toEqual([{ to: 'a@example.com' }, { to: 'b@example.com' }]);
+  });
+
+  it('always sends the fixed query parameters of the mapping', () => {
+    const share: OperationSpec = {
+      summary: 'Share.', output: 'File.',
+      http: { method: 'PUT', path: '/files/{file_id}', body: 'json', query: { fields: 'shared_link' } },
+      fields: { file_id: { type: 'string', description: 'File.', required: true, in: 'path' }, fields: { type: 'string', description: 'Clash.', in: 'query' } },
+    };
+    expect(buildVendorRequest(share, { file_id: '12', fields: 'name' }, 'k').query).toEqual({ fields: 'shared_link' });
+  });
+
   it('refuses a missing path parameter and a mapping in a path slot', () => {
     expect(() => buildVendorRequest(op, { version: 1 }, 'k')).toThrow('missing path parameter `invoice_id`');
     expect(() => buildVendorRequest(op, { invoice_id: { a: 1 }, version: 1 }, 'k')).toThrow('field `invoice_id` must be a string, number or boolean, not object');

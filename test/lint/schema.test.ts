@@ -8,11 +8,17 @@ const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_URL, 'utf8')) as Record<s
 type Node = Record<string, unknown>;
 
 function eachSchema(visit: (node: Node, pointer: string) => void): void {
-  const walk = (node: unknown, pointer: string) => {
+  // `map`: a `properties` or `$defs` object, whose keys are names (a field may be called
+  // `properties`), so it is not itself a schema; its values are.
+  const walk = (node: unknown, pointer: string, map = false) => {
     if (node === null || typeof node !== 'object') return;
-    if (!Array.isArray(node)) visit(node as Node, pointer);
-    // An `if` is a condition that picks a branch, not a shape a workflow is written in.
-    for (const [k, v] of Object.entries(node)) if (k !== 'if') walk(v, `${pointer}/${k}`);
+    if (!Array.isArray(node) && !map) visit(node as Node, pointer);
+    for (const [k, v] of Object.entries(node)) {
+      // An `if` is a condition that picks a branch, not a shape a workflow is written in;
+      // examples, defaults and enums are values, not schemas.
+      if (!map && ['if', 'examples', 'default', 'enum', 'const'].includes(k)) continue;
+      walk(v, `${pointer}/${k}`, !map && !Array.isArray(node) && (k === 'properties' || k === '$defs'));
+    }
   };
   walk(schema, '');
 }

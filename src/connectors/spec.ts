@@ -23,8 +23,8 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address or a URL. */
-  readonly format?: 'email' | 'uri';
+  /** What a string holds, where the vendor checks it: an email address, a URL or a UUID. */
+  readonly format?: 'email' | 'uri' | 'uuid';
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
   /** The shape of each item of an array field. */
@@ -35,6 +35,11 @@ export interface FieldSpec {
   readonly name?: string;
   /** Vendor operations: sent as a JSON string (Slack's `blocks` in a form body). */
   readonly encode?: 'json';
+  /**
+   * Vendor operations, query lists: sent as one value joined by this separator
+   * (`Statuses=PAID,VOIDED`, OpenAPI's `explode: false`) instead of the name repeated.
+   */
+  readonly separator?: string;
 }
 
 export interface OperationSpec {
@@ -71,12 +76,21 @@ export interface HttpMapping {
 /** The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). */
 export type Idempotency = { readonly header: string } | { readonly bodyField: string };
 
-/** A vendor cursor: the request field that takes it, and where the response has it. */
+/**
+ * How a vendor pages a list: a cursor the response hands back (the default), or page numbers
+ * (`style: 'page'`, Xero), where the next page is this one plus one until a page comes back
+ * empty or the response's page count is reached.
+ */
 export interface Pagination {
-  /** The request field (flux name) that carries the cursor. */
+  readonly style?: 'cursor' | 'page';
+  /** The request field (flux name) that carries the cursor, or the page number (from 1). */
   readonly cursorField: string;
-  /** Dotted path of the next cursor in the response body; empty or absent ends the list. */
-  readonly nextCursor: string;
+  /** Cursor style: dotted path of the next cursor in the response body; empty or absent ends the list. */
+  readonly nextCursor?: string;
+  /** Cursor style, when the response names no next cursor: the cursor is this field of the page's last item (Stripe lists: `id`, into starting_after). */
+  readonly lastItemCursor?: string;
+  /** Page style: dotted path of the number of pages in the response body, where the vendor sends one. */
+  readonly pageCount?: string;
   /** Dotted path of the page's items in the response body. */
   readonly items: string;
   /** Dotted path of a boolean that says more pages follow (Stripe's has_more). */
@@ -125,6 +139,12 @@ export interface ConnectorSpec {
    */
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
+  /**
+   * Vendor connectors: headers every call needs that the connection gives under `headers:`
+   * (Xero's `xero-tenant-id`), by lowercase name. A call on a connection without one fails
+   * before anything is sent, saying which header to add.
+   */
+  readonly connectionHeaders?: Readonly<Record<string, { readonly description: string; readonly example: string }>>;
   /** The operation run by `uses: <name>` on its own, without a connection. */
   readonly standalone?: OperationSpec;
   /** Operations run by `uses: <connection>.<operation>` on a connection of this type. */

@@ -21,7 +21,7 @@ export function fieldArbitrary(f: FieldSpec): fc.Arbitrary<unknown> {
         return f.items?.type === 'string' ? fc.uniqueArray(item, { minLength: 1, maxLength: 3, selector: (v) => String(v).toLowerCase() }) : fc.array(item, { minLength: 1, maxLength: 3 });
       }
       case 'object': return f.properties ? shape(f.properties) : fc.dictionary(key, text, { minKeys: 0, maxKeys: 3 });
-      default: return f.format === 'email' ? email : f.format === 'uri' ? fc.webUrl() : text;
+      default: return f.format === 'email' ? email : f.format === 'uri' ? fc.webUrl() : f.format === 'uuid' ? fc.uuid() : text;
     }
   }));
 }

@@ -111,6 +111,8 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
     let raw: string | string[] | undefined;
     if (where === 'path') raw = found.values[name];
     else if (where === 'query') raw = url.searchParams.has(name) ? url.searchParams.getAll(name) : undefined;
+    // `explode: false` (style form): a list is one value, its items joined by commas.
+    if (where === 'query' && p.explode === false && Array.isArray(raw)) raw = raw.flatMap((v) => v.split(','));
     else if (where === 'header') raw = headers[name.toLowerCase()];
     if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
       if (p.required === true && !auth) problems.push(`missing required ${where} parameter \`${name}\``);

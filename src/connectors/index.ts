@@ -6,7 +6,9 @@ import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
 import { slackSpec } from './slack.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
+import { stripeInvoicingSpec } from './stripe-invoicing.js';
 import { stripeSpec } from './stripe.js';
+import { xeroSpec } from './xero.js';
 
 /**
  * Every connector, by name, sorted. A vendor connector is one file and one line here; its
@@ -17,6 +19,8 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   sendgrid: sendgridSpec,
   slack: slackSpec,
   stripe: stripeSpec,
+  stripe_invoicing: stripeInvoicingSpec,
+  xero: xeroSpec,
 };
 
 export type ResolvedOperation =

@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
 import { slackSpec } from '../../src/connectors/slack.js';
+import { stripeInvoicingSpec } from '../../src/connectors/stripe-invoicing.js';
 import { stripeSpec } from '../../src/connectors/stripe.js';
+import { xeroSpec } from '../../src/connectors/xero.js';
 import { exampleParams, paramsArbitrary } from './arbitraries.js';
 import { buildThroughConnector, closeBuilder } from './build.js';
 import { checkRequest, decodeForm, loadDescription } from './vendor-check.js';
@@ -23,7 +25,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -84,6 +86,27 @@ describe('the check fails a connector that drifted', () => {
     const sendgrid = connectorSpecs.sendgrid!;
     const drifted = drift(sendgrid, 'send_email', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ personalizations: [{ to: [{ email: f.to }] }] }) } }));
     expect((await problems(drifted, 'send_email', { to: 'a@example.com', from: 'b@example.com', subject: 's', text: 't' })).join('\n')).toMatch(/must have required property 'from'/);
+  });
+});
+
+describe('the check fails an accounting connector that drifted', () => {
+  const drift = (spec: ConnectorSpec, operation: string, change: (op: OperationSpec) => OperationSpec): ConnectorSpec => ({
+    ...spec, operations: { ...spec.operations, [operation]: change(spec.operations[operation]!) },
+  });
+
+  it('Xero without the tenant header every call needs', async () => {
+    const { connectionHeaders: _gone, ...drifted } = xeroSpec;
+    expect(await problems(drifted, 'list_invoices', { statuses: ['AUTHORISED'] })).toEqual(['missing required header parameter `xero-tenant-id`']);
+  });
+
+  it('Xero created with the wrong method', async () => {
+    const drifted = drift(xeroSpec, 'create_contacts', (op) => ({ ...op, http: { ...op.http!, method: 'POST' } }));
+    expect(await problems(drifted, 'create_contacts', { contacts: [{ Name: 'Acme' }] })).toEqual(['/Contacts has no POST operation']);
+  });
+
+  it('Stripe invoicing with a renamed form field', async () => {
+    const drifted = drift(stripeInvoicingSpec, 'pay_invoice', (op) => ({ ...op, fields: { ...op.fields, paid_out_of_band: { ...op.fields.paid_out_of_band!, name: 'paid_outside' } } }));
+    expect(await problems(drifted, 'pay_invoice', { invoice: 'in_1', paid_out_of_band: true })).toEqual(['body must NOT have additional properties (`paid_outside`)']);
   });
 });
 

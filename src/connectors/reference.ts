@@ -119,6 +119,7 @@ export function referenceMarkdown(): string {
     if (spec.baseUrl) out.push(`- base URL: \`${spec.baseUrl}\` (a connection's \`base_url\` overrides it)`);
     if (spec.auth) out.push(`- auth: ${spec.auth.join(', ')}`);
     if (spec.vendorCheck) out.push(`- vendor description: ${checkedText(spec)}`);
+    for (const [name, value] of Object.entries(spec.headers ?? {})) out.push(`- sends \`${name}: ${value}\` on every call (a connection's \`headers\` may override it)`);
     for (const [name, h] of Object.entries(spec.connectionHeaders ?? {})) out.push(`- connection header \`${name}\` (required under \`headers:\`): ${h.description}`);
     if (spec.rateLimit?.resetEpochSeconds) out.push(`- rate limits: a 429 waits for Retry-After, else until \`${spec.rateLimit.resetEpochSeconds}\` (epoch seconds)`);
     if (spec.baseUrl) out.push('', RAW_REQUEST);

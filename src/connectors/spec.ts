@@ -93,6 +93,8 @@ export interface Pagination {
   readonly pageCount?: string;
   /** Dotted path of the page's items in the response body. */
   readonly items: string;
+  /** The vendor leaves the list out of a page that has none (Square): an absent list is an empty page. */
+  readonly itemsMayBeAbsent?: boolean;
   /** Dotted path of a boolean that says more pages follow (Stripe's has_more). */
   readonly hasMore?: string;
 }
@@ -139,6 +141,11 @@ export interface ConnectorSpec {
    */
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
+  /**
+   * Vendor connectors: headers the connector sends on every call, such as the API version it
+   * was written against (Square-Version); a connection's `headers` may override them.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /**
    * Vendor connectors: headers every call needs that the connection gives under `headers:`
    * (Xero's `xero-tenant-id`), by lowercase name. A call on a connection without one fails

@@ -31,7 +31,10 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     } catch (error) {
       return failure(`${spec.vendor ?? spec.name}: ${error instanceof HttpFailure ? error.message : String(error)}`, false);
     }
-    const outcome = await http.call({ operation: 'request', params: { ...request, response: 'auto' }, connection }, ctx);
+    const given = new Set(Object.keys(connection.headers ?? {}).map((k) => k.toLowerCase()));
+    const fixed = Object.entries(spec.headers ?? {}).filter(([k]) => !given.has(k.toLowerCase()) && !(k.toLowerCase() in request.headers));
+    const headers = { ...Object.fromEntries(fixed.map(([k, v]) => [k.toLowerCase(), v])), ...request.headers };
+    const outcome = await http.call({ operation: 'request', params: { ...request, headers, response: 'auto' }, connection }, ctx);
     if (ctx.dryRun) return outcome;
     const raw = outcome.output as { status?: number; headers?: Record<string, string>; body?: unknown } | null;
     // A connection-level failure (unreachable, timeout, too large) has no response to read.
@@ -61,7 +64,8 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       const outcome = await once(op, { ...params, ...(cursor !== undefined ? { [pages.cursorField]: cursor } : {}) }, connection, ctx);
       if (!outcome.ok || ctx.dryRun) return outcome;
       last = outcome;
-      const got = pick(outcome.output, pages.items);
+      const listed = pick(outcome.output, pages.items);
+      const got = listed === undefined && pages.itemsMayBeAbsent ? [] : listed;
       if (!Array.isArray(got)) return { ...outcome, ok: false, error: { message: `${spec.vendor ?? spec.name}: response has no list at \`${pages.items}\``, retryable: false } };
       const room = maxItems - items.length;
       items.push(...got.slice(0, room));

@@ -5,6 +5,7 @@ import { httpSpec } from './http.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
 import { slackSpec } from './slack.js';
+import { squareSpec } from './square.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
 import { stripeInvoicingSpec } from './stripe-invoicing.js';
 import { stripeSpec } from './stripe.js';
@@ -18,6 +19,7 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   http: httpSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,
+  square: squareSpec,
   stripe: stripeSpec,
   stripe_invoicing: stripeInvoicingSpec,
   xero: xeroSpec,

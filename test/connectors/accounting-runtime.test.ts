@@ -2,10 +2,12 @@
 // tenant header from the connection (and a clear failure without it), its error body as one
 // message, its Idempotency-Key across retries, Retry-After on 429, page-number pagination over
 // three pages bounded by max_items; Stripe invoicing's starting_after pagination (the last
-// item's id), due-date filters, paid_out_of_band with its Idempotency-Key, and its errors.
+// item's id), due-date filters, paid_out_of_band with its Idempotency-Key, and its errors;
+// Square's version header, idempotency_key body field, error bodies and body-cursor pagination.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
+import { SQUARE_VERSION } from '../../src/connectors/square.js';
 import { xeroSpec } from '../../src/connectors/xero.js';
 import { Masker } from '../../src/secrets/masker.js';
 import { finished, HEAD, run } from '../engine/harness.js';
@@ -24,6 +26,7 @@ const connections = (xeroHeaders = `headers: { xero-tenant-id: "\${{ secrets.TEN
 connections:
   books: { connector: xero, base_url: "${server.url}/api.xro/2.0", ${xeroHeaders}auth: { bearer: "\${{ secrets.TOKEN }}" } }
   billing: { connector: stripe_invoicing, base_url: "${server.url}", auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  shop: { connector: square, base_url: "${server.url}", auth: { bearer: "\${{ secrets.TOKEN }}" } }
 `;
 const secrets = { TOKEN: 'xero-access-token-secret', TENANT };
 const INVOICE_ID = '4c5b8e5b-7c8f-4f6a-9d0e-2b3a1c4d5e6f';
@@ -244,5 +247,104 @@ describe('stripe_invoicing at run time', () => {
 `, { secrets });
     expect(finished(journal, 'send')?.error?.message).toBe('Stripe: bad key *** (invalid_request_error)');
     expect(JSON.stringify(journal)).not.toContain('xero-access-token-secret');
+  });
+});
+
+describe('square at run time', () => {
+  it('sends Square-Version and the same idempotency_key in the body on every retry', async () => {
+    server.script('POST /v2/online-checkout/payment-links',
+      { status: 500, body: { errors: [{ category: 'API_ERROR', code: 'INTERNAL_SERVER_ERROR', detail: 'Something went wrong' }] } },
+      { status: 200, body: { payment_link: { id: 'pl_1', url: 'https://square.link/u/abc' } } });
+    const before = server.received.length;
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: link
+    uses: shop.create_payment_link
+    retry: { attempts: 2, initial: 1s, max: 1m }
+    with: { name: Boiler service, amount: 18000, currency: USD, location_id: L1, buyer_email: maria@acme.example }
+`, { secrets });
+    expect(result.status).toBe('succeeded');
+    expect(finished(journal, 'link')?.output).toEqual({ payment_link: { id: 'pl_1', url: 'https://square.link/u/abc' } });
+    const sent = server.received.slice(before);
+    expect(sent.map((r) => r.headers['square-version'])).toEqual([SQUARE_VERSION, SQUARE_VERSION]);
+    const bodies = sent.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(bodies[0]).toEqual(bodies[1]);
+    expect(bodies[0]).toEqual({
+      quick_pay: { name: 'Boiler service', price_money: { amount: 18000, currency: 'USD' }, location_id: 'L1' },
+      pre_populated_data: { buyer_email: 'maria@acme.example' },
+      idempotency_key: expect.stringMatching(/link/),
+    });
+  });
+
+  it("lets the connection pin another Square-Version", async () => {
+    server.script('POST /v2/invoices/inv%3A1/publish', { status: 200, body: { invoice: { id: 'inv:1', status: 'UNPAID' } } });
+    const { result } = await run(`${HEAD}${connections().replace('shop: { connector: square, ', 'shop: { connector: square, headers: { Square-Version: "2024-01-18" }, ')}steps:
+  - id: publish
+    uses: shop.publish_invoice
+    with: { invoice_id: "inv:1", version: 0 }
+`, { secrets });
+    expect(result.status).toBe('succeeded');
+    const sent = server.received.at(-1)!;
+    expect(sent.headers['square-version']).toBe('2024-01-18');
+    expect(JSON.parse(sent.body)).toEqual({ version: 0, idempotency_key: expect.stringMatching(/publish/) });
+  });
+
+  it("reads Square's errors into one message", async () => {
+    server.script('POST /v2/invoices', {
+      status: 400,
+      body: { errors: [{ category: 'INVALID_REQUEST_ERROR', code: 'INVALID_VALUE', detail: 'The order is already invoiced.', field: 'invoice.order_id' }, { category: 'INVALID_REQUEST_ERROR', code: 'MISSING_REQUIRED_PARAMETER' }] },
+    });
+    const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: invoice
+    uses: shop.create_invoice
+    with: { location_id: L1, order_id: o1, customer_id: c1, due_date: "2026-12-08" }
+`, { secrets });
+    expect(finished(journal, 'invoice')?.error?.message).toBe('Square: INVALID_VALUE: The order is already invoiced. (invoice.order_id) (and 1 more)');
+    expect(JSON.parse(server.received.at(-1)!.body)).toMatchObject({
+      invoice: { location_id: 'L1', order_id: 'o1', primary_recipient: { customer_id: 'c1' }, payment_requests: [{ request_type: 'BALANCE', due_date: '2026-12-08' }], delivery_method: 'EMAIL', accepted_payment_methods: { card: true } },
+    });
+  });
+
+  describe('paginate: true over a three-page cursor in the body', () => {
+    const pages = () => server.script('POST /v2/invoices/search',
+      { status: 200, body: { invoices: [{ id: 'inv:1' }, { id: 'inv:2' }], cursor: 'c2' } },
+      { status: 200, body: { invoices: [{ id: 'inv:3' }, { id: 'inv:4' }], cursor: 'c3' } },
+      { status: 200, body: { invoices: [{ id: 'inv:5' }] } });
+
+    it('follows the cursor to the last page, sending it in the body', async () => {
+      pages();
+      const before = server.received.length;
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: search
+    uses: shop.search_invoices
+    with: { location_id: L1, limit: 2, paginate: true }
+`, { secrets });
+      expect(finished(journal, 'search')?.output).toEqual({ items: [1, 2, 3, 4, 5].map((n) => ({ id: `inv:${n}` })), count: 5, has_more: false, next_cursor: null });
+      const bodies = server.received.slice(before).map((r) => JSON.parse(r.body) as Record<string, unknown>);
+      expect(bodies.map((b) => b.cursor ?? null)).toEqual([null, 'c2', 'c3']);
+      expect(bodies[0]).toEqual({ query: { filter: { location_ids: ['L1'] }, sort: { field: 'INVOICE_SORT_DATE', order: 'DESC' } }, limit: 2 });
+    });
+
+    it('stops at max_items', async () => {
+      pages();
+      const before = server.received.length;
+      const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: search
+    uses: shop.search_invoices
+    with: { location_id: L1, limit: 2, paginate: true, max_items: 3 }
+`, { secrets });
+      expect(finished(journal, 'search')?.output).toEqual({ items: [1, 2, 3].map((n) => ({ id: `inv:${n}` })), count: 3, has_more: true, next_cursor: 'c3' });
+      expect(server.received.length - before).toBe(2);
+    });
+
+    it('reads an answer without invoices (Square leaves empty lists out) as an empty page', async () => {
+      server.script('POST /v2/invoices/search', { status: 200, body: {} });
+      const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: search
+    uses: shop.search_invoices
+    with: { location_id: L1, paginate: true }
+`, { secrets });
+      expect(result.status).toBe('succeeded');
+      expect(finished(journal, 'search')?.output).toEqual({ items: [], count: 0, has_more: false, next_cursor: null });
+    });
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
 import { slackSpec } from '../../src/connectors/slack.js';
+import { squareSpec } from '../../src/connectors/square.js';
 import { stripeInvoicingSpec } from '../../src/connectors/stripe-invoicing.js';
 import { stripeSpec } from '../../src/connectors/stripe.js';
 import { xeroSpec } from '../../src/connectors/xero.js';
@@ -25,7 +26,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'stripe', 'stripe_invoicing', 'xero']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -102,6 +103,13 @@ describe('the check fails an accounting connector that drifted', () => {
   it('Xero created with the wrong method', async () => {
     const drifted = drift(xeroSpec, 'create_contacts', (op) => ({ ...op, http: { ...op.http!, method: 'POST' } }));
     expect(await problems(drifted, 'create_contacts', { contacts: [{ Name: 'Acme' }] })).toEqual(['/Contacts has no POST operation']);
+  });
+
+  it('Square with a payment link missing what quick_pay requires', async () => {
+    const drifted = drift(squareSpec, 'create_payment_link', (op) => ({
+      ...op, http: { ...op.http!, buildBody: (f) => ({ quick_pay: { name: f.name, price_money: { amount: f.amount, currency: f.currency } } }) },
+    }));
+    expect(await problems(drifted, 'create_payment_link', { name: 'n', amount: 100, currency: 'USD', location_id: 'L1' })).toEqual(["body/quick_pay must have required property 'location_id'"]);
   });
 
   it('Stripe invoicing with a renamed form field', async () => {

@@ -66,6 +66,7 @@ connections:
   billing: { connector: stripe_invoicing, auth: { bearer: "\${{ secrets.TOKEN }}" } }
 steps:
 `;
+const shop = books.replace('steps:\n', '  shop: { connector: square, auth: { bearer: "\${{ secrets.TOKEN }}" } }\nsteps:\n');
 
 const accountingValid = [
   `${books}  - id: a\n    uses: books.list_invoices\n    with: { statuses: [AUTHORISED], where: 'DueDate<DateTime(2026,11,24)', paginate: true }\n`,
@@ -82,6 +83,8 @@ const accountingInvalid: { text: string; at: string[] }[] = [
   { text: `${books}  - id: a\n    uses: books.create_invoices\n    with: { invoices: [{ Type: ACCREC, Contact: { ContactId: c1 }, Status: OPEN }] }\n`, at: ['11:49 connector', '11:51 connector', '11:76 connector'] },
   // a status Stripe does not have
   { text: `${books}  - id: a\n    uses: billing.list_invoices\n    with: { status: overdue }\n`, at: ['11:21 connector'] },
+  // Square: a typo (so currency is missing too), and a missing location_id
+  { text: `${shop}  - id: a\n    uses: shop.create_payment_link\n    with: { name: Service, amount: 100, currrency: USD }\n`, at: ['12:5 connector', '12:5 connector', '12:41 connector'] },
   // a Xero connection without its tenant header
   { text: `${books.replace('headers: { xero-tenant-id: "\${{ secrets.TENANT }}" }, ', '')}  - id: a\n    uses: books.list_invoices\n`, at: ['6:3 connector'] },
 ];

@@ -9,8 +9,11 @@ import { resendSpec } from './resend.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
 import { slackSpec } from './slack.js';
+import { squareSpec } from './square.js';
 import type { ConnectorSpec, OperationSpec } from './spec.js';
+import { stripeInvoicingSpec } from './stripe-invoicing.js';
 import { stripeSpec } from './stripe.js';
+import { xeroSpec } from './xero.js';
 
 /**
  * Every connector, by name, sorted. A vendor connector is one file and one line here; its
@@ -24,7 +27,10 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   resend: resendSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,
+  square: squareSpec,
   stripe: stripeSpec,
+  stripe_invoicing: stripeInvoicingSpec,
+  xero: xeroSpec,
 };
 
 export type ResolvedOperation =

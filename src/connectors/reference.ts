@@ -13,6 +13,12 @@ function exampleAuth(spec: ConnectorSpec, secret: string): Record<string, unknow
   return spec.auth?.[0] === 'basic' ? { basic: { username: `\${{ secrets.${secret} }}` } } : { bearer: `\${{ secrets.${secret} }}` };
 }
 
+/** The `headers` a connection of this connector must set, with example values. */
+function connectionHeaders(spec: ConnectorSpec): { headers?: Record<string, string> } {
+  const entries = Object.entries(spec.connectionHeaders ?? {});
+  return entries.length > 0 ? { headers: Object.fromEntries(entries.map(([k, h]) => [k, h.example])) } : {};
+}
+
 /**
  * An example step calling `operation`, with its connection, as YAML: the required fields, the
  * first of each one-of group, or, when that is nothing, every field with an example.
@@ -22,11 +28,12 @@ export function exampleStep(spec: ConnectorSpec, name: string, op: OperationSpec
   const pick = (k: string, f: FieldSpec): boolean => f.example !== undefined && (wanted.size === 0 || wanted.has(k));
   const params = Object.fromEntries(Object.entries(op.fields).filter(([k, f]) => pick(k, f)).map(([k, f]) => [k, f.example]));
   const secret = `${spec.name.toUpperCase()}_TOKEN`;
-  // Examples of secret fields (a webhook token) name their own secrets.
+  // Examples of secret fields (a webhook token) and of connection headers (a tenant) name their own secrets.
   const named = [...JSON.stringify(params).matchAll(/\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)].map((m) => m[1]!);
+  const headerSecrets = Object.values(spec.connectionHeaders ?? {}).flatMap((h) => [...h.example.matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
   const doc = {
-    secrets: [...new Set([secret, ...named])],
-    connections: { [spec.name]: { connector: spec.name, auth: exampleAuth(spec, secret) } },
+    secrets: [...new Set([secret, ...named, ...headerSecrets])],
+    connections: { [spec.name]: { connector: spec.name, ...connectionHeaders(spec), auth: exampleAuth(spec, secret) } },
     steps: [{ id: name, uses: `${spec.name}.${name}`, ...(Object.keys(params).length > 0 ? { with: params } : {}) }],
   };
   return stringify(doc, { lineWidth: 0, flowCollectionPadding: false });
@@ -61,6 +68,7 @@ export function connectorText(spec: ConnectorSpec): string {
   if (spec.category) out.push(`category: ${spec.category}`);
   if (spec.baseUrl) out.push(`base URL: ${spec.baseUrl} (a connection's base_url overrides it)`);
   if (spec.auth) out.push(`auth: ${spec.auth.join(', ')}`);
+  for (const [name, h] of Object.entries(spec.connectionHeaders ?? {})) out.push(`connection header ${name} (required under headers:): ${h.description}`);
   if (spec.vendorCheck) out.push(`vendor description: ${checkedText(spec)}`);
   out.push('', 'operations:');
   const width = Math.max(...Object.keys(spec.operations).map((n) => n.length));
@@ -114,6 +122,8 @@ export function referenceMarkdown(): string {
     if (spec.baseUrl) out.push(`- base URL: \`${spec.baseUrl}\` (a connection's \`base_url\` overrides it)`);
     if (spec.auth) out.push(`- auth: ${spec.auth.join(', ')}`);
     if (spec.vendorCheck) out.push(`- vendor description: ${checkedText(spec)}`);
+    for (const [name, value] of Object.entries(spec.headers ?? {})) out.push(`- sends \`${name}: ${value}\` on every call (a connection's \`headers\` may override it)`);
+    for (const [name, h] of Object.entries(spec.connectionHeaders ?? {})) out.push(`- connection header \`${name}\` (required under \`headers:\`): ${h.description}`);
     if (spec.rateLimit?.resetEpochSeconds) out.push(`- rate limits: a 429 waits for Retry-After, else until \`${spec.rateLimit.resetEpochSeconds}\` (epoch seconds)`);
     if (spec.baseUrl) out.push('', RAW_REQUEST);
     if (spec.standalone) out.push(...operationMarkdown(spec, spec.name, spec.standalone, `\`uses: ${spec.name}\``));
@@ -127,7 +137,9 @@ function operationMarkdown(spec: ConnectorSpec, name: string, op: OperationSpec,
   const notes: string[] = [];
   if (op.http) notes.push(`Request: \`${op.http.method} ${op.http.path}\`${op.http.body ? ` (${op.http.body} body)` : ''}.`);
   if (op.idempotency) notes.push(`Idempotency: ${'header' in op.idempotency ? `\`${op.idempotency.header}\` header` : `\`${op.idempotency.bodyField}\` body field`}, the same on every retry of the step.`);
-  if (op.pagination) notes.push(`Pagination: \`paginate: true\` follows \`${op.pagination.nextCursor}\` into \`${op.pagination.cursorField}\`, collecting \`${op.pagination.items}\`.`);
+  if (op.pagination) notes.push(op.pagination.style === 'page'
+    ? `Pagination: \`paginate: true\` asks for page after page in \`${op.pagination.cursorField}\`, collecting \`${op.pagination.items}\`, until a page is empty${op.pagination.pageCount ? ` or \`${op.pagination.pageCount}\` is reached` : ''}.`
+    : `Pagination: \`paginate: true\` follows \`${op.pagination.lastItemCursor ? `${op.pagination.items}[last].${op.pagination.lastItemCursor}` : op.pagination.nextCursor ?? ''}\` into \`${op.pagination.cursorField}\`, collecting \`${op.pagination.items}\`.`);
   if (notes.length > 0) out.push('', ...notes);
   out.push('', '| field | type | required | description |', '| --- | --- | --- | --- |');
   for (const [k, f] of Object.entries(operationFields(op))) {

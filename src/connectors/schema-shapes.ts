@@ -52,7 +52,8 @@ function withCase(pattern: string, ops: readonly { connector: string; op: Operat
   }));
   return {
     if: { required: ['uses'], properties: { uses: { pattern } } },
-    then: { properties: { with: shapes.length === 1 ? shapes[0] : { description: `The fields of ${ops.map(({ connector }) => connector).join(', ')} operations of this name.`, anyOf: shapes } } },
+    // Several connectors may share an operation name (list_invoices): the shape of each, described.
+    then: { properties: { with: shapes.length === 1 ? shapes[0] : { description: `The fields of this operation on ${ops.map((o) => o.connector).join(' or ')}.`, anyOf: shapes } } },
   };
 }
 

@@ -37,6 +37,11 @@ export interface FieldSpec {
   readonly name?: string;
   /** Vendor operations: sent as a JSON string (Slack's `blocks` in a form body). */
   readonly encode?: 'json';
+  /**
+   * Vendor operations, query lists: sent as one value joined by this separator
+   * (`Statuses=PAID,VOIDED`, OpenAPI's `explode: false`) instead of the name repeated.
+   */
+  readonly separator?: string;
 }
 
 export interface OperationSpec {
@@ -80,14 +85,25 @@ export interface HttpMapping {
  */
 export type Idempotency = { readonly header: string; readonly maxLength?: number } | { readonly bodyField: string; readonly maxLength?: number };
 
-/** A vendor cursor: the request field that takes it, and where the response has it. */
+/**
+ * How a vendor pages a list: a cursor the response hands back (the default), or page numbers
+ * (`style: 'page'`, Xero), where the next page is this one plus one until a page comes back
+ * empty or the response's page count is reached.
+ */
 export interface Pagination {
-  /** The request field (flux name) that carries the cursor. */
+  readonly style?: 'cursor' | 'page';
+  /** The request field (flux name) that carries the cursor, or the page number (from 1). */
   readonly cursorField: string;
-  /** Dotted path of the next cursor in the response body; empty or absent ends the list. */
-  readonly nextCursor: string;
+  /** Cursor style: dotted path of the next cursor in the response body; empty or absent ends the list. */
+  readonly nextCursor?: string;
+  /** Cursor style, when the response names no next cursor: the cursor is this field of the page's last item (Stripe lists: `id`, into starting_after). */
+  readonly lastItemCursor?: string;
+  /** Page style: dotted path of the number of pages in the response body, where the vendor sends one. */
+  readonly pageCount?: string;
   /** Dotted path of the page's items in the response body. */
   readonly items: string;
+  /** The vendor leaves the list out of a page that has none (Square): an absent list is an empty page. */
+  readonly itemsMayBeAbsent?: boolean;
   /** Dotted path of a boolean that says more pages follow (Stripe's has_more). */
   readonly hasMore?: string;
 }
@@ -143,6 +159,17 @@ export interface ConnectorSpec {
    */
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
+  /**
+   * Vendor connectors: headers the connector sends on every call, such as the API version it
+   * was written against (Square-Version); a connection's `headers` may override them.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Vendor connectors: headers every call needs that the connection gives under `headers:`
+   * (Xero's `xero-tenant-id`), by lowercase name. A call on a connection without one fails
+   * before anything is sent, saying which header to add.
+   */
+  readonly connectionHeaders?: Readonly<Record<string, { readonly description: string; readonly example: string }>>;
   /** The operation run by `uses: <name>` on its own, without a connection. */
   readonly standalone?: OperationSpec;
   /** Operations run by `uses: <connection>.<operation>` on a connection of this type. */

@@ -36,7 +36,8 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
     if (where === 'path') {
       path = path.replace(`{${wire}}`, encodeURIComponent(scalar(value, name)));
     } else if (where === 'query') {
-      query[wire] = Array.isArray(value) ? value.map((v) => scalar(v, name)) : scalar(value, name);
+      const list = Array.isArray(value) ? value.map((v) => scalar(v, name)) : undefined;
+      query[wire] = list ? (spec.separator !== undefined ? list.join(spec.separator) : list) : scalar(value, name);
     } else if (where === 'header') {
       headers[wire.toLowerCase()] = scalar(value, name);
     } else {

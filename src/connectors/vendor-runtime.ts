@@ -8,7 +8,7 @@
 import { failure, HttpFailure } from './http-failure.js';
 import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
 import { connectorSpecs } from './index.js';
-import { PAGINATION_FIELDS, type ConnectorSpec, type OperationSpec } from './spec.js';
+import { PAGINATION_FIELDS, type ConnectorSpec, type OperationSpec, type Pagination } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
 import { pick } from './vendor-text.js';
 
@@ -31,7 +31,10 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     } catch (error) {
       return failure(`${spec.vendor ?? spec.name}: ${error instanceof HttpFailure ? error.message : String(error)}`, false);
     }
-    const outcome = await http.call({ operation: 'request', params: { ...request, response: 'auto' }, connection }, ctx);
+    const given = new Set(Object.keys(connection.headers ?? {}).map((k) => k.toLowerCase()));
+    const fixed = Object.entries(spec.headers ?? {}).filter(([k]) => !given.has(k.toLowerCase()) && !(k.toLowerCase() in request.headers));
+    const headers = { ...Object.fromEntries(fixed.map(([k, v]) => [k.toLowerCase(), v])), ...request.headers };
+    const outcome = await http.call({ operation: 'request', params: { ...request, headers, response: 'auto' }, connection }, ctx);
     if (ctx.dryRun) return outcome;
     const raw = outcome.output as { status?: number; headers?: Record<string, string>; body?: unknown } | null;
     // A connection-level failure (unreachable, timeout, too large) has no response to read.
@@ -55,18 +58,19 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     const asked = typeof params.max_items === 'number' && params.max_items > 0 ? Math.floor(params.max_items) : DEFAULT_MAX_ITEMS;
     const maxItems = Math.min(asked, MAX_ITEMS_CEILING);
     const items: unknown[] = [];
-    let cursor = params[pages.cursorField];
+    // Page numbers start at 1, asked for explicitly: Xero answers a request without `page` unpaged.
+    let cursor: unknown = params[pages.cursorField] ?? (pages.style === 'page' ? 1 : undefined);
     let last: CallOutcome | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const outcome = await once(op, { ...params, ...(cursor !== undefined ? { [pages.cursorField]: cursor } : {}) }, connection, ctx);
       if (!outcome.ok || ctx.dryRun) return outcome;
       last = outcome;
-      const got = pick(outcome.output, pages.items);
+      const listed = pick(outcome.output, pages.items);
+      const got = listed === undefined && pages.itemsMayBeAbsent ? [] : listed;
       if (!Array.isArray(got)) return { ...outcome, ok: false, error: { message: `${spec.vendor ?? spec.name}: response has no list at \`${pages.items}\``, retryable: false } };
       const room = maxItems - items.length;
       items.push(...got.slice(0, room));
-      const next = pick(outcome.output, pages.nextCursor);
-      const more = typeof next === 'string' && next !== '' && (pages.hasMore === undefined || pick(outcome.output, pages.hasMore) === true);
+      const { more, next } = nextPage(pages, outcome.output, cursor, got);
       // Items past max_items on this page are dropped; next_cursor continues after this page.
       if (got.length > room || (more && items.length >= maxItems)) return pageOutput(last, items, true, more ? next : null);
       if (!more) return pageOutput(last, items, false, null);
@@ -80,12 +84,36 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       const base = call.connection?.base_url ?? spec.baseUrl;
       if (!base) return failure(`connection for ${spec.name} needs a base_url`, false);
       const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base };
+      const missing = missingHeader(spec, connection);
+      if (missing) return failure(missing, false);
       if (call.operation === 'request' && !spec.operations.request) return http.call({ ...call, connection }, ctx);
       const op = spec.operations[call.operation];
       if (!op?.http) return failure(`${spec.name} has no operation \`${call.operation}\``, false);
       return op.pagination && call.params.paginate === true ? paginate(op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
     },
   };
+}
+
+/** Whether another page follows this one, and the cursor (or page number) that asks for it. */
+function nextPage(pages: Pagination, body: unknown, cursor: unknown, got: readonly unknown[]): { more: boolean; next: unknown } {
+  if (pages.style === 'page') {
+    const current = typeof cursor === 'number' && cursor >= 1 ? Math.floor(cursor) : 1;
+    const count = pages.pageCount ? pick(body, pages.pageCount) : undefined;
+    const more = got.length > 0 && (typeof count !== 'number' || current < count);
+    return { more, next: current + 1 };
+  }
+  const next = pages.lastItemCursor ? pick(got.at(-1), pages.lastItemCursor) : pages.nextCursor ? pick(body, pages.nextCursor) : undefined;
+  const more = typeof next === 'string' && next !== '' && (pages.hasMore === undefined || pick(body, pages.hasMore) === true);
+  return { more, next };
+}
+
+/** Why a call on `connection` cannot be made: a header the vendor needs on every call is not set. */
+function missingHeader(spec: ConnectorSpec, connection: ConnectionConfig): string | undefined {
+  const given = new Set(Object.entries(connection.headers ?? {}).filter(([, v]) => v !== '').map(([k]) => k.toLowerCase()));
+  for (const [name, header] of Object.entries(spec.connectionHeaders ?? {})) {
+    if (!given.has(name)) return `${spec.vendor ?? spec.name}: the connection needs the \`${name}\` header (${header.description}): add \`headers: { ${name}: ... }\` to it`;
+  }
+  return undefined;
 }
 
 function pageOutput(last: CallOutcome, items: unknown[], hasMore: boolean, nextCursor: unknown): CallOutcome {

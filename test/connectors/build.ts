@@ -13,7 +13,9 @@ export async function buildThroughConnector(spec: ConnectorSpec, operation: stri
   http ??= await createHttp({ userAgent: 'flux-test' });
   const runtime = createVendorRuntime(spec, http);
   // No base_url: the connector's default is used, as for `connections: { x: { connector: ... } }`.
-  const connection = { auth: { bearer: 'test-token-0123' } } as unknown as ConnectionConfig;
+  // Headers the vendor needs on every call (Xero's tenant) come from the connection, as in a workflow.
+  const headers = Object.fromEntries(Object.entries(spec.connectionHeaders ?? {}).map(([k, h]) => [k, h.example]));
+  const connection = { auth: { bearer: 'test-token-0123' }, headers } as unknown as ConnectionConfig;
   const outcome = await runtime.call({ operation, params, connection }, { signal: new AbortController().signal, idempotencyKey, masker: new Masker(), dryRun: true });
   if (!outcome.ok) throw new Error(`${spec.name}.${operation} did not build: ${outcome.error?.message}`);
   return (outcome.output as { request: BuiltHttpRequest }).request;

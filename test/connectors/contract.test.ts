@@ -10,7 +10,10 @@ import { discordSpec } from '../../src/connectors/discord.js';
 import { notionSpec } from '../../src/connectors/notion.js';
 import { resendSpec } from '../../src/connectors/resend.js';
 import { slackSpec } from '../../src/connectors/slack.js';
+import { squareSpec } from '../../src/connectors/square.js';
+import { stripeInvoicingSpec } from '../../src/connectors/stripe-invoicing.js';
 import { stripeSpec } from '../../src/connectors/stripe.js';
+import { xeroSpec } from '../../src/connectors/xero.js';
 import { exampleParams, paramsArbitrary } from './arbitraries.js';
 import { buildThroughConnector, closeBuilder } from './build.js';
 import { checkRequest, decodeForm, loadDescription } from './vendor-check.js';
@@ -32,7 +35,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'notion', 'resend', 'sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -138,6 +141,34 @@ describe('the check fails a messaging connector that drifted', () => {
   it('a Resend batch sent as an object instead of a list', async () => {
     const drifted = drift(resendSpec, 'send_batch', (op) => ({ ...op, http: { method: 'POST', path: '/emails/batch', body: 'json' } }));
     expect(await problems(drifted, 'send_batch', { emails: [{ from: 'a@example.com', to: 'b@example.com', subject: 's' }] })).toEqual(['body must be array']);
+  });
+});
+
+describe('the check fails an accounting connector that drifted', () => {
+  const drift = (spec: ConnectorSpec, operation: string, change: (op: OperationSpec) => OperationSpec): ConnectorSpec => ({
+    ...spec, operations: { ...spec.operations, [operation]: change(spec.operations[operation]!) },
+  });
+
+  it('Xero without the tenant header every call needs', async () => {
+    const { connectionHeaders: _gone, ...drifted } = xeroSpec;
+    expect(await problems(drifted, 'list_invoices', { statuses: ['AUTHORISED'] })).toEqual(['missing required header parameter `xero-tenant-id`']);
+  });
+
+  it('Xero created with the wrong method', async () => {
+    const drifted = drift(xeroSpec, 'create_contacts', (op) => ({ ...op, http: { ...op.http!, method: 'POST' } }));
+    expect(await problems(drifted, 'create_contacts', { contacts: [{ Name: 'Acme' }] })).toEqual(['/Contacts has no POST operation']);
+  });
+
+  it('Square with a payment link missing what quick_pay requires', async () => {
+    const drifted = drift(squareSpec, 'create_payment_link', (op) => ({
+      ...op, http: { ...op.http!, buildBody: (f) => ({ quick_pay: { name: f.name, price_money: { amount: f.amount, currency: f.currency } } }) },
+    }));
+    expect(await problems(drifted, 'create_payment_link', { name: 'n', amount: 100, currency: 'USD', location_id: 'L1' })).toEqual(["body/quick_pay must have required property 'location_id'"]);
+  });
+
+  it('Stripe invoicing with a renamed form field', async () => {
+    const drifted = drift(stripeInvoicingSpec, 'pay_invoice', (op) => ({ ...op, fields: { ...op.fields, paid_out_of_band: { ...op.fields.paid_out_of_band!, name: 'paid_outside' } } }));
+    expect(await problems(drifted, 'pay_invoice', { invoice: 'in_1', paid_out_of_band: true })).toEqual(['body must NOT have additional properties (`paid_outside`)']);
   });
 });
 

@@ -57,6 +57,47 @@ const invalid: { text: string; at: string[] }[] = [
   { text: `${head.replace('api: { base_url: "https://api.example.com" }', 'api: { headers: { a: b } }')}  - id: a\n    uses: api.request\n    with: { path: /x }\n`, at: ['8:3 schema'] },
 ];
 
+const books = `name: t
+owner: ops@example.com
+trigger: manual
+secrets: [TOKEN, TENANT]
+connections:
+  books: { connector: xero, headers: { xero-tenant-id: "\${{ secrets.TENANT }}" }, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+  billing: { connector: stripe_invoicing, auth: { bearer: "\${{ secrets.TOKEN }}" } }
+steps:
+`;
+const shop = books.replace('steps:\n', '  shop: { connector: square, auth: { bearer: "\${{ secrets.TOKEN }}" } }\nsteps:\n');
+
+const accountingValid = [
+  `${books}  - id: a\n    uses: books.list_invoices\n    with: { statuses: [AUTHORISED], where: 'DueDate<DateTime(2026,11,24)', paginate: true }\n`,
+  `${books}  - id: a\n    uses: books.create_payment\n    with: { invoice_id: "\${{ run.id }}", account_code: "090", amount: 180 }\n`,
+  `${books}  - id: a\n    uses: billing.pay_invoice\n    with: { invoice: in_1, paid_out_of_band: true }\n`,
+];
+
+const accountingInvalid: { text: string; at: string[] }[] = [
+  // a typo in a field name (and so the required field is missing too)
+  { text: `${books}  - id: a\n    uses: books.create_payment\n    with: { invoice_id: x, account_code: "090", ammount: 180 }\n`, at: ['11:5 connector', '11:49 connector'] },
+  // a missing required field
+  { text: `${books}  - id: a\n    uses: billing.finalize_invoice\n    with: { auto_advance: true }\n`, at: ['11:5 connector'] },
+  // a typo inside a nested Xero object (so ContactID is missing), and a status Xero does not have
+  { text: `${books}  - id: a\n    uses: books.create_invoices\n    with: { invoices: [{ Type: ACCREC, Contact: { ContactId: c1 }, Status: OPEN }] }\n`, at: ['11:49 connector', '11:51 connector', '11:76 connector'] },
+  // a status Stripe does not have
+  { text: `${books}  - id: a\n    uses: billing.list_invoices\n    with: { status: overdue }\n`, at: ['11:21 connector'] },
+  // Square: a typo (so currency is missing too), and a missing location_id
+  { text: `${shop}  - id: a\n    uses: shop.create_payment_link\n    with: { name: Service, amount: 100, currrency: USD }\n`, at: ['12:5 connector', '12:5 connector', '12:41 connector'] },
+  // a Xero connection without its tenant header
+  { text: `${books.replace('headers: { xero-tenant-id: "\${{ secrets.TENANT }}" }, ', '')}  - id: a\n    uses: books.list_invoices\n`, at: ['6:3 connector'] },
+];
+
+describe('connector rule on the accounting connectors', () => {
+  it.each(accountingValid.map((t, i) => [i, t]))('valid %i', (_i, text) => {
+    expect(diagnostics(text)).toEqual([]);
+  });
+  it.each(accountingInvalid.map((c, i) => [i, c]))('invalid %i', (_i, c) => {
+    expect(diagnostics(c.text)).toEqual(c.at);
+  });
+});
+
 describe('connector rule on named connectors', () => {
   it.each(valid.map((t, i) => [i, t]))('valid %i', (_i, text) => {
     expect(diagnostics(text)).toEqual([]);
@@ -75,7 +116,8 @@ describe('example steps of every operation', () => {
       });
       // A secret field's example (a webhook token) names its own secret.
       const named = [...JSON.stringify(steps).matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!);
-      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: [...new Set(['TOKEN', ...named])], connections: { conn: { connector: spec.name, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
+      const headers = Object.fromEntries(Object.keys(spec.connectionHeaders ?? {}).map((h) => [h, '${{ secrets.TOKEN }}']));
+      const text = stringify({ name: 't', owner: 'ops@example.com', trigger: 'manual', secrets: [...new Set(['TOKEN', ...named])], connections: { conn: { connector: spec.name, headers, auth: { bearer: '${{ secrets.TOKEN }}' } } }, steps });
       expect(diagnostics(text)).toEqual([]);
     });
     for (const [name, op] of Object.entries(spec.operations)) {

@@ -36,6 +36,9 @@ const PARAMETER_SCHEMA_KEYS = ['type', 'items', 'enum', 'format', 'maximum', 'mi
 
 export function loadDescription(check: Checked): Description {
   const doc = JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json;
+  // OpenAPI 3.0 gives `nullable` effect only next to `type` (3.0.3); Square also puts it beside
+  // `$ref`s, which Ajv refuses, so there it is dropped.
+  if (check.format === 'openapi-3.0') dropTypelessNullable(doc);
   const options = { strict: false, allErrors: true, validateSchema: false, logger: false } as const;
   const ajv = addFormats(check.format === 'openapi-3.1' ? new Ajv2020(options) : new Ajv(options));
   ajv.addFormat('unix-time', true);
@@ -52,6 +55,17 @@ export function loadDescription(check: Checked): Description {
       return ajv.compile(Object.fromEntries(Object.entries(parameter).filter(([k]) => PARAMETER_SCHEMA_KEYS.includes(k))));
     },
   };
+}
+
+function dropTypelessNullable(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    node.forEach(dropTypelessNullable);
+    return;
+  }
+  const o = node as Json;
+  if ('nullable' in o && !('type' in o) && typeof o.nullable === 'boolean') delete o.nullable;
+  Object.values(o).forEach(dropTypelessNullable);
 }
 
 const esc = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -111,6 +125,8 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
     let raw: string | string[] | undefined;
     if (where === 'path') raw = found.values[name];
     else if (where === 'query') raw = url.searchParams.has(name) ? url.searchParams.getAll(name) : undefined;
+    // `explode: false` (style form): a list is one value, its items joined by commas.
+    if (where === 'query' && p.explode === false && Array.isArray(raw)) raw = raw.flatMap((v) => v.split(','));
     else if (where === 'header') raw = headers[name.toLowerCase()];
     if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
       if (p.required === true && !auth) problems.push(`missing required ${where} parameter \`${name}\``);

@@ -3,7 +3,7 @@
  * operation's spec: no unknown parameter, every required one present, literal values of the
  * right type and from the allowed values. Values written as expressions are checked at run time.
  */
-import { closest, resolveUses } from '../../connectors/index.js';
+import { closest, connectorSpecs, resolveUses } from '../../connectors/index.js';
 import { operationFields, type FieldSpec, type FieldType } from '../../connectors/spec.js';
 import { hasExpression } from '../../expr/template.js';
 import { asRecord, triggerOf } from '../../workflow/model.js';
@@ -28,8 +28,22 @@ export const connector: FileRule = {
     if (escalate && typeof escalate.uses === 'string') checkUse(a, ['on_error', 'escalate'], escalate, report);
     const then = asRecord(escalate?.then);
     if (then && typeof then.uses === 'string') checkUse(a, ['on_error', 'escalate', 'then'], then, report);
+    checkConnectionHeaders(a, report);
   },
 };
+
+/** A connection of a connector that needs a header on every call (Xero's tenant) sets it. */
+function checkConnectionHeaders(a: Analysis, report: (r: Report) => void): void {
+  for (const [name, c] of Object.entries(a.connections)) {
+    const needed = connectorSpecs[c.type ?? '']?.connectionHeaders;
+    if (!needed) continue;
+    const headers = asRecord(asRecord(asRecord(a.workflow.connections)?.[name])?.headers) ?? {};
+    const given = new Set(Object.keys(headers).map((k) => k.toLowerCase()));
+    for (const [header, h] of Object.entries(needed)) {
+      if (!given.has(header)) report({ at: a.source.locate(['connections', name], { key: true }), message: `connection \`${name}\` (${c.type}) needs header \`${header}\` (${h.description}) under \`headers:\`` });
+    }
+  }
+}
 
 function checkUse(a: Analysis, path: Path, holder: Readonly<Record<string, unknown>>, report: (r: Report) => void): void {
   const uses = holder.uses as string;

@@ -125,6 +125,11 @@ export interface ConnectorSpec {
    */
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
+  /**
+   * Vendor connectors: headers every call carries (Intercom's `Intercom-Version`), below an
+   * operation's own header fields and idempotency header.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The operation run by `uses: <name>` on its own, without a connection. */
   readonly standalone?: OperationSpec;
   /** Operations run by `uses: <connection>.<operation>` on a connection of this type. */

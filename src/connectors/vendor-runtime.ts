@@ -2,7 +2,7 @@
  * The runtime of a vendor connector: an operation's request is built from its spec
  * (vendor-request.ts) and sent through the HTTP connector, so pooling, retries with
  * Retry-After, timeouts, auth, masking and idempotency keys are the HTTP connector's. What
- * this adds: the vendor's default base URL, its error bodies as one readable message, its
+ * this adds: the vendor's default base URL, headers every call carries, its error bodies as one readable message, its
  * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor.
  */
 import { failure, HttpFailure } from './http-failure.js';
@@ -31,7 +31,8 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     } catch (error) {
       return failure(`${spec.vendor ?? spec.name}: ${error instanceof HttpFailure ? error.message : String(error)}`, false);
     }
-    const outcome = await http.call({ operation: 'request', params: { ...request, response: 'auto' }, connection }, ctx);
+    const headers = { ...lowerKeys(spec.headers), ...request.headers };
+    const outcome = await http.call({ operation: 'request', params: { ...request, headers, response: 'auto' }, connection }, ctx);
     if (ctx.dryRun) return outcome;
     const raw = outcome.output as { status?: number; headers?: Record<string, string>; body?: unknown } | null;
     // A connection-level failure (unreachable, timeout, too large) has no response to read.
@@ -85,6 +86,11 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       return op.pagination && call.params.paginate === true ? paginate(op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
     },
   };
+}
+
+/** Header names are case-insensitive: lower-cased, so an operation's own header replaces the connector's. */
+function lowerKeys(headers: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
 function pageOutput(last: CallOutcome, items: unknown[], hasMore: boolean, nextCursor: unknown): CallOutcome {

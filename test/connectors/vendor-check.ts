@@ -39,7 +39,7 @@ export function loadDescription(check: Checked): Description {
   const options = { strict: false, allErrors: true, validateSchema: false, logger: false } as const;
   const ajv = addFormats(check.format === 'openapi-3.1' ? new Ajv2020(options) : new Ajv(options));
   ajv.addFormat('unix-time', true);
-  ajv.addSchema(doc, 'vendor');
+  ajv.addSchema(check.format === 'openapi-3.1' ? doc : nullableWithoutType(structuredClone(doc)), 'vendor');
   const cache = new Map<string, ValidateFunction>();
   return {
     check, doc,
@@ -52,6 +52,24 @@ export function loadDescription(check: Checked): Description {
       return ajv.compile(Object.fromEntries(Object.entries(parameter).filter(([k]) => PARAMETER_SCHEMA_KEYS.includes(k))));
     },
   };
+}
+
+/**
+ * OpenAPI 3.0 allows `nullable: true` beside `oneOf` with no `type` (Intercom's search filter
+ * value), which Ajv refuses to compile: such a schema becomes `anyOf: [itself, null]`.
+ */
+function nullableWithoutType(node: unknown): Json {
+  if (Array.isArray(node)) node.forEach(nullableWithoutType);
+  else if (node && typeof node === 'object') {
+    const n = node as Json;
+    for (const v of Object.values(n)) nullableWithoutType(v);
+    if (n.nullable === true && n.type === undefined) {
+      const { nullable: _nullable, ...rest } = n;
+      for (const k of Object.keys(n)) delete n[k];
+      n.anyOf = [rest, { enum: [null] }];
+    }
+  }
+  return node as Json;
 }
 
 const esc = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -2,6 +2,7 @@
  * The connector registry: every connector flux knows, by name.
  */
 import { httpSpec } from './http.js';
+import { intercomSpec } from './intercom.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
 import { slackSpec } from './slack.js';
@@ -14,6 +15,7 @@ import { stripeSpec } from './stripe.js';
  */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   http: httpSpec,
+  intercom: intercomSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,
   stripe: stripeSpec,

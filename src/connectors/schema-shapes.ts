@@ -52,7 +52,12 @@ function withCase(pattern: string, ops: readonly { connector: string; op: Operat
   }));
   return {
     if: { required: ['uses'], properties: { uses: { pattern } } },
-    then: { properties: { with: shapes.length === 1 ? shapes[0] : { anyOf: shapes } } },
+    then: {
+      properties: {
+        // An operation name several connectors share: one shape per connector, described as a whole too.
+        with: shapes.length === 1 ? shapes[0] : { description: `The fields of ${ops.map(({ connector }) => connector).join(' or ')}'s operation.`, anyOf: shapes },
+      },
+    },
   };
 }
 

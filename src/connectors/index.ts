@@ -2,6 +2,7 @@
  * The connector registry: every connector flux knows, by name.
  */
 import { httpSpec } from './http.js';
+import { hubspotSpec } from './hubspot.js';
 import { intercomSpec } from './intercom.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
@@ -15,6 +16,7 @@ import { stripeSpec } from './stripe.js';
  */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   http: httpSpec,
+  hubspot: hubspotSpec,
   intercom: intercomSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,

@@ -4,6 +4,8 @@
 import { boxSpec } from './box.js';
 import { discordSpec } from './discord.js';
 import { httpSpec } from './http.js';
+import { hubspotSpec } from './hubspot.js';
+import { intercomSpec } from './intercom.js';
 import { notionSpec } from './notion.js';
 import { resendSpec } from './resend.js';
 import type { ConnectorRuntime } from './runtime.js';
@@ -23,6 +25,8 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   box: boxSpec,
   discord: discordSpec,
   http: httpSpec,
+  hubspot: hubspotSpec,
+  intercom: intercomSpec,
   notion: notionSpec,
   resend: resendSpec,
   sendgrid: sendgridSpec,

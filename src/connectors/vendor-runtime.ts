@@ -2,7 +2,7 @@
  * The runtime of a vendor connector: an operation's request is built from its spec
  * (vendor-request.ts) and sent through the HTTP connector, so pooling, retries with
  * Retry-After, timeouts, auth, masking and idempotency keys are the HTTP connector's. What
- * this adds: the vendor's default base URL, its error bodies as one readable message, its
+ * this adds: the vendor's default base URL, headers every call carries, its error bodies as one readable message, its
  * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor.
  */
 import { failure, HttpFailure } from './http-failure.js';

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
+import { intercomSpec } from '../../src/connectors/intercom.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
 import { boxSpec } from '../../src/connectors/box.js';
 import { discordSpec } from '../../src/connectors/discord.js';
@@ -35,7 +36,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'intercom', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -90,6 +91,21 @@ describe('the check fails a connector that drifted', () => {
   it('a value of the wrong type', async () => {
     const drifted = drift(slackSpec, 'list_channels', (op) => ({ ...op, fields: { ...op.fields, limit: { ...op.fields.limit!, type: 'string' } } }));
     expect((await problems(drifted, 'list_channels', { limit: 'many' })).join('\n')).toMatch(/query parameter `limit`/);
+  });
+
+  it('a version header the vendor does not know', async () => {
+    const drifted = { ...intercomSpec, headers: { 'Intercom-Version': '3.0' } };
+    expect((await problems(drifted, 'add_note', { contact_id: 1, body: 'hi' })).join('\n')).toMatch(/header parameter `Intercom-Version` must be equal to one of the allowed values/);
+  });
+
+  it("a search query that is not Intercom's query object", async () => {
+    const drifted = drift(intercomSpec, 'search_tickets', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ query: { AND: f.all } }) } }));
+    expect((await problems(drifted, 'search_tickets', { all: [{ field: 'open', operator: '=', value: true }] })).join('\n')).toMatch(/body\/query/);
+  });
+
+  it('a teammate reply without its author type', async () => {
+    const drifted = drift(intercomSpec, 'reply_ticket', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ ...f }) } }));
+    expect((await problems(drifted, 'reply_ticket', { ticket_id: '1', admin_id: '2', body: 'hi' })).join('\n')).toMatch(/must have required property 'type'/);
   });
 
   it('a JSON body missing what the vendor requires', async () => {

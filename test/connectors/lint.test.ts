@@ -23,6 +23,8 @@ connections:
   api: { base_url: "https://api.example.com" }
 steps:
 `;
+/** The same with an Intercom connection `crm` (one line more). */
+const crmHead = head.replace('steps:\n', 'crm: { connector: intercom, auth: { bearer: "${{ secrets.TOKEN }}" } }\nsteps:\n'.replace(/^/, '  '));
 
 const valid = [
   `${head}  - id: a\n    uses: chat.post_message\n    with: { channel: C1, text: "hi \${{ run.id }}" }\n`,
@@ -30,6 +32,7 @@ const valid = [
   `${head}  - id: a\n    uses: pay.create_payment_link\n    with: { line_items: [{ price: p, quantity: 2 }] }\n`,
   `${head}  - id: a\n    uses: pay.create_refund\n    with: { payment_intent: pi_1, amount: "\${{ 100 }}" }\n`,
   `${head}  - id: a\n    uses: api.request\n    with: { path: /x }\n`,
+  `${crmHead}  - id: a\n    uses: crm.search_tickets\n    with: { any: [{ field: state, operator: IN, value: [open, snoozed] }], paginate: true }\n`,
   // a raw request on a vendor connection
   `${head}  - id: a\n    uses: chat.request\n    with: { path: /team.info, method: GET }\n`,
 ];
@@ -53,6 +56,9 @@ const invalid: { text: string; at: string[] }[] = [
   { text: `${head}  - id: a\n    uses: pay.create_customer\n    with: { paginate: true }\n`, at: ['12:13 connector'] },
   // an unknown connector on a connection (schema), and a vendor connector used bare
   { text: `${head.replace('connector: slack', 'connector: slak')}  - id: a\n    uses: stripe\n`, at: ['6:22 schema', '11:11 connector'] },
+  // intercom: a typo in a filter's key and in an operator, and a ticket without its type or contact
+  { text: `${crmHead}  - id: a\n    uses: crm.search_contacts\n    with: { query: { feild: email, operator: "==", value: a@example.com } }\n`, at: ['13:20 connector', '13:22 connector', '13:46 connector'] },
+  { text: `${crmHead}  - id: a\n    uses: crm.create_ticket\n    with: { ticket_attributes: { _default_title_: Refund } }\n`, at: ['13:5 connector', '13:5 connector'] },
   // an http connection still needs its base_url
   { text: `${head.replace('api: { base_url: "https://api.example.com" }', 'api: { headers: { a: b } }')}  - id: a\n    uses: api.request\n    with: { path: /x }\n`, at: ['8:3 schema'] },
 ];

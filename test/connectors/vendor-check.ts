@@ -36,13 +36,12 @@ const PARAMETER_SCHEMA_KEYS = ['type', 'items', 'enum', 'format', 'maximum', 'mi
 
 export function loadDescription(check: Checked): Description {
   const doc = JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json;
-  // OpenAPI 3.0 gives `nullable` effect only next to `type` (3.0.3); Square also puts it beside
-  // `$ref`s, which Ajv refuses, so there it is dropped.
-  if (check.format === 'openapi-3.0') dropTypelessNullable(doc);
+  // OpenAPI 3.0 and Swagger files may put `nullable` where no `type` stands (beside `oneOf`, or
+  // beside a `$ref` as Square does), which Ajv refuses: see nullableWithoutType.
   const options = { strict: false, allErrors: true, validateSchema: false, logger: false } as const;
   const ajv = addFormats(check.format === 'openapi-3.1' ? new Ajv2020(options) : new Ajv(options));
   ajv.addFormat('unix-time', true);
-  ajv.addSchema(doc, 'vendor');
+  ajv.addSchema(check.format === 'openapi-3.1' ? doc : nullableWithoutType(structuredClone(doc)), 'vendor');
   const cache = new Map<string, ValidateFunction>();
   return {
     check, doc,
@@ -57,15 +56,22 @@ export function loadDescription(check: Checked): Description {
   };
 }
 
-function dropTypelessNullable(node: unknown): void {
-  if (node === null || typeof node !== 'object') return;
-  if (Array.isArray(node)) {
-    node.forEach(dropTypelessNullable);
-    return;
+/**
+ * OpenAPI 3.0 allows `nullable: true` beside `oneOf` with no `type` (Intercom's search filter
+ * value), which Ajv refuses to compile: such a schema becomes `anyOf: [itself, null]`.
+ */
+function nullableWithoutType(node: unknown): Json {
+  if (Array.isArray(node)) node.forEach(nullableWithoutType);
+  else if (node && typeof node === 'object') {
+    const n = node as Json;
+    for (const v of Object.values(n)) nullableWithoutType(v);
+    if (n.nullable === true && n.type === undefined) {
+      const { nullable: _nullable, ...rest } = n;
+      for (const k of Object.keys(n)) delete n[k];
+      n.anyOf = [rest, { enum: [null] }];
+    }
   }
-  const o = node as Json;
-  if ('nullable' in o && !('type' in o) && typeof o.nullable === 'boolean') delete o.nullable;
-  Object.values(o).forEach(dropTypelessNullable);
+  return node as Json;
 }
 
 const esc = (key: string): string => key.replace(/~/g, '~0').replace(/\//g, '~1');

@@ -52,7 +52,8 @@ function withCase(pattern: string, ops: readonly { connector: string; op: Operat
   }));
   return {
     if: { required: ['uses'], properties: { uses: { pattern } } },
-    then: { properties: { with: shapes.length === 1 ? shapes[0] : { anyOf: shapes } } },
+    // Connectors can share an operation name (send_email): the shape depends on the connector.
+    then: { properties: { with: shapes.length === 1 ? shapes[0] : { description: `Depends on the connection's connector: ${ops.map((o) => o.connector).join(', ')}.`, anyOf: shapes } } },
   };
 }
 

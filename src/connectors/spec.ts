@@ -23,8 +23,8 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address or a URL. */
-  readonly format?: 'email' | 'uri';
+  /** What a string holds, where the vendor checks it: an email address, a URL, an RFC 3339 date-time or date. */
+  readonly format?: 'email' | 'uri' | 'date-time' | 'date';
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
   /** The shape of each item of an array field. */
@@ -57,7 +57,7 @@ export interface OperationSpec {
 /** How a vendor operation maps onto one HTTP request. */
 export interface HttpMapping {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path template relative to the base URL, `{name}` filled from `in: path` fields. */
+  /** Path template relative to the base URL, `{name}` filled from `in: path` fields (`{+name}` keeps the value's slashes). */
   readonly path: string;
   /** How the body is encoded: JSON, or a form with Stripe-style nested keys (`a[b]=1`). */
   readonly body?: 'json' | 'form';
@@ -68,8 +68,8 @@ export interface HttpMapping {
   readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown>;
 }
 
-/** The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). */
-export type Idempotency = { readonly header: string } | { readonly bodyField: string };
+/** The vendor's idempotency mechanism: a header (Stripe), a body field (Square) or a query parameter (Google Chat's requestId). */
+export type Idempotency = { readonly header: string } | { readonly bodyField: string } | { readonly query: string };
 
 /** A vendor cursor: the request field that takes it, and where the response has it. */
 export interface Pagination {
@@ -91,7 +91,8 @@ export type VendorCheck =
     readonly checked: true;
     /** File in test/fixtures/vendor-specs/. */
     readonly file: string;
-    readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1';
+    /** `google-discovery`: a Google API Discovery document (not OpenAPI), read by an adapter in the tests. */
+    readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1' | 'google-discovery';
     /** Parameters the description lists that flux sends as auth instead (Slack's `token`). */
     readonly authParameters?: readonly string[];
   }

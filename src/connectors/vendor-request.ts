@@ -33,7 +33,10 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
     const wire = spec.name ?? name;
     const where = spec.in ?? (http.method === 'GET' ? 'query' : 'body');
     if (where === 'path') {
-      path = path.replace(`{${wire}}`, encodeURIComponent(scalar(value, name)));
+      // `{+name}` is RFC 6570 reserved expansion (Google's resource names): the value's
+      // slashes stay slashes, everything else in each segment is escaped.
+      const text = scalar(value, name);
+      path = path.replace(`{${wire}}`, encodeURIComponent(text)).replace(`{+${wire}}`, text.split('/').map(encodeURIComponent).join('/'));
     } else if (where === 'query') {
       query[wire] = Array.isArray(value) ? value.map((v) => scalar(v, name)) : scalar(value, name);
     } else if (where === 'header') {
@@ -47,6 +50,7 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   const payload = http.buildBody ? http.buildBody(body) : body;
   if (op.idempotency && 'bodyField' in op.idempotency) payload[op.idempotency.bodyField] ??= idempotencyKey;
   if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = idempotencyKey;
+  if (op.idempotency && 'query' in op.idempotency) query[op.idempotency.query] ??= idempotencyKey;
   if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';

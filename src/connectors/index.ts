@@ -1,6 +1,8 @@
 /**
  * The connector registry: every connector flux knows, by name.
  */
+import { gmailSpec } from './gmail.js';
+import { googleCalendarSpec } from './google-calendar.js';
 import { httpSpec } from './http.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
@@ -13,6 +15,8 @@ import { stripeSpec } from './stripe.js';
  * operations are checked against the vendor's API description in test/connectors.
  */
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
+  gmail: gmailSpec,
+  google_calendar: googleCalendarSpec,
   http: httpSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { ConnectorSpec, OperationSpec } from '../../src/connectors/spec.js';
+import { googleCalendarSpec } from '../../src/connectors/google-calendar.js';
 import { slackSpec } from '../../src/connectors/slack.js';
 import { stripeSpec } from '../../src/connectors/stripe.js';
 import { exampleParams, paramsArbitrary } from './arbitraries.js';
@@ -23,7 +24,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['gmail', 'google_calendar', 'sendgrid', 'slack', 'stripe']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -84,6 +85,33 @@ describe('the check fails a connector that drifted', () => {
     const sendgrid = connectorSpecs.sendgrid!;
     const drifted = drift(sendgrid, 'send_email', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ personalizations: [{ to: [{ email: f.to }] }] }) } }));
     expect((await problems(drifted, 'send_email', { to: 'a@example.com', from: 'b@example.com', subject: 's', text: 't' })).join('\n')).toMatch(/must have required property 'from'/);
+  });
+});
+
+describe('the check fails a Google connector that drifted', () => {
+  const drift = (spec: ConnectorSpec, operation: string, change: (op: OperationSpec) => OperationSpec): ConnectorSpec => ({
+    ...spec, operations: { ...spec.operations, [operation]: change(spec.operations[operation]!) },
+  });
+
+  it('a query parameter under the wrong name', async () => {
+    const drifted = drift(googleCalendarSpec, 'list_events', (op) => ({ ...op, fields: { ...op.fields, max_results: { ...op.fields.max_results!, name: 'maxResult' } } }));
+    expect(await problems(drifted, 'list_events', { max_results: 10 })).toEqual(['query parameter `maxResult` is not in the description']);
+  });
+
+  it('a path without the servicePath', async () => {
+    const drifted = drift(googleCalendarSpec, 'get_event', (op) => ({ ...op, http: { ...op.http!, path: '/calendars/{calendarId}/events/{eventId}' } }));
+    expect(await problems(drifted, 'get_event', { event_id: 'e1' })).toEqual(['no path in the description matches GET /calendars/primary/events/e1']);
+  });
+
+  it('an event body in a shape Google does not read', async () => {
+    const drifted = drift(googleCalendarSpec, 'insert_event', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ summary: f.summary, start: f.start, end: { dateTime: f.end } }) } }));
+    expect(await problems(drifted, 'insert_event', { summary: 'x', start: '2026-12-01T10:00:00Z', end: '2026-12-01T11:00:00Z' })).toEqual(['body/start must be object']);
+  });
+
+  it('a Gmail message under a name Google does not know', async () => {
+    const gmail = connectorSpecs.gmail!;
+    const drifted = drift(gmail, 'send_email', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ message: f.text }) } }));
+    expect(await problems(drifted, 'send_email', { to: 'a@example.com', subject: 's', text: 't' })).toEqual(['body must NOT have additional properties (`message`)']);
   });
 });
 

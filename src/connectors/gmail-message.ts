@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpFailure } from './http-failure.js';
+import { clipText } from './vendor-text.js';
 
 /** What a message is built from; addresses are one or a list. */
 export interface MessageFields {
@@ -70,7 +71,7 @@ function addresses(value: unknown, field: string): string[] {
     const address = headerText(v, field).trim();
     if (address === '') throw new HttpFailure(`field \`${field}\` has an empty address`, false);
     // Plain addresses only: a display name with a comma or quotes would need RFC 5322 quoting.
-    if (!/^[^\s<>(),;:"@]+@[^\s<>(),;:"@]+$/.test(address)) throw new HttpFailure(`field \`${field}\`: "${address.slice(0, 80)}" is not an email address`, false);
+    if (!/^[^\s<>(),;:"@]+@[^\s<>(),;:"@]+$/.test(address)) throw new HttpFailure(`field \`${field}\`: "${clipText(address, 80)}" is not an email address`, false);
     return address;
   });
 }

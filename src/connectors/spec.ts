@@ -20,6 +20,8 @@ export interface FieldSpec {
   readonly enum?: readonly string[];
   readonly default?: unknown;
   readonly example?: unknown;
+  /** A regular expression a string must match, where the vendor sets one (Google's resource names). */
+  readonly pattern?: string;
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;

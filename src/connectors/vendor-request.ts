@@ -6,6 +6,7 @@
  */
 import { HttpFailure } from './http-failure.js';
 import type { OperationSpec } from './spec.js';
+import { clipText } from './vendor-text.js';
 
 /** The parameters of an `http` request, as the HTTP connector takes them. */
 export interface VendorRequest {
@@ -30,6 +31,10 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   for (const [name, spec] of Object.entries(op.fields)) {
     const value = params[name] ?? spec.default;
     if (value === undefined || value === null) continue;
+    // Lint checks literal values; one computed by an expression is checked here, before sending.
+    if (spec.pattern && typeof value === 'string' && !new RegExp(spec.pattern, 'u').test(value)) {
+      throw new HttpFailure(`field \`${name}\` must match \`${spec.pattern}\`, not \`${clipText(value, 80)}\``, false);
+    }
     const wire = spec.name ?? name;
     const where = spec.in ?? (http.method === 'GET' ? 'query' : 'body');
     if (where === 'path') {

@@ -13,6 +13,7 @@ const key = fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/);
 
 export function fieldArbitrary(f: FieldSpec): fc.Arbitrary<unknown> {
   if (f.enum) return fc.constantFrom(...f.enum);
+  if (f.pattern) return fc.stringMatching(new RegExp(f.pattern, 'u'));
   const types = Array.isArray(f.type) ? f.type : [f.type];
   return fc.oneof(...types.map((t): fc.Arbitrary<unknown> => {
     switch (t) {

@@ -56,6 +56,12 @@ describe('Google-style requests', () => {
     expect(buildVendorRequest(patch, { parent: 'spaces/A B?', text: 'hi' }, 'RUN1:post').path).toBe('/v1/spaces/A%20B%3F/messages');
   });
 
+  it('refuses a value that does not match its pattern, naming the field', () => {
+    const named: OperationSpec = { ...patch, fields: { ...patch.fields, parent: { ...patch.fields.parent!, pattern: '^spaces/[^/]+$' } } };
+    expect(() => buildVendorRequest(named, { parent: 'AAAA\u001b[2J' }, 'k')).toThrow('field `parent` must match `^spaces/[^/]+$`, not `AAAA\\e[2J`');
+    expect(buildVendorRequest(named, { parent: 'spaces/AAAA' }, 'k').path).toBe('/v1/spaces/AAAA/messages');
+  });
+
   it('puts a query-parameter idempotency key in the query, unless the step gave its own', () => {
     expect(buildVendorRequest(patch, { parent: 'spaces/A' }, 'RUN1:post').query).toEqual({ requestId: 'RUN1:post' });
     const own: OperationSpec = { ...patch, fields: { ...patch.fields, request_id: { type: 'string', description: 'Key.', in: 'query', name: 'requestId' } } };

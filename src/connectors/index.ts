@@ -3,6 +3,7 @@
  */
 import { gmailSpec } from './gmail.js';
 import { googleCalendarSpec } from './google-calendar.js';
+import { googleChatSpec } from './google-chat.js';
 import { httpSpec } from './http.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
@@ -17,6 +18,7 @@ import { stripeSpec } from './stripe.js';
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   gmail: gmailSpec,
   google_calendar: googleCalendarSpec,
+  google_chat: googleChatSpec,
   http: httpSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,

@@ -24,7 +24,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['gmail', 'google_calendar', 'sendgrid', 'slack', 'stripe']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['gmail', 'google_calendar', 'google_chat', 'sendgrid', 'slack', 'stripe']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -106,6 +106,12 @@ describe('the check fails a Google connector that drifted', () => {
   it('an event body in a shape Google does not read', async () => {
     const drifted = drift(googleCalendarSpec, 'insert_event', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ summary: f.summary, start: f.start, end: { dateTime: f.end } }) } }));
     expect(await problems(drifted, 'insert_event', { summary: 'x', start: '2026-12-01T10:00:00Z', end: '2026-12-01T11:00:00Z' })).toEqual(['body/start must be object']);
+  });
+
+  it('a resource name sent with its slashes escaped ({parent} for {+parent})', async () => {
+    const chat = connectorSpecs.google_chat!;
+    const drifted = drift(chat, 'create_message', (op) => ({ ...op, http: { ...op.http!, path: '/v1/{parent}/messages' } }));
+    expect(await problems(drifted, 'create_message', { space: 'spaces/AAAA', text: 'hi' })).toEqual(['path parameter `parent` has an escaped slash (%2F): {+parent} sends its slashes as they are']);
   });
 
   it('a Gmail message under a name Google does not know', async () => {

@@ -1,7 +1,7 @@
 // The Google connectors at run time, against a real HTTP server on 127.0.0.1: Google's error
 // body as one message, pageToken/nextPageToken over three pages bounded by max_items, 429
-// with Retry-After, Gmail's raw message as sent, and a header injection refused before any
-// request leaves.
+// with Retry-After, Gmail's raw message as sent, a header injection refused before any
+// request leaves, and Chat's resource-name paths and requestId kept across retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finished, HEAD, run } from '../engine/harness.js';
 import { startTestServer, type TestServer } from '../test-server.js';
@@ -18,6 +18,7 @@ const connections = (): string => `secrets: [GOOGLE_TOKEN]
 connections:
   cal: { connector: google_calendar, base_url: "${server.url}", auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
   mail: { connector: gmail, base_url: "${server.url}", auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
+  chat: { connector: google_chat, base_url: "${server.url}", auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
 `;
 const secrets = { GOOGLE_TOKEN: 'ya29.secret-access-token' };
 
@@ -155,5 +156,57 @@ describe('Gmail', () => {
     with: { to: jenny@example.com, subject: Hi, text: Hi }
 `, { secrets });
     expect(finished(journal, 'send')?.error?.message).toBe('Gmail: INVALID_ARGUMENT: Invalid To header');
+  });
+});
+
+describe('Google Chat', () => {
+  it('posts to the space by its resource name, with the same requestId on every retry', async () => {
+    const before = server.received.length;
+    server.script('POST /v1/spaces/AAAA1234/messages',
+      { status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } },
+      { status: 200, body: { name: 'spaces/AAAA1234/messages/M1.M1', thread: { name: 'spaces/AAAA1234/threads/T1' } } });
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: post
+    uses: chat.create_message
+    retry: { attempts: 2, initial: 1s, max: 1m }
+    with: { space: spaces/AAAA1234, text: "Order *42* paid", thread_key: order-42, reply_option: REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD }
+  - id: edit
+    uses: chat.update_message
+    with: { message: "\${{ steps.post.output.name }}", text: "Order *42* shipped" }
+`, { secrets });
+    expect(result.status).toBe('failed');
+    const sent = server.received.slice(before);
+    expect(sent.slice(0, 2).map((r) => r.path)).toEqual(['/v1/spaces/AAAA1234/messages', '/v1/spaces/AAAA1234/messages']);
+    const ids = sent.slice(0, 2).map((r) => r.query.requestId);
+    expect(ids[0]).toMatch(/post/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(sent[0]!.query.messageReplyOption).toBe('REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD');
+    expect(JSON.parse(sent[1]!.body)).toEqual({ text: 'Order *42* paid', thread: { threadKey: 'order-42' } });
+    // The update went to the message's own path, slashes as they are (nothing scripted: 404).
+    expect(sent[2]).toMatchObject({ method: 'PATCH', path: '/v1/spaces/AAAA1234/messages/M1.M1', query: { updateMask: 'text' } });
+    expect(finished(journal, 'edit')?.error?.message).toBe('Google Chat: HTTP 404');
+  });
+
+  it('refuses a computed resource name that is not one, without sending', async () => {
+    const before = server.received.length;
+    const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: name
+    set: { space: "AAAA1234" }
+  - id: post
+    uses: chat.create_message
+    with: { space: "\${{ steps.name.output.space }}", text: hi }
+`, { secrets });
+    expect(finished(journal, 'post')?.error?.message).toBe('Google Chat: field `space` must match `^spaces/[^/]+$`, not `AAAA1234`');
+    expect(server.received.length).toBe(before);
+  });
+
+  it("reads Chat's error body", async () => {
+    server.script('PATCH /v1/spaces/S/messages/M', { status: 403, body: { error: { code: 403, message: 'The caller does not have permission', status: 'PERMISSION_DENIED' } } });
+    const { journal } = await run(`${HEAD}${connections()}steps:
+  - id: edit
+    uses: chat.update_message
+    with: { message: spaces/S/messages/M, text: hi }
+`, { secrets });
+    expect(finished(journal, 'edit')?.error?.message).toBe('Google Chat: PERMISSION_DENIED: The caller does not have permission');
   });
 });

@@ -3,6 +3,9 @@
  */
 import { boxSpec } from './box.js';
 import { discordSpec } from './discord.js';
+import { gmailSpec } from './gmail.js';
+import { googleCalendarSpec } from './google-calendar.js';
+import { googleChatSpec } from './google-chat.js';
 import { httpSpec } from './http.js';
 import { hubspotSpec } from './hubspot.js';
 import { intercomSpec } from './intercom.js';
@@ -24,6 +27,9 @@ import { xeroSpec } from './xero.js';
 export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   box: boxSpec,
   discord: discordSpec,
+  gmail: gmailSpec,
+  google_calendar: googleCalendarSpec,
+  google_chat: googleChatSpec,
   http: httpSpec,
   hubspot: hubspotSpec,
   intercom: intercomSpec,

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { connectorSpecs } from './index.js';
-import { operationFields, type ConnectorSpec, type FieldSpec, type OperationSpec } from './spec.js';
+import { operationFields, type ConnectorSpec, type FieldSpec, type Idempotency, type OperationSpec } from './spec.js';
 
 /** The auth a connection of this connector usually takes, for examples. */
 function exampleAuth(spec: ConnectorSpec, secret: string): Record<string, unknown> {
@@ -81,7 +81,7 @@ export function connectorText(spec: ConnectorSpec): string {
 export function operationText(spec: ConnectorSpec, name: string, op: OperationSpec): string {
   const out = [`${spec.name}.${name}: ${op.summary}`];
   if (op.http) out.push(`request: ${op.http.method} ${op.http.path}${op.http.body ? ` (${op.http.body} body)` : ''}`);
-  if (op.idempotency) out.push(`idempotency: ${'header' in op.idempotency ? `${op.idempotency.header} header` : `${op.idempotency.bodyField} body field`}, the same on every retry of the step`);
+  if (op.idempotency) out.push(`idempotency: ${idempotencyText(op.idempotency, (s) => s)}, the same on every retry of the step`);
   out.push('', 'fields:');
   for (const [k, f] of Object.entries(operationFields(op))) {
     out.push(`  ${k}${f.required ? ' (required)' : ''}: ${typeOf(f)}${f.enum ? ` (${f.enum.join(', ')})` : ''}`);
@@ -136,7 +136,7 @@ function operationMarkdown(spec: ConnectorSpec, name: string, op: OperationSpec,
   const out = ['', `### ${title}`, '', op.summary];
   const notes: string[] = [];
   if (op.http) notes.push(`Request: \`${op.http.method} ${op.http.path}\`${op.http.body ? ` (${op.http.body} body)` : ''}.`);
-  if (op.idempotency) notes.push(`Idempotency: ${'header' in op.idempotency ? `\`${op.idempotency.header}\` header` : `\`${op.idempotency.bodyField}\` body field`}, the same on every retry of the step.`);
+  if (op.idempotency) notes.push(`Idempotency: ${idempotencyText(op.idempotency, (s) => `\`${s}\``)}, the same on every retry of the step.`);
   if (op.pagination) notes.push(op.pagination.style === 'page'
     ? `Pagination: \`paginate: true\` asks for page after page in \`${op.pagination.cursorField}\`, collecting \`${op.pagination.items}\`, until a page is empty${op.pagination.pageCount ? ` or \`${op.pagination.pageCount}\` is reached` : ''}.`
     : `Pagination: \`paginate: true\` follows \`${op.pagination.lastItemCursor ? `${op.pagination.items}[last].${op.pagination.lastItemCursor}` : op.pagination.nextCursor ?? ''}\` into \`${op.pagination.cursorField}\`, collecting \`${op.pagination.items}\`.`);
@@ -150,4 +150,11 @@ function operationMarkdown(spec: ConnectorSpec, name: string, op: OperationSpec,
   out.push('', `Output: ${op.output}`);
   if (spec.standalone !== op) out.push('', '```yaml', exampleStep(spec, name, op).trimEnd(), '```');
   return out;
+}
+
+/** Where the idempotency key goes, with the vendor's name for it quoted by `quote`. */
+function idempotencyText(i: Idempotency, quote: (name: string) => string): string {
+  if ('header' in i) return `${quote(i.header)} header`;
+  if ('bodyField' in i) return `${quote(i.bodyField)} body field`;
+  return `${quote(i.query)} query parameter`;
 }

@@ -23,9 +23,9 @@ export interface FieldSpec {
   /** Bounds of a number, where the vendor (or flux) sets them. */
   readonly minimum?: number;
   readonly maximum?: number;
-  /** What a string holds, where the vendor checks it: an email address, a URL, a UUID or an RFC 3339 time. */
-  readonly format?: 'email' | 'uri' | 'uuid' | 'date-time';
-  /** A regular expression a string must match, where the vendor sets one (Discord's numeric IDs). */
+  /** What a string holds, where the vendor checks it: an email address, a URL, a UUID, an RFC 3339 date-time or date. */
+  readonly format?: 'email' | 'uri' | 'uuid' | 'date-time' | 'date';
+  /** A regular expression a string must match, where the vendor sets one (Discord's numeric IDs, Google's resource names). */
   readonly pattern?: string;
   /** The keys of an object field, when its shape matters (a literal is checked against them). */
   readonly properties?: Readonly<Record<string, FieldSpec>>;
@@ -64,7 +64,7 @@ export interface OperationSpec {
 /** How a vendor operation maps onto one HTTP request. */
 export interface HttpMapping {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Path template relative to the base URL, `{name}` filled from `in: path` fields. */
+  /** Path template relative to the base URL, `{name}` filled from `in: path` fields (`{+name}` keeps the value's slashes). */
   readonly path: string;
   /** Query parameters the operation always sends (Box's `fields=shared_link`); fields may not override them. */
   readonly query?: Readonly<Record<string, string>>;
@@ -79,11 +79,15 @@ export interface HttpMapping {
 }
 
 /**
- * The vendor's idempotency mechanism: a header (Stripe) or a body field (Square). `maxLength`
- * bounds the key where the vendor does (Discord's 25-character nonce): a longer key is sent as
- * a digest of that length, the same on every retry.
+ * The vendor's idempotency mechanism: a header (Stripe), a body field (Square) or a query
+ * parameter (Google Chat's requestId). `maxLength` bounds the key where the vendor does
+ * (Discord's 25-character nonce): a longer key is sent as a digest of that length, the same on
+ * every retry.
  */
-export type Idempotency = { readonly header: string; readonly maxLength?: number } | { readonly bodyField: string; readonly maxLength?: number };
+export type Idempotency =
+  | { readonly header: string; readonly maxLength?: number }
+  | { readonly bodyField: string; readonly maxLength?: number }
+  | { readonly query: string; readonly maxLength?: number };
 
 /**
  * How a vendor pages a list: a cursor the response hands back (the default), or page numbers
@@ -116,7 +120,8 @@ export type VendorCheck =
     readonly checked: true;
     /** File in test/fixtures/vendor-specs/. */
     readonly file: string;
-    readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1';
+    /** `google-discovery`: a Google API Discovery document (not OpenAPI), read by an adapter in the tests. */
+    readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1' | 'google-discovery';
     /** Parameters the description lists that flux sends as auth instead (Slack's `token`). */
     readonly authParameters?: readonly string[];
   }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { HttpFailure } from './http-failure.js';
 import type { OperationSpec } from './spec.js';
+import { clipText } from './vendor-text.js';
 
 /** The parameters of an `http` request, as the HTTP connector takes them. */
 export interface VendorRequest {
@@ -31,10 +32,17 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   for (const [name, spec] of Object.entries(op.fields)) {
     const value = params[name] ?? spec.default;
     if (value === undefined || value === null) continue;
+    // Lint checks literal values; one computed by an expression is checked here, before sending.
+    if (spec.pattern && typeof value === 'string' && !new RegExp(spec.pattern, 'u').test(value)) {
+      throw new HttpFailure(`field \`${name}\` must match \`${spec.pattern}\`, not \`${clipText(value, 80)}\``, false);
+    }
     const wire = spec.name ?? name;
     const where = spec.in ?? (http.method === 'GET' ? 'query' : 'body');
     if (where === 'path') {
-      path = path.replace(`{${wire}}`, encodeURIComponent(scalar(value, name)));
+      // `{+name}` is RFC 6570 reserved expansion (Google's resource names): the value's
+      // slashes stay slashes, everything else in each segment is escaped.
+      const text = scalar(value, name);
+      path = path.replace(`{${wire}}`, encodeURIComponent(text)).replace(`{+${wire}}`, text.split('/').map(encodeURIComponent).join('/'));
     } else if (where === 'query') {
       const list = Array.isArray(value) ? value.map((v) => scalar(v, name)) : undefined;
       query[wire] = list ? (spec.separator !== undefined ? list.join(spec.separator) : list) : scalar(value, name);
@@ -51,6 +59,7 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   const key = op.idempotency ? boundedKey(idempotencyKey, op.idempotency.maxLength) : idempotencyKey;
   if (op.idempotency && 'bodyField' in op.idempotency && !Array.isArray(payload)) payload[op.idempotency.bodyField] ??= key;
   if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = key;
+  if (op.idempotency && 'query' in op.idempotency) query[op.idempotency.query] ??= key;
   if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';

@@ -10,6 +10,7 @@ import { boxSpec } from '../../src/connectors/box.js';
 import { discordSpec } from '../../src/connectors/discord.js';
 import { notionSpec } from '../../src/connectors/notion.js';
 import { resendSpec } from '../../src/connectors/resend.js';
+import { googleCalendarSpec } from '../../src/connectors/google-calendar.js';
 import { slackSpec } from '../../src/connectors/slack.js';
 import { squareSpec } from '../../src/connectors/square.js';
 import { stripeInvoicingSpec } from '../../src/connectors/stripe-invoicing.js';
@@ -36,7 +37,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'intercom', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'gmail', 'google_calendar', 'google_chat', 'intercom', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;
@@ -185,6 +186,39 @@ describe('the check fails an accounting connector that drifted', () => {
   it('Stripe invoicing with a renamed form field', async () => {
     const drifted = drift(stripeInvoicingSpec, 'pay_invoice', (op) => ({ ...op, fields: { ...op.fields, paid_out_of_band: { ...op.fields.paid_out_of_band!, name: 'paid_outside' } } }));
     expect(await problems(drifted, 'pay_invoice', { invoice: 'in_1', paid_out_of_band: true })).toEqual(['body must NOT have additional properties (`paid_outside`)']);
+  });
+});
+
+describe('the check fails a Google connector that drifted', () => {
+  const drift = (spec: ConnectorSpec, operation: string, change: (op: OperationSpec) => OperationSpec): ConnectorSpec => ({
+    ...spec, operations: { ...spec.operations, [operation]: change(spec.operations[operation]!) },
+  });
+
+  it('a query parameter under the wrong name', async () => {
+    const drifted = drift(googleCalendarSpec, 'list_events', (op) => ({ ...op, fields: { ...op.fields, max_results: { ...op.fields.max_results!, name: 'maxResult' } } }));
+    expect(await problems(drifted, 'list_events', { max_results: 10 })).toEqual(['query parameter `maxResult` is not in the description']);
+  });
+
+  it('a path without the servicePath', async () => {
+    const drifted = drift(googleCalendarSpec, 'get_event', (op) => ({ ...op, http: { ...op.http!, path: '/calendars/{calendarId}/events/{eventId}' } }));
+    expect(await problems(drifted, 'get_event', { event_id: 'e1' })).toEqual(['no path in the description matches GET /calendars/primary/events/e1']);
+  });
+
+  it('an event body in a shape Google does not read', async () => {
+    const drifted = drift(googleCalendarSpec, 'insert_event', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ summary: f.summary, start: f.start, end: { dateTime: f.end } }) } }));
+    expect(await problems(drifted, 'insert_event', { summary: 'x', start: '2026-12-01T10:00:00Z', end: '2026-12-01T11:00:00Z' })).toEqual(['body/start must be object']);
+  });
+
+  it('a resource name sent with its slashes escaped ({parent} for {+parent})', async () => {
+    const chat = connectorSpecs.google_chat!;
+    const drifted = drift(chat, 'create_message', (op) => ({ ...op, http: { ...op.http!, path: '/v1/{parent}/messages' } }));
+    expect(await problems(drifted, 'create_message', { space: 'spaces/AAAA', text: 'hi' })).toEqual(['path parameter `parent` has an escaped slash (%2F): {+parent} sends its slashes as they are']);
+  });
+
+  it('a Gmail message under a name Google does not know', async () => {
+    const gmail = connectorSpecs.gmail!;
+    const drifted = drift(gmail, 'send_email', (op) => ({ ...op, http: { ...op.http!, buildBody: (f) => ({ message: f.text }) } }));
+    expect(await problems(drifted, 'send_email', { to: 'a@example.com', subject: 's', text: 't' })).toEqual(['body must NOT have additional properties (`message`)']);
   });
 });
 

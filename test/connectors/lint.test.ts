@@ -104,6 +104,39 @@ describe('connector rule on the accounting connectors', () => {
   });
 });
 
+const googleHead = `name: t
+owner: ops@example.com
+trigger: manual
+secrets: [GOOGLE_TOKEN]
+connections:
+  cal: { connector: google_calendar, auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
+  mail: { connector: gmail, auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
+  chat: { connector: google_chat, auth: { bearer: "\${{ secrets.GOOGLE_TOKEN }}" } }
+steps:
+`;
+
+const googleInvalid: { text: string; at: string[] }[] = [
+  // a typo in a field name: unknown field, and so the required subject is missing
+  { text: `${googleHead}  - id: a\n    uses: mail.send_email\n    with: { to: a@example.com, subjct: Hi, text: hi }\n`, at: ['12:5 connector', '12:32 connector'] },
+  // a missing required field
+  { text: `${googleHead}  - id: a\n    uses: cal.get_event\n    with: { calendar_id: primary }\n`, at: ['12:5 connector'] },
+  // start and start_date together, and a value outside the enum
+  { text: `${googleHead}  - id: a\n    uses: cal.insert_event\n    with: { start: "2026-12-01T10:00:00Z", start_date: "2026-12-01", end_date: "2026-12-02", send_updates: everyone }\n`, at: ['12:44 connector', '12:108 connector'] },
+  // outside the vendor's bound
+  { text: `${googleHead}  - id: a\n    uses: cal.list_events\n    with: { max_results: 5000 }\n`, at: ['12:26 connector'] },
+  // a space ID where Chat takes a resource name
+  { text: `${googleHead}  - id: a\n    uses: chat.create_message\n    with: { space: AAAA1234, text: hi }\n`, at: ['12:20 connector'] },
+];
+
+describe('connector rule on the Google connectors', () => {
+  it('passes a step that pages events', () => {
+    expect(diagnostics(`${googleHead}  - id: a\n    uses: cal.list_events\n    with: { time_min: "2026-12-01T00:00:00Z", single_events: true, order_by: startTime, paginate: true, max_items: 500 }\n`)).toEqual([]);
+  });
+  it.each(googleInvalid.map((c, i) => [i, c]))('invalid %i', (_i, c) => {
+    expect(diagnostics(c.text)).toEqual(c.at);
+  });
+});
+
 describe('connector rule on named connectors', () => {
   it.each(valid.map((t, i) => [i, t]))('valid %i', (_i, text) => {
     expect(diagnostics(text)).toEqual([]);

@@ -3,12 +3,14 @@
 // path templates, path/query/header parameters, and the body against the request schema.
 // Schemas are validated by Ajv (draft-07 with OpenAPI's `nullable` for Swagger 2.0 and
 // OpenAPI 3.0, draft 2020-12 for 3.1), with the whole description registered so that its
-// `$ref`s resolve where they point; form bodies are decoded back into objects first.
+// `$ref`s resolve where they point; form bodies are decoded back into objects first. Google
+// discovery documents are turned into the same OpenAPI shape first (discovery.ts).
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { VendorCheck } from '../../src/connectors/spec.js';
+import { discoveryToOpenApi } from './discovery.js';
 
 type Json = Record<string, unknown>;
 type Checked = Extract<VendorCheck, { checked: true }>;
@@ -34,10 +36,14 @@ export interface Description {
 
 const PARAMETER_SCHEMA_KEYS = ['type', 'items', 'enum', 'format', 'maximum', 'minimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems'];
 
+/** The description named by `check`, read from test/fixtures/vendor-specs/. */
 export function loadDescription(check: Checked): Description {
-  const doc = JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json;
-  // OpenAPI 3.0 and Swagger files may put `nullable` where no `type` stands (beside `oneOf`, or
-  // beside a `$ref` as Square does), which Ajv refuses: see nullableWithoutType.
+  return describeDocument(check, JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json);
+}
+
+/** A description from a document in memory (a discovery document is adapted first). */
+export function describeDocument(check: Checked, raw: Json): Description {
+  const doc = check.format === 'google-discovery' ? discoveryToOpenApi(raw) : raw;
   const options = { strict: false, allErrors: true, validateSchema: false, logger: false } as const;
   const ajv = addFormats(check.format === 'openapi-3.1' ? new Ajv2020(options) : new Ajv(options));
   ajv.addFormat('unix-time', true);
@@ -94,17 +100,28 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   // The connector's default base URL must be one of the servers the description names.
   const server = servers(d.doc).find((s) => req.url.startsWith(s));
   if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
-  const path = decodeURIComponent(new URL(req.url).pathname).slice(new URL(server).pathname.replace(/\/$/, '').length);
+  // Matched before decoding, so an escaped slash stays inside its segment; `{+name}` (RFC 6570
+  // reserved expansion, Google's) spans segments, its slashes sent as they are.
+  const rawPath = url.pathname.slice(new URL(server).pathname.replace(/\/$/, '').length);
+  const path = decodeURIComponent(rawPath);
   const paths = d.doc.paths as Record<string, Json>;
   let found: { template: string; values: Record<string, string> } | undefined;
   // Literal paths before templated ones (`/customers/search` before `/customers/{id}`).
   const templates = Object.keys(paths).sort((a, b) => a.split('{').length - b.split('{').length);
   for (const template of templates) {
-    const names: string[] = [];
-    const pattern = template.split('#')[0]!.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([^}]+)\\?\}/g, (_, n: string) => (names.push(n), '([^/]+)'));
-    const m = new RegExp(`^${pattern}$`).exec(path);
+    const slots: { name: string; reserved: boolean }[] = [];
+    const pattern = template.split('#')[0]!.split(/(\{\+?[^}]+\})/).map((part) => {
+      const slot = /^\{(\+?)([^}]+)\}$/.exec(part);
+      if (!slot) return part.replace(/[.*+?^$(){}|[\]\\]/g, '\\$&');
+      slots.push({ name: slot[2]!, reserved: slot[1] === '+' });
+      return slot[1] ? '(.+)' : '([^/]+)';
+    }).join('');
+    const m = new RegExp(`^${pattern}$`).exec(rawPath);
     if (m) {
-      found = { template, values: Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) };
+      found = { template, values: Object.fromEntries(slots.map((s, i) => [s.name, decodeURIComponent(m[i + 1]!)])) };
+      for (const [i, s] of slots.entries()) {
+        if (s.reserved && /%2f/i.test(m[i + 1]!)) problems.push(`path parameter \`${s.name}\` has an escaped slash (%2F): {+${s.name}} sends its slashes as they are`);
+      }
       break;
     }
   }
@@ -173,8 +190,10 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   const body = op.requestBody ? deref(d.doc, op.requestBody, `${opPointer}/requestBody`) : undefined;
   if (!body) return [...problems, `${req.method} ${found.template} takes no request body`];
   const content = body.node.content as Record<string, Json> | undefined;
-  const media = content?.[contentType];
+  const media = content?.[contentType] ?? content?.[`${contentType.split('/')[0]}/*`];
   if (!media) return [...problems, `body is ${contentType || 'untyped'}; the description takes ${Object.keys(content ?? {}).join(', ')}`];
+  // Media (an upload's file, an RFC 822 message) is not JSON: its type is all there is to check.
+  if (contentType !== 'application/json' && contentType !== 'application/x-www-form-urlencoded') return problems;
   const schemaPointer = `${body.pointer}/content/${esc(contentType)}/schema`;
   const schema = deref(d.doc, media.schema, schemaPointer).node;
   let value: unknown;

@@ -1,6 +1,7 @@
 // Building a vendor request from an operation spec: the placements no connector of this
-// increment uses yet (path parameters, headers, a body-field idempotency key like Square's)
-// as well as Stripe-style form encoding and its bounds.
+// increment uses yet (path parameters, headers, a body-field idempotency key like Square's),
+// Google's {+name} reserved expansion and query-parameter idempotency key, as well as
+// Stripe-style form encoding and its bounds.
 import { describe, expect, it } from 'vitest';
 import type { OperationSpec } from '../../src/connectors/spec.js';
 import { buildVendorRequest, encodeForm } from '../../src/connectors/vendor-request.js';
@@ -71,6 +72,32 @@ describe('buildVendorRequest', () => {
   it('refuses a missing path parameter and a mapping in a path slot', () => {
     expect(() => buildVendorRequest(op, { version: 1 }, 'k')).toThrow('missing path parameter `invoice_id`');
     expect(() => buildVendorRequest(op, { invoice_id: { a: 1 }, version: 1 }, 'k')).toThrow('field `invoice_id` must be a string, number or boolean, not object');
+  });
+});
+
+describe('Google-style requests', () => {
+  const patch: OperationSpec = {
+    summary: 'Update a message.',
+    http: { method: 'POST', path: '/v1/{+parent}/messages', body: 'json' },
+    idempotency: { query: 'requestId' },
+    fields: { parent: { type: 'string', description: 'Space.', required: true, in: 'path' }, text: { type: 'string', description: 'Text.' } },
+    output: 'The message.',
+  };
+
+  it('keeps the slashes of a {+name} value and escapes the rest of each segment', () => {
+    expect(buildVendorRequest(patch, { parent: 'spaces/A B?', text: 'hi' }, 'RUN1:post').path).toBe('/v1/spaces/A%20B%3F/messages');
+  });
+
+  it('refuses a value that does not match its pattern, naming the field', () => {
+    const named: OperationSpec = { ...patch, fields: { ...patch.fields, parent: { ...patch.fields.parent!, pattern: '^spaces/[^/]+$' } } };
+    expect(() => buildVendorRequest(named, { parent: 'AAAA\u001b[2J' }, 'k')).toThrow('field `parent` must match `^spaces/[^/]+$`, not `AAAA\\e[2J`');
+    expect(buildVendorRequest(named, { parent: 'spaces/AAAA' }, 'k').path).toBe('/v1/spaces/AAAA/messages');
+  });
+
+  it('puts a query-parameter idempotency key in the query, unless the step gave its own', () => {
+    expect(buildVendorRequest(patch, { parent: 'spaces/A' }, 'RUN1:post').query).toEqual({ requestId: 'RUN1:post' });
+    const own: OperationSpec = { ...patch, fields: { ...patch.fields, request_id: { type: 'string', description: 'Key.', in: 'query', name: 'requestId' } } };
+    expect(buildVendorRequest(own, { parent: 'spaces/A', request_id: 'mine' }, 'RUN1:post').query).toEqual({ requestId: 'mine' });
   });
 });
 

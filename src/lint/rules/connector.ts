@@ -106,7 +106,9 @@ function checkValue(value: unknown, spec: FieldSpec, at: readonly (string | numb
     const guess = closest(value, spec.enum);
     return [{ at, message: `must be one of ${spec.enum.map((e) => `\`${e}\``).join(', ')}, not \`${value}\`${guess ? `; did you mean \`${guess}\`?` : ''}` }];
   }
-  if (spec.pattern && typeof value === 'string' && !new RegExp(spec.pattern, 'u').test(value)) return [{ at, message: `must match \`${spec.pattern}\`, not \`${value}\`` }];
+  if (spec.pattern && typeof value === 'string' && !new RegExp(spec.pattern, 'u').test(value)) {
+    return [{ at, message: `must match \`${spec.pattern}\`${typeof spec.example === 'string' ? ` (like \`${spec.example}\`)` : ''}, not \`${value}\`` }];
+  }
   if (typeof value === 'number' && spec.minimum !== undefined && value < spec.minimum) return [{ at, message: `must be at least ${spec.minimum}, not ${value}` }];
   if (typeof value === 'number' && spec.maximum !== undefined && value > spec.maximum) return [{ at, message: `must be at most ${spec.maximum}, not ${value}` }];
   const problems: ValueProblem[] = [];

@@ -55,8 +55,8 @@ export interface StepAgg {
   otherErrors: number;
 }
 
-/** One workflow's running figures. */
-export interface WorkflowAgg {
+/** One workflow's running figures: its totals are a period's figures over all its runs. */
+export interface WorkflowAgg extends PeriodAgg {
   readonly name: string;
   owner: string | null;
   ownerTs: number;
@@ -64,13 +64,6 @@ export interface WorkflowAgg {
   baselineTs: number;
   readonly baselines: Set<string>;
   firstFile: string;
-  readonly counts: Counts;
-  leaked: number;
-  readonly reclaimed: Reclaimed;
-  readonly response: Sketch;
-  readonly cycle: Sketch;
-  /** Escalation to acknowledgement, in seconds, of escalations acknowledged (late ones too). */
-  readonly ack: Sketch;
   readonly steps: Map<string, StepAgg>;
   stepsDropped: number;
   readonly periods: Map<string, PeriodAgg>;
@@ -80,8 +73,7 @@ export interface WorkflowAgg {
 export function newWorkflowAgg(name: string, file: string): WorkflowAgg {
   return {
     name, owner: null, ownerTs: -Infinity, baseline: null, baselineTs: -Infinity, baselines: new Set(), firstFile: file,
-    counts: zeroCounts(), leaked: 0, reclaimed: newReclaimed(), response: new Sketch(), cycle: new Sketch(), ack: new Sketch(),
-    steps: new Map(), stepsDropped: 0, periods: new Map(),
+    ...newPeriod(), steps: new Map(), stepsDropped: 0, periods: new Map(),
   };
 }
 
@@ -181,12 +173,7 @@ export function mergeWorkflow(a: WorkflowAgg, b: WorkflowAgg, steps = true): str
   }
   for (const k of b.baselines) a.baselines.add(k);
   if (b.firstFile < a.firstFile) a.firstFile = b.firstFile;
-  mergeCounts(a.counts, b.counts);
-  a.leaked += b.leaked;
-  mergeReclaimed(a.reclaimed, b.reclaimed);
-  a.response.merge(b.response);
-  a.cycle.merge(b.cycle);
-  a.ack.merge(b.ack);
+  mergePeriod(a, b);
   for (const [key, p] of b.periods) {
     const mine = a.periods.get(key);
     if (mine) mergePeriod(mine, p);
@@ -216,30 +203,45 @@ function clonePeriod(p: PeriodAgg): PeriodAgg {
   return c;
 }
 
-/** A workflow aggregate as plain data for postMessage (Maps, Sets and sketches flattened). */
-export interface WorkflowWire {
-  readonly w: Omit<WorkflowAgg, 'baselines' | 'response' | 'cycle' | 'ack' | 'steps' | 'periods' | 'counts' | 'reclaimed'> & { counts: Counts; reclaimed: Reclaimed };
-  readonly baselines: string[];
+/** A period's figures as plain data for postMessage (sketches flattened). */
+interface PeriodWire {
+  readonly counts: Counts;
+  readonly leaked: number;
+  readonly reclaimed: Reclaimed;
   readonly response: SketchTransfer;
   readonly cycle: SketchTransfer;
   readonly ack: SketchTransfer;
+}
+
+/** A workflow aggregate as plain data for postMessage (Maps, Sets and sketches flattened). */
+export interface WorkflowWire {
+  readonly w: Omit<WorkflowAgg, keyof PeriodAgg | 'baselines' | 'steps' | 'periods'>;
+  /** The workflow's totals. */
+  readonly figures: PeriodWire;
+  readonly baselines: string[];
   readonly steps: [string, Omit<StepAgg, 'duration' | 'errors'> & { duration: SketchTransfer; errors: [string, number][] }][];
-  readonly periods: [string, { counts: Counts; leaked: number; reclaimed: Reclaimed; response: SketchTransfer; cycle: SketchTransfer; ack: SketchTransfer }][];
+  readonly periods: [string, PeriodWire][];
+}
+
+function periodToWire(p: PeriodAgg): PeriodWire {
+  return {
+    counts: p.counts, leaked: p.leaked, reclaimed: p.reclaimed,
+    response: p.response.toTransfer(), cycle: p.cycle.toTransfer(), ack: p.ack.toTransfer(),
+  };
+}
+
+function periodFromWire(p: PeriodWire): PeriodAgg {
+  return { ...p, response: Sketch.fromTransfer(p.response), cycle: Sketch.fromTransfer(p.cycle), ack: Sketch.fromTransfer(p.ack) };
 }
 
 /** Flattens a workflow aggregate for a worker's reply. */
 export function toWire(a: WorkflowAgg): WorkflowWire {
   return {
-    w: {
-      name: a.name, owner: a.owner, ownerTs: a.ownerTs, baseline: a.baseline, baselineTs: a.baselineTs, firstFile: a.firstFile,
-      counts: a.counts, leaked: a.leaked, reclaimed: a.reclaimed, stepsDropped: a.stepsDropped,
-    },
+    w: { name: a.name, owner: a.owner, ownerTs: a.ownerTs, baseline: a.baseline, baselineTs: a.baselineTs, firstFile: a.firstFile, stepsDropped: a.stepsDropped },
+    figures: periodToWire(a),
     baselines: [...a.baselines],
-    response: a.response.toTransfer(),
-    cycle: a.cycle.toTransfer(),
-    ack: a.ack.toTransfer(),
     steps: [...a.steps].map(([id, s]) => [id, { ...s, duration: s.duration.toTransfer(), errors: [...s.errors] }]),
-    periods: [...a.periods].map(([k, p]) => [k, { ...p, response: p.response.toTransfer(), cycle: p.cycle.toTransfer(), ack: p.ack.toTransfer() }]),
+    periods: [...a.periods].map(([k, p]) => [k, periodToWire(p)]),
   };
 }
 
@@ -247,11 +249,9 @@ export function toWire(a: WorkflowAgg): WorkflowWire {
 export function fromWire(x: WorkflowWire): WorkflowAgg {
   return {
     ...x.w,
+    ...periodFromWire(x.figures),
     baselines: new Set(x.baselines),
-    response: Sketch.fromTransfer(x.response),
-    cycle: Sketch.fromTransfer(x.cycle),
-    ack: Sketch.fromTransfer(x.ack),
     steps: new Map(x.steps.map(([id, s]) => [id, { ...s, duration: Sketch.fromTransfer(s.duration), errors: new Map(s.errors) }])),
-    periods: new Map(x.periods.map(([k, p]) => [k, { ...p, response: Sketch.fromTransfer(p.response), cycle: Sketch.fromTransfer(p.cycle), ack: Sketch.fromTransfer(p.ack) }])),
+    periods: new Map(x.periods.map(([k, p]) => [k, periodFromWire(p)])),
   };
 }

@@ -4,7 +4,7 @@
  * step asked in the run's journal, check the answer against it, and record it in the store,
  * whose conditional write makes it count once. Also the links a request carries.
  */
-import { signToken } from './token.js';
+import { signedLink } from './token.js';
 import type { ApprovalAnswer, Store } from '../store/store.js';
 import { checkAnswer, requestKey, type ApprovalRequest, type GivenAnswer } from './request.js';
 
@@ -17,7 +17,7 @@ export const APPROVALS_PATH = '/approvals/';
  */
 export function approvalLink(base: string, key: Buffer, runId: string, stepKey: string, expiresAt: number, approver?: string): string {
   const claims = { kind: 'approval' as const, runId, step: stepKey, expiresAt, ...(approver !== undefined ? { approver } : {}) };
-  return `${base.replace(/\/+$/, '')}${APPROVALS_PATH}${signToken(key, claims)}`;
+  return signedLink(base, APPROVALS_PATH, key, claims);
 }
 
 /** A step's request, if it is still open for answers; otherwise why not. */

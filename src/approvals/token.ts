@@ -54,6 +54,11 @@ export function signToken(key: Buffer, claims: TokenClaims): string {
   return `${payload}.${mac(key, payload)}`;
 }
 
+/** The link a person opens: `base` (the daemon's public URL), `path` (e.g. `/approvals/`) and a token for `claims`. */
+export function signedLink(base: string, path: string, key: Buffer, claims: TokenClaims): string {
+  return `${base.replace(/\/+$/, '')}${path}${signToken(key, claims)}`;
+}
+
 /** Checks a token's signature, shape and expiry at `now`. */
 export function verifyToken(key: Buffer, token: string, now: number): VerifiedToken {
   if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) return { ok: false, refusal: 'malformed' };

@@ -8,8 +8,7 @@
  * message may carry the link to the backup. After that the page answers 410 and
  * `flux runs ack` still works.
  */
-import { signingKey, signToken } from '../approvals/token.js';
-import type { Clock } from '../engine/clock.js';
+import { signedLink } from '../approvals/token.js';
 import type { AckRequest, LoadedWorkflow } from '../engine/types.js';
 import type { Store } from '../store/store.js';
 import { ownerOf } from '../workflow/model.js';
@@ -20,21 +19,19 @@ export const ACK_LINK_GRACE_MS = 7 * 86_400_000;
 /** The path acknowledgement pages are served under. */
 export const ACK_PATH = '/ack/';
 
-/** The link to acknowledge `runId`'s escalation, due at `ackDueAt`. */
-export async function ackLink(store: Store, publicUrl: string, runId: string, ackDueAt: number, now: number): Promise<string> {
-  const key = await signingKey(store, now);
-  const token = signToken(key, { kind: 'ack', runId, step: 'escalation', expiresAt: ackDueAt + ACK_LINK_GRACE_MS });
-  return `${publicUrl.replace(/\/+$/, '')}${ACK_PATH}${token}`;
+/** The link to acknowledge `runId`'s escalation, due at `ackDueAt`, signed with the daemons' shared `key`. */
+export function ackLink(key: Buffer, publicUrl: string, runId: string, ackDueAt: number): string {
+  return signedLink(publicUrl, ACK_PATH, key, { kind: 'ack', runId, step: 'escalation', expiresAt: ackDueAt + ACK_LINK_GRACE_MS });
 }
 
 /** The engine's `openAck` for one run: stores the escalation once, and links to its page. */
-export function ackOpener(store: Store, publicUrl: () => string, clock: Clock, workflow: LoadedWorkflow): (ack: AckRequest) => Promise<{ url: string; ackDueAt: number }> {
+export function ackOpener(store: Store, link: (runId: string, ackDueAt: number) => string, workflow: LoadedWorkflow): (ack: AckRequest) => Promise<{ url: string; ackDueAt: number }> {
   return async (ack) => {
     const owner = ownerOf(workflow.value);
     const row = await store.openEscalation({
       runId: ack.runId, workflow: workflow.name, workflowVersion: workflow.version, owner: owner.name, members: owner.members, error: ack.error,
       escalatedAt: ack.escalatedAt, ackDueAt: ack.ackDueAt, hasThen: ack.hasThen,
     });
-    return { url: await ackLink(store, publicUrl(), ack.runId, row.ackDueAt, clock.now()), ackDueAt: row.ackDueAt };
+    return { url: link(ack.runId, row.ackDueAt), ackDueAt: row.ackDueAt };
   };
 }

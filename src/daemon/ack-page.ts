@@ -9,7 +9,7 @@
  * owner, a member or the backup 403; a run with no escalation 404.
  */
 import { createHash } from 'node:crypto';
-import { signingKey, verifyToken } from '../approvals/token.js';
+import { verifyToken } from '../approvals/token.js';
 import type { Clock } from '../engine/clock.js';
 import { MAX_MESSAGE, text } from '../metrics/format/html-text.js';
 import type { EscalationRow, Store } from '../store/store.js';
@@ -22,6 +22,8 @@ export const MAX_ACK_FORM_BYTES = 4096;
 
 export interface AckPageDeps {
   readonly store: Store;
+  /** The key links are signed with (the daemons' shared key, read once at start). */
+  readonly key: Buffer;
   readonly clock: Clock;
   readonly logDir: string;
   /** Told of each acknowledgement recorded (for the daemon's log), and of a run log that could not be appended to. */
@@ -40,7 +42,7 @@ const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update
 export async function ackPage(req: { readonly method: string; readonly path: string; readonly body: () => Promise<Uint8Array | undefined> }, deps: AckPageDeps): Promise<Reply> {
   if (req.method !== 'GET' && req.method !== 'POST') return { status: 405, headers: { 'content-type': 'text/plain', allow: 'GET, POST' }, body: 'acknowledgement links take GET and POST\n' };
   const now = deps.clock.now();
-  const verified = verifyToken(await signingKey(deps.store, now), req.path.slice(ACK_PATH.length), now);
+  const verified = verifyToken(deps.key, req.path.slice(ACK_PATH.length), now);
   if (!verified.ok) {
     return verified.refusal === 'expired'
       ? page(410, 'Link expired', '<p class="refused">This acknowledgement link has expired. Acknowledge with <code>flux runs ack RUN_ID --as NAME</code> instead.</p>')

@@ -17,7 +17,6 @@ import { sendThen } from '../engine/escalation-then.js';
 import { Masker } from '../secrets/masker.js';
 import { FileJournal, runLogPath } from '../store/run-log.js';
 import type { EscalationRow, Store } from '../store/store.js';
-import { ackLink } from './ack-links.js';
 import type { DaemonLog } from './log.js';
 import type { DaemonMetrics } from './metrics.js';
 import { workflowOf } from './runner.js';
@@ -43,8 +42,8 @@ export interface AckWatchDeps {
   readonly secrets: Readonly<Record<string, string>>;
   readonly environment: Readonly<Record<string, string | undefined>>;
   readonly logDir: string;
-  /** The daemon's public URL, for the acknowledgement link the `then` message carries. */
-  readonly publicUrl: () => string;
+  /** The acknowledgement link the `then` message carries (ack-links.ts). */
+  readonly ackLink: (runId: string, ackDueAt: number) => string;
   readonly log: DaemonLog;
   readonly metrics: DaemonMetrics;
 }
@@ -115,7 +114,7 @@ async function callThen(d: AckWatchDeps, e: EscalationRow): Promise<void> {
       outcome = await sendThen({
         workflow, event: run?.event ?? {}, trigger: run?.trigger ?? 'manual', secrets: d.secrets, environment: d.environment, connectors: d.connectors,
         clock: d.clock, journal: journal ?? { append: () => {}, close: async () => {} }, masker, runId: e.runId, error: e.error, escalatedAt: e.escalatedAt,
-        ackDueAt: e.ackDueAt, ackUrl: await ackLink(d.store, d.publicUrl(), e.runId, e.ackDueAt, now), attempt: e.thenAttempts, retryAt,
+        ackDueAt: e.ackDueAt, ackUrl: d.ackLink(e.runId, e.ackDueAt), attempt: e.thenAttempts, retryAt,
       });
     } finally {
       await journal?.close().catch(() => undefined);

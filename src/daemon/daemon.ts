@@ -29,6 +29,7 @@ import type { Masker } from '../secrets/masker.js';
 import { openWorkerStore } from '../store/sqlite/worker-store.js';
 import type { Store } from '../store/store.js';
 import { unservedByDaemon } from '../triggers/index.js';
+import { ackLink } from './ack-links.js';
 import { ackWatch } from './ack-watch.js';
 import { Health } from './health.js';
 import { DEFAULT_MAX_CHAIN_DEPTH, eventDelivery, type EventStats } from './events.js';
@@ -183,7 +184,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
           reportClaim(c, o.clock.now(), reporting);
-          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), publicUrl: () => publicUrl, approvalLink: (runId, key, expiresAt, approver) => approvalLink(publicUrl, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
+          const turn = runClaimed(c, { store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, logDir: o.logDir, secrets, environment: o.env, shutdown: shutdown.signal, onEmitted: () => void events.tick(), ackLink: (runId, due) => ackLink(linkKey, publicUrl, runId, due), approvalLink: (runId, key, expiresAt, approver) => approvalLink(publicUrl, linkKey, runId, key, expiresAt, approver), ...(o.resumeBudget !== undefined ? { resumeBudget: o.resumeBudget } : {}) })
             .then((outcome) => {
               reportTurn(c, outcome, reporting);
               if (outcome.kind === 'ran' && outcome.result.waiting) wakes.add(Date.parse(outcome.result.waiting.wake_at));
@@ -228,7 +229,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...(eventToken !== undefined ? { eventToken } : {}), onEvent: () => void events.tick(),
     approvals: { key: linkKey, onAnswered: claimIfFree },
     ack: {
-      store, clock: o.clock, logDir: o.logDir,
+      store, key: linkKey, clock: o.clock, logDir: o.logDir,
       onAcked: (e, problem) => {
         o.log.info(`run ${e.runId} ${e.workflow}: escalation acknowledged by ${e.ackedBy ?? '?'} (link)`, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow, by: e.ackedBy, via: 'link' });
         if (problem !== undefined) o.log.error(problem, { kind: 'escalation.acked', run_id: e.runId, workflow: e.workflow });
@@ -237,7 +238,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   publicUrl ||= server.url;
   // Escalations not acknowledged in time: their `then` calls, checked on every poll (ack-watch.ts).
-  const acks = ackWatch({ store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, secrets, environment: o.env, logDir: o.logDir, publicUrl: () => publicUrl, log: o.log, metrics });
+  const acks = ackWatch({ store, owner, leaseMs: o.leaseMs, clock: o.clock, connectors: o.connectors, secrets, environment: o.env, logDir: o.logDir, ackLink: (runId, due) => ackLink(linkKey, publicUrl, runId, due), log: o.log, metrics });
   if (eventToken !== undefined) o.masker?.add(eventToken);
   if (eventToken !== undefined) o.log('POST /events/NAME accepts events with the bearer token in FLUX_EVENT_TOKEN');
   // Waits ending, leases lapsing, schedule fires and events come due without a request to announce them.

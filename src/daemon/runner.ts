@@ -46,8 +46,8 @@ export interface RunnerDeps {
   readonly resumeBudget?: number;
   /** The signed link an approval step's request carries (see approvals/links.ts). */
   readonly approvalLink?: (runId: string, stepKey: string, expiresAt: number, approver?: string) => string;
-  /** The daemon's public URL, for acknowledgement links; without it, escalations carry none. */
-  readonly publicUrl?: () => string;
+  /** The signed link an escalation's acknowledgement is taken through; without it, escalations carry none. */
+  readonly ackLink?: (runId: string, ackDueAt: number) => string;
 }
 
 /** How many times a run is rescued from a crashed daemon before it is given up, unless the daemon says. */
@@ -115,7 +115,7 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       },
       draws: drawsOf(entries), onDraw: (d) => deps.store.recordStep(deps.owner, drawEntry(run, d, deps.clock.now())).then(() => undefined),
       ...abandonment(claim, deps.resumeBudget ?? DEFAULT_RESUME_BUDGET),
-      ...(deps.publicUrl ? { openAck: ackOpener(deps.store, deps.publicUrl, deps.clock, workflow.value) } : {}),
+      ...(deps.ackLink ? { openAck: ackOpener(deps.store, deps.ackLink, workflow.value) } : {}),
     });
   } finally {
     clearInterval(renew);

@@ -10,6 +10,11 @@ import type { ApprovalAnswer } from '../store/store.js';
 /** The choices offered when a step lists none. */
 export const DEFAULT_CHOICES: readonly string[] = ['approve', 'reject'];
 
+/** The choices an approval step offers: its `choices`, or the default pair. */
+export function choicesOf(spec: Readonly<Record<string, unknown>>): string[] {
+  return Array.isArray(spec.choices) && spec.choices.length > 0 ? spec.choices.map(String) : [...DEFAULT_CHOICES];
+}
+
 /** The longest text input, identity and choice accepted: outside data is bounded. */
 export const MAX_TEXT_INPUT = 2000;
 export const MAX_IDENTITY = 200;

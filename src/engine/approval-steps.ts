@@ -18,7 +18,7 @@ import { renderString, renderValue, toCel, type CelContext } from '../expr/evalu
 import type { ApprovalAnswer } from '../store/store.js';
 import { asRecord } from '../workflow/model.js';
 import {
-  answerLoggedKey, approvalOutput, DEFAULT_CHOICES, decide, expandApprovers, reminderKey, requestKey, type ApprovalRequest, type InputSpec,
+  answerLoggedKey, approvalOutput, choicesOf, decide, expandApprovers, reminderKey, requestKey, type ApprovalRequest, type InputSpec,
 } from '../approvals/request.js';
 import { callConnector } from './calls.js';
 import type { Frame, RunState } from './run-state.js';
@@ -188,10 +188,6 @@ function bookkeeping(at: At, key: string, output: unknown): JournaledStep {
 
 function indexOf(at: At): { index?: readonly number[] } {
   return at.frame.index.length > 0 ? { index: at.frame.index } : {};
-}
-
-function choicesOf(spec: Readonly<Record<string, unknown>>): string[] {
-  return Array.isArray(spec.choices) && spec.choices.length > 0 ? spec.choices.map(String) : [...DEFAULT_CHOICES];
 }
 
 function inputsOf(spec: Readonly<Record<string, unknown>>): Record<string, InputSpec> {

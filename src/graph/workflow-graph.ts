@@ -6,6 +6,7 @@
  * next in line). Reads the workflow's plain value, tolerating fields of the wrong type, so it
  * draws whatever the loader accepted.
  */
+import { choicesOf } from '../approvals/request.js';
 import { asRecord } from '../workflow/model.js';
 import { GraphBuilder, type EdgeStyle, type Graph } from './model.js';
 
@@ -197,7 +198,7 @@ export function workflowGraph(workflow: Rec): Graph {
       typeof a.remind_every === 'string' ? `reminder every ${a.remind_every}` : undefined,
     ], { group, step: id });
     connect(into, n);
-    const choices = Array.isArray(a.choices) ? a.choices.map((c) => String(c)) : ['approve', 'reject'];
+    const choices = choicesOf(a);
     const exits: Exit[] = choices.map((c) => ({ from: n, label: c }));
     if (a.timeout !== undefined) {
       const label = `no answer in ${String(a.timeout)}`;

@@ -3,7 +3,7 @@
  * choices (taken as the answer when nobody decided in time); a typo would otherwise only show
  * two days later, as a run that took a choice nobody offered.
  */
-import { DEFAULT_CHOICES } from '../../approvals/request.js';
+import { choicesOf } from '../../approvals/request.js';
 import { asRecord } from '../../workflow/model.js';
 import type { FileRule } from '../rule.js';
 
@@ -16,7 +16,7 @@ export const approvalOnTimeout: FileRule = {
     for (const s of a.steps) {
       const approval = asRecord(s.step.approval);
       if (!approval || typeof approval.on_timeout !== 'string') continue;
-      const choices = Array.isArray(approval.choices) ? approval.choices.map(String) : [...DEFAULT_CHOICES];
+      const choices = choicesOf(approval);
       const value = approval.on_timeout;
       if (value === 'fail' || value === 'escalate' || choices.includes(value)) continue;
       report({

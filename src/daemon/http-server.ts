@@ -91,15 +91,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
   }
   if (path.startsWith(EVENTS_PATH)) return serveEvent(req, res, path, options, maxBytes);
   if (path.startsWith(APPROVALS_PATH) && options.approvals) {
-    const declared = Number(req.headers['content-length'] ?? '0');
     return send(res, await serveApprovalRequest(
-      { method: req.method ?? 'GET', path, contentType: req.headers['content-type'], from: req.socket.remoteAddress ?? null, body: () => (declared > MAX_ANSWER_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ANSWER_BYTES)) },
+      { method: req.method ?? 'GET', path, contentType: req.headers['content-type'], from: req.socket.remoteAddress ?? null, body: () => readBody(req, MAX_ANSWER_BYTES) },
       { ...options.approvals, store: options.store, now: () => options.clock.now() },
     ));
   }
   if (path.startsWith(ACK_PATH) && options.ack) {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    return send(res, await ackPage({ method: req.method ?? 'GET', path, body: () => (declared > MAX_ACK_FORM_BYTES ? Promise.resolve(undefined) : readBody(req, MAX_ACK_FORM_BYTES)) }, options.ack));
+    return send(res, await ackPage({ method: req.method ?? 'GET', path, body: () => readBody(req, MAX_ACK_FORM_BYTES) }, options.ack));
   }
   const routes = typeof options.routes === 'function' ? options.routes() : options.routes;
   const route = routes.get(path);
@@ -108,8 +106,6 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
     send(res, reply);
   };
   if (!route) return answer({ status: 404, headers: { 'content-type': 'text/plain' }, body: `no webhook at ${escapeControl(path)}\n` });
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > maxBytes) return answer(tooLarge(maxBytes));
   const body = await readBody(req, maxBytes);
   if (body === undefined) return answer(tooLarge(maxBytes));
   let reply: Reply;
@@ -131,11 +127,10 @@ function healthReply(verdict: HealthVerdict): Reply {
 
 /** `POST /events/NAME` (event-intake.ts); a store failure is a 503, never a 202. */
 async function serveEvent(req: IncomingMessage, res: ServerResponse, path: string, options: DaemonServerOptions, maxBytes: number): Promise<void> {
-  const declared = Number(req.headers['content-length'] ?? '0');
   let reply: Reply;
   try {
     reply = await eventIntake(
-      { method: req.method ?? 'GET', path, authorization: req.headers.authorization, body: () => (declared > maxBytes ? Promise.resolve(undefined) : readBody(req, maxBytes)) },
+      { method: req.method ?? 'GET', path, authorization: req.headers.authorization, body: () => readBody(req, maxBytes) },
       { store: options.store, clock: options.clock, token: options.eventToken },
     );
   } catch (error) {
@@ -148,8 +143,12 @@ async function serveEvent(req: IncomingMessage, res: ServerResponse, path: strin
   if (reply.status === 202) options.onEvent?.();
 }
 
-/** The body, or undefined once it grows past `max` bytes (reading stops there). */
+/**
+ * The body, or undefined when it is larger than `max` bytes: at once when its Content-Length
+ * says so (nothing is read), else as soon as it grows past `max` (reading stops there).
+ */
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
+  if (Number(req.headers['content-length'] ?? '0') > max) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -9,6 +9,13 @@
  * dispose, so a run with thousands of steps does not pile listeners onto its cancel signal.
  */
 
+/**
+ * How long a call that tells a person something (an escalation, its `then` call, an approval
+ * request or reminder) may take unless its connection sets a `timeout`: the owner must hear of
+ * a failure soon, and a hung chat service must not hold the run or the daemon's watcher.
+ */
+export const NOTIFY_TIMEOUT_MS = 30_000;
+
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

@@ -13,6 +13,7 @@
  * never passes silently.
  */
 import { createHash } from 'node:crypto';
+import { NOTIFY_TIMEOUT_MS } from '../connectors/deadline.js';
 import type { Scope } from '../expr/cel.js';
 import { renderString, renderValue, toCel, type CelContext } from '../expr/evaluate.js';
 import type { ApprovalAnswer } from '../store/store.js';
@@ -25,9 +26,6 @@ import type { Frame, RunState } from './run-state.js';
 import { journal } from './step-records.js';
 import { durationMs, StepFailure, Suspended } from './step-state.js';
 import { stepKey, type JournaledStep } from './types.js';
-
-/** How long the delivery of a request may take unless its connection sets a timeout. */
-const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Where the step runs: what every part of it needs. */
 interface At {
@@ -145,7 +143,7 @@ async function deliver(at: At, asked: Asked, link: string, what: string): Promis
         ...approval, run_id: run.req.runId, workflow: run.req.workflow.name, step: at.key,
       },
     };
-    const outcome = await callConnector(run, String(to.uses ?? ''), withBody, `${run.req.runId}:${at.key}:${what}`, undefined, run.signal, REQUEST_TIMEOUT_MS);
+    const outcome = await callConnector(run, String(to.uses ?? ''), withBody, `${run.req.runId}:${at.key}:${what}`, undefined, run.signal, NOTIFY_TIMEOUT_MS);
     return outcome.ok ? { ok: true } : { ok: false, error: run.req.masker.mask(outcome.error?.message ?? 'the call failed') };
   } catch (e) {
     if (e instanceof StepFailure) throw e;

@@ -10,6 +10,7 @@
  * that dies between the call and recording it makes it again, and a receiving service that
  * honours the key sees it once.
  */
+import { NOTIFY_TIMEOUT_MS } from '../connectors/deadline.js';
 import { renderValue, toCel } from '../expr/evaluate.js';
 import type { ErrorInfo } from '../store/run-log.js';
 import { asRecord } from '../workflow/model.js';
@@ -17,9 +18,6 @@ import { callConnector } from './calls.js';
 import { prepareRun } from './prepare.js';
 import { RunState } from './run-state.js';
 import type { RunRequest } from './types.js';
-
-/** How long a `then` call may take unless its connection sets a timeout. */
-const THEN_TIMEOUT_MS = 30_000;
 
 /** What the daemon knows of the escalation whose `then` call is due. */
 export interface ThenRequest extends Pick<RunRequest, 'workflow' | 'event' | 'trigger' | 'secrets' | 'environment' | 'connectors' | 'clock' | 'journal' | 'masker' | 'runId'> {
@@ -63,7 +61,7 @@ export async function sendThen(r: ThenRequest): Promise<{ readonly ok: true } | 
         ...(r.ackUrl !== '' ? { ack_url: r.ackUrl } : {}),
       },
     };
-    const outcome = await callConnector(run, uses, body, `${r.runId}:escalation.then`, undefined, new AbortController().signal, THEN_TIMEOUT_MS);
+    const outcome = await callConnector(run, uses, body, `${r.runId}:escalation.then`, undefined, new AbortController().signal, NOTIFY_TIMEOUT_MS);
     return outcome.ok ? note(true) : note(false, outcome.error?.message ?? 'the then call failed');
   } catch (e) {
     return note(false, e instanceof Error ? e.message : String(e));

@@ -5,6 +5,7 @@
  * journal that cannot be written, or a run abandoned after its daemon crashed too often, so
  * the owner hears of each the same way.
  */
+import { NOTIFY_TIMEOUT_MS } from '../connectors/deadline.js';
 import { renderValue, toCel } from '../expr/evaluate.js';
 import type { ErrorInfo, RunStatus } from '../store/run-log.js';
 import { asRecord } from '../workflow/model.js';
@@ -13,9 +14,6 @@ import type { RunState } from './run-state.js';
 import { runList } from './step-dispatch.js';
 import { durationMs, StepFailure } from './step-state.js';
 import type { Abandon, RunResult } from './types.js';
-
-/** How long an escalation call may take unless its connection sets a timeout. */
-const ESCALATION_TIMEOUT_MS = 30_000;
 
 /** How a failure was handled: the run's final status and, when it escalated, how that went. */
 export interface HandledFailure {
@@ -88,7 +86,7 @@ async function escalateToOwner(run: RunState, config: Readonly<Record<string, un
     };
     // Not tied to the run's signal (a failed run still tells its owner), but bounded: a hanging
     // chat service must not keep the run from recording its end.
-    const outcome = await callConnector(run, uses, withBody, `${req.runId}:escalation`, undefined, new AbortController().signal, ESCALATION_TIMEOUT_MS);
+    const outcome = await callConnector(run, uses, withBody, `${req.runId}:escalation`, undefined, new AbortController().signal, NOTIFY_TIMEOUT_MS);
     return outcome.ok ? note(true) : note(false, outcome.error?.message ?? 'the escalation call failed');
   } catch (e) {
     return note(false, e instanceof Error ? e.message : String(e));

@@ -6,13 +6,11 @@
  * and secrets; `event` is empty and `steps` has nothing, since no run is involved. A body
  * that cannot be rendered so (it reads `event.id`) is replaced by flux's own message.
  */
+import { NOTIFY_TIMEOUT_MS } from '../connectors/deadline.js';
 import { renderValue, toCel } from '../expr/evaluate.js';
 import type { ContextName, Scope } from '../expr/cel.js';
 import { asRecord } from '../workflow/model.js';
 import { callOperation, pollContext, type PollDeps } from './poll.js';
-
-/** How long the escalation call may take unless its connection sets a timeout. */
-const ESCALATION_TIMEOUT_MS = 30_000;
 
 const SCOPE: Scope = { contexts: ['event', 'steps', 'secrets', 'env', 'run', 'workflow', 'error'] satisfies ContextName[], loopVars: [] };
 
@@ -46,7 +44,7 @@ export async function escalatePollFailures(
     const withBody = params.json !== undefined || params.form !== undefined || params.body !== undefined ? params : {
       ...params, json: { text, workflow: d.workflow.name, owner: d.workflow.owner, failures, error: message },
     };
-    const outcome = await callOperation(d, uses, withBody, ctx, { signal: new AbortController().signal, key: `poll:${d.workflow.name}:escalation`, timeoutMs: ESCALATION_TIMEOUT_MS });
+    const outcome = await callOperation(d, uses, withBody, ctx, { signal: new AbortController().signal, key: `poll:${d.workflow.name}:escalation`, timeoutMs: NOTIFY_TIMEOUT_MS });
     return outcome.ok ? { via: uses, delivered: true } : { via: uses, delivered: false, error: d.masker.mask(outcome.error?.message ?? 'the escalation call failed') };
   } catch (e) {
     return { via: uses, delivered: false, error: d.masker.mask(e instanceof Error ? e.message : String(e)) };

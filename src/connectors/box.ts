@@ -1,6 +1,6 @@
 /**
  * Box: create folders, list a folder's items, share a file by link. Checked against Box's
- * OpenAPI 3.0 description (test/fixtures/vendor-specs/box.json, whose path keys tell some
+ * OpenAPI 3.0 description (schemas/vendor-specs/box.json, whose path keys tell some
  * operations apart with a `#fragment`). Listing pages with Box's markers (`usemarker=true`,
  * `marker`/`next_marker`); errors `{ type: "error", code, message }` become
  * "Box: <code>: <message>". Uploading a file (a multipart body) is not an operation yet.

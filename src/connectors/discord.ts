@@ -1,6 +1,6 @@
 /**
  * Discord: post and edit channel messages as a bot, post through a webhook. Checked against
- * Discord's OpenAPI 3.1 description (test/fixtures/vendor-specs/discord.json). Bots send
+ * Discord's OpenAPI 3.1 description (schemas/vendor-specs/discord.json). Bots send
  * `Authorization: Bot <token>` (an api_key auth); a webhook needs no auth, its token is in
  * the path. A posted message carries a `nonce` with `enforce_nonce`, so a retried step does
  * not post twice. Errors `{ code, message, errors }` become "Discord: <message> (<code>)".

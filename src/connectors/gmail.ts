@@ -1,6 +1,6 @@
 /**
  * Gmail API v1: send an email, or save it as a draft. Checked against Google's discovery
- * document (test/fixtures/vendor-specs/gmail.json), read through the discovery adapter of the
+ * document (schemas/vendor-specs/gmail.json), read through the discovery adapter of the
  * contract test. Gmail takes a whole RFC 2822 message, base64url-encoded, as `raw`: flux builds
  * it from to/cc/bcc/subject/text/html/reply_to (gmail-message.ts), refusing line breaks in
  * any header field. Gmail has no idempotency key: a send retried after a lost answer may send

@@ -1,6 +1,6 @@
 /**
  * Google Calendar API v3: insert, list, get and patch events. Checked against Google's
- * discovery document (test/fixtures/vendor-specs/google-calendar.json), read through the
+ * discovery document (schemas/vendor-specs/google-calendar.json), read through the
  * discovery adapter of the contract test. Times are RFC 3339 `start`/`end` (or `start_date`/
  * `end_date` for all-day events), attendees plain email addresses; flux builds Google's
  * `{ dateTime, timeZone }` / `{ date }` objects and `[{ email }]` lists. Errors read as

@@ -1,6 +1,6 @@
 /**
  * Google Chat API v1: post a message to a space, and update it. Checked against Google's
- * discovery document (test/fixtures/vendor-specs/google-chat.json), read through the discovery
+ * discovery document (schemas/vendor-specs/google-chat.json), read through the discovery
  * adapter of the contract test. Spaces and messages are named by resource names
  * (`spaces/AAAA…`, `spaces/AAAA…/messages/BBBB…`) sent with their slashes ({+name} paths).
  * A post carries the step's idempotency key as Chat's `requestId`, so a retry returns the

@@ -1,6 +1,6 @@
 /**
  * Intercom: CRM contacts and companies, tickets, conversation replies. Checked against
- * Intercom's OpenAPI 3.0.1 description of API version 2.16 (test/fixtures/vendor-specs/
+ * Intercom's OpenAPI 3.0.1 description of API version 2.16 (schemas/vendor-specs/
  * intercom.json); every call carries `Intercom-Version: 2.16`, the version the shapes here
  * are checked against. Searches take Intercom's query objects, one filter or a group of
  * filters joined with AND or OR, and page with `pagination.starting_after`. Intercom has no

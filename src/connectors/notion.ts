@@ -1,7 +1,7 @@
 /**
  * Notion: create and update pages, append blocks, query a data source (the rows of a
  * database). Checked against the OpenAPI 3.1 description Notion keeps for its own tools
- * (test/fixtures/vendor-specs/notion.json; Notion-Version 2025-09-03). Every call sends the
+ * (schemas/vendor-specs/notion.json; Notion-Version 2025-09-03). Every call sends the
  * `Notion-Version` header; queries page with `start_cursor`/`next_cursor`; errors
  * `{ object: "error", code, message }` become "Notion: <code>: <message>".
  */

@@ -1,6 +1,6 @@
 /**
  * Resend: send an email, send a batch, look one up. Checked against Resend's OpenAPI 3.1.2
- * description (test/fixtures/vendor-specs/resend.json). Sends carry an `Idempotency-Key`
+ * description (schemas/vendor-specs/resend.json). Sends carry an `Idempotency-Key`
  * header, the same on every retry of a step, so a retried send is not a second email.
  */
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';

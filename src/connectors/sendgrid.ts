@@ -1,6 +1,6 @@
 /**
  * Twilio SendGrid: send an email (Mail Send v3). Checked against SendGrid's OpenAPI 3.1
- * description (test/fixtures/vendor-specs/sendgrid-mail.json). The flat fields a workflow
+ * description (schemas/vendor-specs/sendgrid-mail.json). The flat fields a workflow
  * gives (to, from, subject, text, html) are built into SendGrid's personalizations body.
  */
 import type { ConnectorSpec, FieldSpec } from './spec.js';

@@ -1,6 +1,6 @@
 /**
  * Slack Web API: post and update messages, find a user by email, list channels. Checked
- * against Slack's Swagger 2.0 description (test/fixtures/vendor-specs/slack-web.json). Slack
+ * against Slack's Swagger 2.0 description (schemas/vendor-specs/slack-web.json). Slack
  * answers most errors with HTTP 200 and `ok: false`; errorOf turns them into "Slack: <error>".
  */
 import type { ConnectorSpec, FieldSpec } from './spec.js';

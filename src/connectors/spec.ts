@@ -118,7 +118,7 @@ export type AuthScheme = 'bearer' | 'basic' | 'api_key' | 'oauth2';
 export type VendorCheck =
   | {
     readonly checked: true;
-    /** File in test/fixtures/vendor-specs/. */
+    /** File in schemas/vendor-specs/. */
     readonly file: string;
     /** `google-discovery`: a Google API Discovery document (not OpenAPI), read by an adapter in the tests. */
     readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1' | 'google-discovery';

@@ -1,6 +1,6 @@
 /**
  * Square invoices and payment links: create a payment link, create, publish and search
- * invoices. Checked against Square's OpenAPI 3.0 description (test/fixtures/vendor-specs/
+ * invoices. Checked against Square's OpenAPI 3.0 description (schemas/vendor-specs/
  * square.json). Every call sends the Square-Version the connector was written against; every
  * write carries an `idempotency_key` in its body that stays the same across retries of a step.
  * Square leaves empty lists out of its answers, and reports errors as

@@ -1,7 +1,7 @@
 /**
  * Stripe invoicing: invoice items, invoices, finalize, send, list by status and due date, and
  * pay (or mark paid outside Stripe). A connector of its own rather than more operations on
- * `stripe`: it is checked against Stripe's invoicing description (test/fixtures/vendor-specs/
+ * `stripe`: it is checked against Stripe's invoicing description (schemas/vendor-specs/
  * stripe-invoicing.json), a different file from the payments one, and belongs to the
  * accounting category. It speaks the same API: same base URL, auth, form bodies with nested
  * keys, `Idempotency-Key` header on writes and error bodies as `stripe`.

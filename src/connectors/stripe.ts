@@ -1,6 +1,6 @@
 /**
  * Stripe payments: customers, customer search, payment links, checkout sessions, refunds.
- * Checked against Stripe's OpenAPI 3.0 description (test/fixtures/vendor-specs/
+ * Checked against Stripe's OpenAPI 3.0 description (schemas/vendor-specs/
  * stripe-payments.json). Bodies are form-encoded with nested keys (`metadata[order]=42`);
  * writes carry an `Idempotency-Key` header that stays the same across retries of a step.
  */

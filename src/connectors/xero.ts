@@ -1,6 +1,6 @@
 /**
  * Xero accounting: contacts, invoices, overdue invoices, email an invoice, payments. Checked
- * against Xero's OpenAPI 3.0 description (test/fixtures/vendor-specs/xero-accounting.json).
+ * against Xero's OpenAPI 3.0 description (schemas/vendor-specs/xero-accounting.json).
  * Every call names the organisation in an `xero-tenant-id` header, which the connection gives
  * (`headers: { xero-tenant-id: ... }`). Lists page by number (`page`, 100 a page); errors come
  * back as `{ Type, Elements: [{ ValidationErrors: [{ Message }] }] }`, read into

@@ -5,7 +5,7 @@ import type { ConnectionConfig, ConnectorRuntime } from '../../src/connectors/ru
 import type { ConnectorSpec } from '../../src/connectors/spec.js';
 import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
 import { Masker } from '../../src/secrets/masker.js';
-import type { BuiltHttpRequest } from './vendor-check.js';
+import type { BuiltHttpRequest } from '../../src/connectors/contract/check.js';
 
 let http: ConnectorRuntime | undefined;
 

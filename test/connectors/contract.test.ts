@@ -18,7 +18,7 @@ import { stripeSpec } from '../../src/connectors/stripe.js';
 import { xeroSpec } from '../../src/connectors/xero.js';
 import { exampleParams, paramsArbitrary } from './arbitraries.js';
 import { buildThroughConnector, closeBuilder } from './build.js';
-import { checkRequest, decodeForm, loadDescription } from './vendor-check.js';
+import { checkRequest, decodeForm, loadDescription } from '../../src/connectors/contract/check.js';
 
 afterAll(closeBuilder);
 

@@ -4,8 +4,8 @@
 // parameters, bare $refs, Google formats, media upload paths); the three kept documents are
 // read whole, and checkRequest is run on requests that must pass and requests that must not.
 import { describe, expect, it } from 'vitest';
-import { discoveryMethods, discoveryToOpenApi, toJsonSchema } from './discovery.js';
-import { checkRequest, describeDocument, loadDescription, type BuiltHttpRequest } from './vendor-check.js';
+import { discoveryMethods, discoveryToOpenApi, toJsonSchema } from '../../src/connectors/contract/discovery.js';
+import { checkRequest, describeDocument, loadDescription, type BuiltHttpRequest } from '../../src/connectors/contract/check.js';
 
 const doc = {
   'x-vendor-spec-source': { repo: 'example/discovery' },

@@ -1,5 +1,5 @@
 // Turns a Google API Discovery document (discoveryVersion v1) into the OpenAPI 3.0 shape
-// vendor-check.ts validates requests against. Discovery is not OpenAPI: methods sit in nested
+// check.ts validates requests against. Discovery is not OpenAPI: methods sit in nested
 // `resources`; a method's `path` is relative to `rootUrl` + `servicePath` while its media
 // upload paths (`/upload/...`) are relative to `rootUrl` alone; `{+name}` is RFC 6570
 // reserved expansion (the value keeps its slashes: `spaces/AAA/messages/BBB`); parameters

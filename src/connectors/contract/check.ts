@@ -1,5 +1,5 @@
 // Checks a built HTTP request against the vendor's operation in its published API description
-// (Swagger 2.0, OpenAPI 3.0 or 3.1, in test/fixtures/vendor-specs/): method, path against the
+// (Swagger 2.0, OpenAPI 3.0 or 3.1, in schemas/vendor-specs/): method, path against the
 // path templates, path/query/header parameters, and the body against the request schema.
 // Schemas are validated by Ajv (draft-07 with OpenAPI's `nullable` for Swagger 2.0 and
 // OpenAPI 3.0, draft 2020-12 for 3.1), with the whole description registered so that its
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { VendorCheck } from '../../src/connectors/spec.js';
+import type { VendorCheck } from '../spec.js';
 import { discoveryToOpenApi } from './discovery.js';
 
 type Json = Record<string, unknown>;
@@ -36,9 +36,9 @@ export interface Description {
 
 const PARAMETER_SCHEMA_KEYS = ['type', 'items', 'enum', 'format', 'maximum', 'minimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems'];
 
-/** The description named by `check`, read from test/fixtures/vendor-specs/. */
+/** The description named by `check`, read from schemas/vendor-specs/. */
 export function loadDescription(check: Checked): Description {
-  return describeDocument(check, JSON.parse(readFileSync(new URL(`../fixtures/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json);
+  return describeDocument(check, JSON.parse(readFileSync(new URL(`../../../schemas/vendor-specs/${check.file}`, import.meta.url), 'utf8')) as Json);
 }
 
 /** A description from a document in memory (a discovery document is adapted first). */

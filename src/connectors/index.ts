@@ -10,6 +10,7 @@ import { httpSpec } from './http.js';
 import { hubspotSpec } from './hubspot.js';
 import { intercomSpec } from './intercom.js';
 import { notionSpec } from './notion.js';
+import { paypalInvoicingSpec } from './paypal-invoicing.js';
 import { resendSpec } from './resend.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
@@ -34,6 +35,7 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   hubspot: hubspotSpec,
   intercom: intercomSpec,
   notion: notionSpec,
+  paypal_invoicing: paypalInvoicingSpec,
   resend: resendSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,

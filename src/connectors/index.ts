@@ -6,6 +6,7 @@ import { discordSpec } from './discord.js';
 import { gmailSpec } from './gmail.js';
 import { googleCalendarSpec } from './google-calendar.js';
 import { googleChatSpec } from './google-chat.js';
+import { googleDriveSpec } from './google-drive.js';
 import { httpSpec } from './http.js';
 import { hubspotSpec } from './hubspot.js';
 import { intercomSpec } from './intercom.js';
@@ -31,6 +32,7 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   gmail: gmailSpec,
   google_calendar: googleCalendarSpec,
   google_chat: googleChatSpec,
+  google_drive: googleDriveSpec,
   http: httpSpec,
   hubspot: hubspotSpec,
   intercom: intercomSpec,

@@ -81,13 +81,14 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
 
   return {
     async call(call: OperationCall, ctx: CallContext): Promise<CallOutcome> {
-      const base = call.connection?.base_url ?? spec.baseUrl;
+      const op = spec.operations[call.operation];
+      // An operation the vendor serves elsewhere (Box's uploads) has its own default base URL.
+      const base = call.connection?.base_url ?? op?.http?.baseUrl ?? spec.baseUrl;
       if (!base) return failure(`connection for ${spec.name} needs a base_url`, false);
       const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base };
       const missing = missingHeader(spec, connection);
       if (missing) return failure(missing, false);
       if (call.operation === 'request' && !spec.operations.request) return http.call({ ...call, connection }, ctx);
-      const op = spec.operations[call.operation];
       if (!op?.http) return failure(`${spec.name} has no operation \`${call.operation}\``, false);
       return op.pagination && call.params.paginate === true ? paginate(op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
     },

@@ -108,7 +108,24 @@ export interface MultipartPart {
 export type Idempotency =
   | { readonly header: string; readonly maxLength?: number }
   | { readonly bodyField: string; readonly maxLength?: number }
-  | { readonly query: string; readonly maxLength?: number };
+  | { readonly query: string; readonly maxLength?: number }
+  | ClientId;
+
+/**
+ * Idempotency by a client-chosen resource ID (Google Calendar's event `id`): the connector
+ * derives the ID from the run's idempotency key, the same on every attempt, and sends it in
+ * the body field `bodyField` unless the step gave one. The vendor refuses a second create
+ * with that ID (HTTP 409): that answer means an earlier attempt already created it, so the
+ * step succeeds with the resource read back by `existing`, or with `{ id }` when there is no
+ * way to read it. A 409 for an ID the step gave is an error as usual: it may be someone else's.
+ */
+export interface ClientId {
+  readonly bodyField: string;
+  /** A valid ID for the vendor, from the run's idempotency key; the same key gives the same ID. */
+  readonly derive: (idempotencyKey: string) => string;
+  /** GET path (relative to the base URL) that reads the resource: the operation's path fields, `{id}` the ID. */
+  readonly existing?: string;
+}
 
 /**
  * How a vendor pages a list: a cursor the response hands back (the default), or page numbers

@@ -16,6 +16,8 @@ export interface VendorRequest {
   readonly query: Record<string, string | string[]>;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** The resource ID the connector derived from the idempotency key and sent (ClientId idempotency). */
+  readonly derivedId?: string;
 }
 
 /** Bound on nesting of a form body: deeper structures are a mistake, not data. */
@@ -61,14 +63,17 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   const missing = /\{([^}]+)\}/.exec(path);
   if (missing) throw new HttpFailure(`missing path parameter \`${missing[1]}\``, false);
   const payload = http.buildBody ? http.buildBody(body) : body;
-  const key = op.idempotency ? boundedKey(idempotencyKey, op.idempotency.maxLength) : idempotencyKey;
-  if (op.idempotency && 'bodyField' in op.idempotency && !Array.isArray(payload)) payload[op.idempotency.bodyField] ??= key;
+  const idem = op.idempotency;
+  const key = idem && !('derive' in idem) ? boundedKey(idempotencyKey, idem.maxLength) : idempotencyKey;
+  let derivedId: string | undefined;
+  if (idem && 'derive' in idem && !Array.isArray(payload) && payload[idem.bodyField] === undefined) payload[idem.bodyField] = derivedId = idem.derive(idempotencyKey);
+  else if (idem && 'bodyField' in idem && !('derive' in idem) && !Array.isArray(payload)) payload[idem.bodyField] ??= key;
   if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = key;
   if (op.idempotency && 'query' in op.idempotency) query[op.idempotency.query] ??= key;
   if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';
-    return { method: http.method, path, query, headers, body: JSON.stringify(payload) };
+    return { method: http.method, path, query, headers, body: JSON.stringify(payload), ...(derivedId !== undefined ? { derivedId } : {}) };
   }
   if (http.body === 'multipart/related' || http.body === 'multipart/form-data') {
     if (!http.parts) throw new HttpFailure('multipart operation has no parts', false);

@@ -8,7 +8,7 @@
 import { failure, HttpFailure } from './http-failure.js';
 import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
 import { connectorSpecs } from './index.js';
-import { PAGINATION_FIELDS, type ConnectorSpec, type OperationSpec, type Pagination } from './spec.js';
+import { PAGINATION_FIELDS, type ClientId, type ConnectorSpec, type OperationSpec, type Pagination } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
 import { pick } from './vendor-text.js';
 
@@ -16,6 +16,8 @@ import { pick } from './vendor-text.js';
 const DEFAULT_MAX_ITEMS = PAGINATION_FIELDS.max_items!.default as number;
 const MAX_ITEMS_CEILING = PAGINATION_FIELDS.max_items!.maximum!;
 const MAX_PAGES = 100;
+/** The flux name of the derived ID when a created resource is read back (never a spec field). */
+const EXISTING_ID = '\u0000existing_id';
 
 /** The runtimes of every vendor connector in the registry, all sending through `http`. */
 export function createVendorRuntimes(http: ConnectorRuntime): Record<string, ConnectorRuntime> {
@@ -40,6 +42,9 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     // A connection-level failure (unreachable, timeout, too large) has no response to read.
     if (!raw || typeof raw !== 'object' || typeof raw.status !== 'number') return outcome;
     const body = raw.body === '' ? null : raw.body;
+    if (raw.status === 409 && request.derivedId !== undefined && op.idempotency && 'derive' in op.idempotency) {
+      return alreadyCreated(op, op.idempotency, params, request.derivedId, connection, ctx);
+    }
     const message = spec.errorOf?.(body, raw.status);
     if (outcome.ok && message === undefined) return { ...outcome, output: body };
     const error = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status: raw.status };
@@ -51,6 +56,24 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       ok: false, status: raw.status, output: body, ...(outcome.method ? { method: outcome.method } : {}),
       error: { ...error, message: message ?? error.message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
     };
+  }
+
+  /**
+   * The vendor refused to create what has the ID this step derives: an earlier attempt made it
+   * (its answer lost to a timeout or a crash). The step succeeds with the resource read back.
+   */
+  async function alreadyCreated(op: OperationSpec, idem: ClientId, params: Readonly<Record<string, unknown>>, id: string, connection: ConnectionConfig, ctx: CallContext): Promise<CallOutcome> {
+    if (!idem.existing) return { ok: true, status: 409, output: { id }, method: op.http!.method };
+    const pathFields = Object.entries(op.fields).filter(([, f]) => f.in === 'path');
+    const read: OperationSpec = {
+      summary: 'Read back the resource an earlier attempt created.', output: '',
+      fields: { ...Object.fromEntries(pathFields), [EXISTING_ID]: { type: 'string', description: 'The derived ID.', in: 'path', name: 'id' } },
+      http: { method: 'GET', path: idem.existing },
+    };
+    const outcome = await once(read, { ...params, [EXISTING_ID]: id }, connection, ctx);
+    if (outcome.ok) return outcome;
+    const why = outcome.error?.message ?? 'the call failed';
+    return { ...outcome, error: { ...(outcome.error ?? { retryable: false }), message: `${why} (reading back ${id}, which an earlier attempt created)` } };
   }
 
   async function paginate(op: OperationSpec, params: Readonly<Record<string, unknown>>, connection: ConnectionConfig, ctx: CallContext): Promise<CallOutcome> {

@@ -71,7 +71,9 @@ describe('Google Calendar', () => {
     const sent = server.received.slice(before);
     expect(sent).toHaveLength(2);
     expect(sent[1]!.query).toEqual({ sendUpdates: 'none' });
-    expect(JSON.parse(sent[1]!.body)).toEqual({ summary: 'Call', start: { date: '2026-12-01' }, end: { date: '2026-12-02' }, attendees: [{ email: 'jenny@example.com' }] });
+    expect(JSON.parse(sent[1]!.body)).toEqual({ id: expect.stringMatching(/^[a-v0-9]{52}$/), summary: 'Call', start: { date: '2026-12-01' }, end: { date: '2026-12-02' }, attendees: [{ email: 'jenny@example.com' }] });
+    // The event ID derives from the run and step: the retry asks for the same one.
+    expect(JSON.parse(sent[0]!.body).id).toBe(JSON.parse(sent[1]!.body).id);
   });
 
   describe('paginate: true over pageToken/nextPageToken', () => {

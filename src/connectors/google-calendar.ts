@@ -10,7 +10,7 @@
  * Free/busy is not offered: the description kept here does not have it.
  */
 import { createHash } from 'node:crypto';
-import { googleErrorOf, pageToken } from './google-common.js';
+import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
@@ -115,6 +115,7 @@ export const googleCalendarSpec: ConnectorSpec = {
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'google-calendar.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Calendar'),
+  retryable: googleRetryable,
   operations: {
     insert_event: insertEvent,
     list_events: {

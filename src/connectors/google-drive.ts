@@ -7,7 +7,7 @@
  * "Google Drive: <reason>: <message>"; lists page with pageToken/nextPageToken. Drive has no
  * idempotency key for creates: a retried create after a lost answer can make a second file.
  */
-import { googleErrorOf, pageToken } from './google-common.js';
+import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
 import { DEFAULT_TEXT_TYPE, TEXT_CONTENT_FIELDS, type ConnectorSpec, type FieldSpec } from './spec.js';
 
 const fileId: FieldSpec = { type: 'string', in: 'path', name: 'fileId', required: true, description: 'The file ID (the `id` of a created or listed file).', example: '1ZdR3L3qP4Bkq8noWLJHSr_iBau0DNT4Kli4SxNc2YEo' };
@@ -40,6 +40,7 @@ export const googleDriveSpec: ConnectorSpec = {
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'google-drive.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Drive'),
+  retryable: googleRetryable,
   operations: {
     create_file: {
       summary: 'Create a file with no content: a folder, an empty Google Doc or Sheet, or a shortcut.',

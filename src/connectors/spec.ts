@@ -203,6 +203,12 @@ export interface ConnectorSpec {
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
   /**
+   * Vendor connectors: whether a failed answer is worth another attempt, where the vendor
+   * says so its own way (Google's 403 `rateLimitExceeded`): true or false overrides the HTTP
+   * connector's verdict (network errors, 408, 429, 5xx), undefined keeps it.
+   */
+  readonly retryable?: (status: number, body: unknown) => boolean | undefined;
+  /**
    * Vendor connectors: headers the connector sends on every call, such as the API version it
    * was written against (Square-Version); a connection's `headers` may override them.
    */

@@ -47,7 +47,9 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     }
     const message = spec.errorOf?.(body, raw.status);
     if (outcome.ok && message === undefined) return { ...outcome, output: body };
-    const error = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status: raw.status };
+    const reported = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status: raw.status };
+    const retryable = spec.retryable?.(raw.status, body);
+    const error = retryable === undefined ? reported : { ...reported, retryable };
     let retryAfterMs = error.retryAfterMs;
     const reset = spec.rateLimit?.resetEpochSeconds ? raw.headers?.[spec.rateLimit.resetEpochSeconds] : undefined;
     // Epoch seconds, whole (SendGrid) or with a fraction (Discord's 1470173023.123).

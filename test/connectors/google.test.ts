@@ -1,6 +1,6 @@
 // The Google connectors at run time, against a real HTTP server on 127.0.0.1: Google's error
 // body as one message, pageToken/nextPageToken over three pages bounded by max_items, 429
-// with Retry-After, Gmail's raw message as sent, a header injection refused before any
+// with Retry-After, 403 rate limits retried (other 403s not), Gmail's raw message as sent, a header injection refused before any
 // request leaves, and Chat's resource-name paths and requestId kept across retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { finished, HEAD, run } from '../engine/harness.js';
@@ -74,6 +74,32 @@ describe('Google Calendar', () => {
     expect(JSON.parse(sent[1]!.body)).toEqual({ id: expect.stringMatching(/^[a-v0-9]{52}$/), summary: 'Call', start: { date: '2026-12-01' }, end: { date: '2026-12-02' }, attendees: [{ email: 'jenny@example.com' }] });
     // The event ID derives from the run and step: the retry asks for the same one.
     expect(JSON.parse(sent[0]!.body).id).toBe(JSON.parse(sent[1]!.body).id);
+  });
+
+  it('retries a 403 rateLimitExceeded or userRateLimitExceeded like a 429, and not a 403 that refuses access', async () => {
+    const rateLimited = (reason: string) => ({ status: 403, body: { error: { code: 403, message: 'Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason, message: 'Rate Limit Exceeded' }] } } });
+    server.script('GET /calendar/v3/calendars/primary/events/ev7',
+      rateLimited('rateLimitExceeded'), rateLimited('userRateLimitExceeded'),
+      { status: 200, body: { id: 'ev7', status: 'confirmed' } });
+    const step = (id: string) => `steps:
+  - id: get
+    uses: cal.get_event
+    retry: { attempts: 3, initial: 2s, max: 1m }
+    with: { event_id: ${id} }
+`;
+    let before = server.received.length;
+    const limited = await run(`${HEAD}${connections()}${step('ev7')}`, { secrets });
+    expect(limited.result.status).toBe('succeeded');
+    expect(finished(limited.journal, 'get')?.output).toEqual({ id: 'ev7', status: 'confirmed' });
+    expect(server.received.length - before).toBe(3);
+    expect(limited.clock.sleeps).toHaveLength(2);
+    server.script('GET /calendar/v3/calendars/primary/events/ev8',
+      { status: 403, body: { error: { code: 403, message: 'Forbidden', errors: [{ domain: 'global', reason: 'forbidden', message: 'Forbidden' }] } } });
+    before = server.received.length;
+    const refused = await run(`${HEAD}${connections()}${step('ev8')}`, { secrets });
+    expect(refused.result.status).toBe('failed');
+    expect(finished(refused.journal, 'get')?.error).toMatchObject({ message: 'Google Calendar: forbidden: Forbidden' });
+    expect(server.received.length - before).toBe(1);
   });
 
   describe('paginate: true over pageToken/nextPageToken', () => {

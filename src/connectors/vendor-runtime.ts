@@ -6,7 +6,7 @@
  * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor.
  */
 import { failure, HttpFailure } from './http-failure.js';
-import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
+import type { CallContext, CallError, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
 import { connectorSpecs } from './index.js';
 import { PAGINATION_FIELDS, type ClientId, type ConnectorSpec, type OperationSpec, type Pagination } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
@@ -47,17 +47,36 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     }
     const message = spec.errorOf?.(body, raw.status);
     if (outcome.ok && message === undefined) return { ...outcome, output: body };
-    const reported = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status: raw.status };
-    const retryable = spec.retryable?.(raw.status, body);
+    return { ok: false, status: raw.status, output: body, ...(outcome.method ? { method: outcome.method } : {}), error: vendorError(outcome, raw.status, raw.headers, body, message) };
+  }
+
+  /**
+   * The error of a failed answer in the vendor's terms: its error body as one message, its
+   * own retry verdict (`retryable`), and its rate-limit reset header as the wait on a 429.
+   */
+  function vendorError(outcome: CallOutcome, status: number, headers: Readonly<Record<string, string>> | undefined, body: unknown, message: string | undefined): CallError {
+    const reported = outcome.error ?? { message: message ?? 'the call failed', retryable: false, status };
+    const retryable = spec.retryable?.(status, body);
     const error = retryable === undefined ? reported : { ...reported, retryable };
     let retryAfterMs = error.retryAfterMs;
-    const reset = spec.rateLimit?.resetEpochSeconds ? raw.headers?.[spec.rateLimit.resetEpochSeconds] : undefined;
+    const reset = spec.rateLimit?.resetEpochSeconds ? headers?.[spec.rateLimit.resetEpochSeconds] : undefined;
     // Epoch seconds, whole (SendGrid) or with a fraction (Discord's 1470173023.123).
-    if (retryAfterMs === undefined && raw.status === 429 && reset !== undefined && /^\d+(\.\d+)?$/.test(reset)) retryAfterMs = Math.max(0, Math.ceil(Number(reset) * 1000 - now()));
-    return {
-      ok: false, status: raw.status, output: body, ...(outcome.method ? { method: outcome.method } : {}),
-      error: { ...error, message: message ?? error.message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
-    };
+    if (retryAfterMs === undefined && status === 429 && reset !== undefined && /^\d+(\.\d+)?$/.test(reset)) retryAfterMs = Math.max(0, Math.ceil(Number(reset) * 1000 - now()));
+    return { ...error, message: message ?? error.message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+
+  /**
+   * `<connection>.request`, the raw call: the HTTP connector's outcome (output `{ status,
+   * headers, body }`, success by `ok_status`), with a failure's error read in the vendor's
+   * terms, so "Slack: channel_not_found" rather than the body's first 200 characters.
+   */
+  async function rawRequest(call: OperationCall, connection: ConnectionConfig, ctx: CallContext): Promise<CallOutcome> {
+    const outcome = await http.call({ ...call, connection }, ctx);
+    if (outcome.ok || ctx.dryRun) return outcome;
+    const response = outcome.output as { status?: number; headers?: Record<string, string>; body?: unknown } | null;
+    if (!response || typeof response !== 'object' || typeof response.status !== 'number') return outcome;
+    const body = response.body === '' ? null : response.body;
+    return { ...outcome, error: vendorError(outcome, response.status, response.headers, body, spec.errorOf?.(body, response.status)) };
   }
 
   /**
@@ -113,7 +132,7 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base };
       const missing = missingHeader(spec, connection);
       if (missing) return failure(missing, false);
-      if (call.operation === 'request' && !spec.operations.request) return http.call({ ...call, connection }, ctx);
+      if (call.operation === 'request' && !spec.operations.request) return rawRequest(call, connection, ctx);
       if (!op?.http) return failure(`${spec.name} has no operation \`${call.operation}\``, false);
       return op.pagination && call.params.paginate === true ? paginate(op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
     },

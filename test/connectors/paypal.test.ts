@@ -137,6 +137,31 @@ describe('paypal_invoicing at run time', () => {
   });
 });
 
+describe('paypal.request, the raw call', () => {
+  it("reads PayPal's error body into the same message as an operation, keeping the raw output", async () => {
+    server.script('POST /v1/oauth2/token', { status: 200, body: { access_token: TOKEN, expires_in: 32400 } });
+    server.script('GET /v2/invoicing/invoices/INV2-404', {
+      status: 404,
+      body: { name: 'RESOURCE_NOT_FOUND', message: 'The specified resource does not exist.', debug_id: 'f8a1b3c4d5e6', details: [{ issue: 'INVALID_RESOURCE_ID', description: 'Requested resource ID was not found.' }] },
+    });
+    server.script('GET /v2/invoicing/invoices/INV2-5', { status: 200, body: { id: 'INV2-5', status: 'SENT' } });
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: found
+    uses: paypal.request
+    with: { path: /v2/invoicing/invoices/INV2-5 }
+  - id: missing
+    uses: paypal.request
+    with: { path: /v2/invoicing/invoices/INV2-404 }
+`, { secrets });
+    expect(result.status).toBe('failed');
+    expect(finished(journal, 'found')?.output).toMatchObject({ status: 200, body: { id: 'INV2-5', status: 'SENT' } });
+    const missing = finished(journal, 'missing');
+    expect(missing?.error?.message).toBe('PayPal: RESOURCE_NOT_FOUND: The specified resource does not exist. (INVALID_RESOURCE_ID: Requested resource ID was not found.)');
+    expect(missing?.output).toMatchObject({ status: 404, body: { name: 'RESOURCE_NOT_FOUND' } });
+    expect(server.received.at(-1)!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+});
+
 describe("PayPal's error bodies", () => {
   it('reads VALIDATION_ERROR details, OAuth2 errors and bodies that are not PayPal\'s', () => {
     expect(paypalError({

@@ -3,7 +3,8 @@
  * (vendor-request.ts) and sent through the HTTP connector, so pooling, retries with
  * Retry-After, timeouts, auth, masking and idempotency keys are the HTTP connector's. What
  * this adds: the vendor's default base URL, headers every call carries, its error bodies as one readable message, its
- * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor.
+ * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor (a page
+ * that fails retryably is where the step's next attempt goes on from).
  */
 import { failure, HttpFailure } from './http-failure.js';
 import type { CallContext, CallError, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
@@ -16,6 +17,16 @@ import { pick } from './vendor-text.js';
 const DEFAULT_MAX_ITEMS = PAGINATION_FIELDS.max_items!.default as number;
 const MAX_ITEMS_CEILING = PAGINATION_FIELDS.max_items!.maximum!;
 const MAX_PAGES = 100;
+/** Bound on listings kept for the next attempt of their step (the oldest is forgotten first). */
+const MAX_INTERRUPTED = 64;
+
+/** Where an interrupted listing stands: the items gathered, the cursor of the page that failed, pages fetched. */
+interface Listing {
+  readonly items: unknown[];
+  readonly cursor: unknown;
+  readonly pages: number;
+}
+
 /** The flux name of the derived ID when a created resource is read back (never a spec field). */
 const EXISTING_ID = '\u0000existing_id';
 
@@ -97,16 +108,31 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     return { ...outcome, error: { ...(outcome.error ?? { retryable: false }), message: `${why} (reading back ${id}, which an earlier attempt created)` } };
   }
 
-  async function paginate(op: OperationSpec, params: Readonly<Record<string, unknown>>, connection: ConnectionConfig, ctx: CallContext): Promise<CallOutcome> {
+  /**
+   * Listings a retryable failure interrupted, by step attempt (idempotency key, operation and
+   * fields): the engine's next attempt of the step goes on from the failed page, keeping the
+   * items gathered, instead of listing from page 1 again. In memory, bounded; a run resumed
+   * by another process lists from the start.
+   */
+  const interrupted = new Map<string, Listing>();
+
+  async function paginate(operation: string, op: OperationSpec, params: Readonly<Record<string, unknown>>, connection: ConnectionConfig, ctx: CallContext): Promise<CallOutcome> {
     const pages = op.pagination!;
     const asked = typeof params.max_items === 'number' && params.max_items > 0 ? Math.floor(params.max_items) : DEFAULT_MAX_ITEMS;
     const maxItems = Math.min(asked, MAX_ITEMS_CEILING);
-    const items: unknown[] = [];
+    const key = `${ctx.idempotencyKey}\u0000${operation}\u0000${JSON.stringify(params)}`;
+    const resumed = ctx.dryRun ? undefined : interrupted.get(key);
+    interrupted.delete(key);
+    const items: unknown[] = resumed?.items ?? [];
     // Page numbers start at 1, asked for explicitly: Xero answers a request without `page` unpaged.
-    let cursor: unknown = params[pages.cursorField] ?? (pages.style === 'page' ? 1 : undefined);
+    let cursor: unknown = resumed ? resumed.cursor : params[pages.cursorField] ?? (pages.style === 'page' ? 1 : undefined);
     let last: CallOutcome | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
+    for (let page = resumed?.pages ?? 0; page < MAX_PAGES; page++) {
       const outcome = await once(op, { ...params, ...(cursor !== undefined ? { [pages.cursorField]: cursor } : {}) }, connection, ctx);
+      if (!outcome.ok && outcome.error?.retryable === true && !ctx.dryRun) {
+        if (interrupted.size >= MAX_INTERRUPTED) interrupted.delete(interrupted.keys().next().value!);
+        interrupted.set(key, { items, cursor, pages: page });
+      }
       if (!outcome.ok || ctx.dryRun) return outcome;
       last = outcome;
       const listed = pick(outcome.output, pages.items);
@@ -134,7 +160,7 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       if (missing) return failure(missing, false);
       if (call.operation === 'request' && !spec.operations.request) return rawRequest(call, connection, ctx);
       if (!op?.http) return failure(`${spec.name} has no operation \`${call.operation}\``, false);
-      return op.pagination && call.params.paginate === true ? paginate(op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
+      return op.pagination && call.params.paginate === true ? paginate(call.operation, op, call.params, connection, ctx) : once(op, call.params, connection, ctx);
     },
   };
 }

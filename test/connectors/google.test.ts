@@ -1,8 +1,13 @@
 // The Google connectors at run time, against a real HTTP server on 127.0.0.1: Google's error
-// body as one message, pageToken/nextPageToken over three pages bounded by max_items, 429
+// body as one message, pageToken/nextPageToken over three pages bounded by max_items (a failed
+// page retried alone), 429
 // with Retry-After, 403 rate limits retried (other 403s not), Gmail's raw message as sent, a header injection refused before any
 // request leaves, and Chat's resource-name paths and requestId kept across retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttp } from '../../src/connectors/http.js';
+import { googleCalendarSpec } from '../../src/connectors/google-calendar.js';
+import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
+import { Masker } from '../../src/secrets/masker.js';
 import { finished, HEAD, run } from '../engine/harness.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
@@ -132,6 +137,45 @@ describe('Google Calendar', () => {
 `, { secrets });
       expect(finished(journal, 'list')?.output).toEqual({ items: ['e1', 'e2', 'e3', 'e4'].map((id) => ({ id })), count: 4, has_more: true, next_cursor: 'p3' });
       expect(server.received.length - before).toBe(2);
+    });
+
+    it('retries only the page that failed, keeping the items gathered', async () => {
+      server.script('GET /calendar/v3/calendars/primary/events',
+        { status: 200, body: { items: [{ id: 'e1' }, { id: 'e2' }], nextPageToken: 'p2' } },
+        { status: 200, body: { items: [{ id: 'e3' }, { id: 'e4' }], nextPageToken: 'p3' } },
+        { status: 503, body: { error: { code: 503, message: 'Backend Error', errors: [{ reason: 'backendError' }] } } },
+        { status: 200, body: { items: [{ id: 'e5' }] } });
+      const before = server.received.length;
+      const { result, journal, clock } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: cal.list_events
+    retry: { attempts: 2, initial: 1s, max: 1m }
+    with: { max_results: 2, paginate: true }
+`, { secrets });
+      expect(result.status).toBe('succeeded');
+      expect(clock.sleeps).toHaveLength(1);
+      expect(finished(journal, 'list')?.output).toEqual({ items: ['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => ({ id })), count: 5, has_more: false, next_cursor: null });
+      expect(server.received.slice(before).map((r) => r.query.pageToken ?? null)).toEqual([null, 'p2', 'p3', 'p3']);
+    });
+
+    it('lists from the first page again after a failure that is not worth a retry', async () => {
+      server.script('GET /calendar/v3/calendars/primary/events',
+        { status: 200, body: { items: [{ id: 'e1' }], nextPageToken: 'p2' } },
+        { status: 400, body: { error: { code: 400, message: 'Invalid pageToken', errors: [{ reason: 'badRequest' }] } } },
+        { status: 200, body: { items: [{ id: 'e1' }] } });
+      // One runtime, called twice with the same step key, as the engine's attempts are.
+      const http = await createHttp({ userAgent: 'flux-test' });
+      try {
+        const runtime = createVendorRuntime(googleCalendarSpec, http);
+        const call = { operation: 'list_events', params: { max_results: 1, paginate: true }, connection: { base_url: server.url, auth: { bearer: 'ya29.token' } } };
+        const ctx = { signal: new AbortController().signal, idempotencyKey: 'RUN9:list', masker: new Masker(), dryRun: false };
+        const before = server.received.length;
+        expect(await runtime.call(call, ctx)).toMatchObject({ ok: false, error: { message: 'Google Calendar: badRequest: Invalid pageToken', retryable: false } });
+        expect(await runtime.call(call, ctx)).toMatchObject({ ok: true, output: { items: [{ id: 'e1' }], count: 1 } });
+        expect(server.received.slice(before).map((r) => r.query.pageToken ?? null)).toEqual([null, 'p2', null]);
+      } finally {
+        await http.close?.();
+      }
     });
   });
 });

@@ -9,6 +9,7 @@
  */
 import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
 import { DEFAULT_TEXT_TYPE, TEXT_CONTENT_FIELDS, type ConnectorSpec, type FieldSpec } from './spec.js';
+import { renamed } from './vendor-text.js';
 
 const fileId: FieldSpec = { type: 'string', in: 'path', name: 'fileId', required: true, description: 'The file ID (the `id` of a created or listed file).', example: '1ZdR3L3qP4Bkq8noWLJHSr_iBau0DNT4Kli4SxNc2YEo' };
 const supportsAllDrives: FieldSpec = { type: 'boolean', in: 'query', name: 'supportsAllDrives', description: 'Set true when the file is (or goes) in a shared drive.' };
@@ -18,15 +19,7 @@ const appProperties: FieldSpec = { type: 'object', description: 'Your own key-va
 
 /** Drive's File metadata from the flux fields (names as Google spells them). */
 function fileMetadata(f: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return {
-    ...(f.name !== undefined ? { name: f.name } : {}),
-    ...(f.mime_type !== undefined ? { mimeType: f.mime_type } : {}),
-    ...(f.parents !== undefined ? { parents: f.parents } : {}),
-    ...(f.description !== undefined ? { description: f.description } : {}),
-    ...(f.starred !== undefined ? { starred: f.starred } : {}),
-    ...(f.trashed !== undefined ? { trashed: f.trashed } : {}),
-    ...(f.app_properties !== undefined ? { appProperties: f.app_properties } : {}),
-  };
+  return renamed(f, { name: 'name', mime_type: 'mimeType', parents: 'parents', description: 'description', starred: 'starred', trashed: 'trashed', app_properties: 'appProperties' });
 }
 
 const FILE_OUTPUT = "Drive's File: `{ kind, id, name, mimeType }` (more with a `fields` selector on a raw request); `id` is the file ID.";
@@ -117,13 +110,7 @@ export const googleDriveSpec: ConnectorSpec = {
       summary: 'Share a file or folder with a person, a group, a domain or anyone with the link.',
       http: {
         method: 'POST', path: '/drive/v3/files/{fileId}/permissions', body: 'json',
-        buildBody: (f) => ({
-          role: f.role, type: f.type,
-          ...(f.email_address !== undefined ? { emailAddress: f.email_address } : {}),
-          ...(f.domain !== undefined ? { domain: f.domain } : {}),
-          ...(f.allow_file_discovery !== undefined ? { allowFileDiscovery: f.allow_file_discovery } : {}),
-          ...(f.expiration_time !== undefined ? { expirationTime: f.expiration_time } : {}),
-        }),
+        buildBody: (f) => renamed(f, { role: 'role', type: 'type', email_address: 'emailAddress', domain: 'domain', allow_file_discovery: 'allowFileDiscovery', expiration_time: 'expirationTime' }),
       },
       fields: {
         file_id: fileId,

@@ -10,7 +10,7 @@
  * "PayPal: VALIDATION_ERROR: <message> (<field>: <issue>: <description>)".
  */
 import type { ConnectorSpec, FieldSpec, HttpMapping, OperationSpec } from './spec.js';
-import { clipText, pick } from './vendor-text.js';
+import { clipText, pick, renamed } from './vendor-text.js';
 
 /** PayPal's decimal amount as text (its `money.value` pattern). */
 const AMOUNT_PATTERN = '^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$';
@@ -19,7 +19,7 @@ const DATE_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])$';
 const STATUSES = ['DRAFT', 'SENT', 'SCHEDULED', 'PAID', 'MARKED_AS_PAID', 'CANCELLED', 'REFUNDED', 'PARTIALLY_PAID', 'PARTIALLY_REFUNDED', 'MARKED_AS_REFUNDED', 'UNPAID', 'PAYMENT_PENDING'];
 const PAYMENT_METHODS = ['BANK_TRANSFER', 'CASH', 'CHECK', 'CREDIT_CARD', 'DEBIT_CARD', 'PAYPAL', 'WIRE_TRANSFER', 'OTHER'];
 
-const currency: FieldSpec = { type: 'string', description: 'Three-letter currency code (ISO 4217), e.g. USD.', pattern: '^[A-Z]{3}$', example: 'USD' };
+const currency: FieldSpec = { type: 'string', description: 'Three-letter currency code (ISO 4217), e.g. USD.', pattern: '^[A-Z]{3}$' };
 const date = (description: string, example?: string): FieldSpec => ({ type: 'string', description, pattern: DATE_PATTERN, ...(example ? { example } : {}) });
 const money: FieldSpec = {
   type: 'object', description: 'An amount: `{ currency_code, value }`, value as decimal text ("180.00").',
@@ -69,32 +69,28 @@ const item: FieldSpec = {
 
 /** PayPal's invoice body from the flux fields: one recipient, lines priced in the invoice currency. */
 function invoiceBody(f: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const name = f.recipient_given_name !== undefined || f.recipient_surname !== undefined
-    ? { name: { ...(f.recipient_given_name !== undefined ? { given_name: f.recipient_given_name } : {}), ...(f.recipient_surname !== undefined ? { surname: f.recipient_surname } : {}) } }
-    : {};
+  const person = renamed(f, { recipient_given_name: 'given_name', recipient_surname: 'surname' });
+  const name = Object.keys(person).length > 0 ? { name: person } : {};
   const term = f.due_date !== undefined ? { payment_term: { due_date: f.due_date } } : f.term_type !== undefined ? { payment_term: { term_type: f.term_type } } : {};
   const items = Array.isArray(f.items) ? f.items as Record<string, unknown>[] : [];
   return {
     detail: {
       currency_code: f.currency,
-      ...(f.invoice_number !== undefined ? { invoice_number: f.invoice_number } : {}),
-      ...(f.invoice_date !== undefined ? { invoice_date: f.invoice_date } : {}),
+      ...renamed(f, { invoice_number: 'invoice_number', invoice_date: 'invoice_date' }),
       ...term,
-      ...(f.reference !== undefined ? { reference: f.reference } : {}),
-      ...(f.note !== undefined ? { note: f.note } : {}),
-      ...(f.memo !== undefined ? { memo: f.memo } : {}),
+      ...renamed(f, { reference: 'reference', note: 'note', memo: 'memo' }),
     },
     ...(f.invoicer_email !== undefined ? { invoicer: { email_address: f.invoicer_email } } : {}),
     primary_recipients: [{
       billing_info: {
         email_address: f.recipient_email,
         ...name,
-        ...(f.recipient_business_name !== undefined ? { business_name: f.recipient_business_name } : {}),
+        ...renamed(f, { recipient_business_name: 'business_name' }),
       },
     }],
     items: items.map((i) => ({
       name: i.name, quantity: i.quantity, unit_amount: { currency_code: f.currency, value: i.unit_amount },
-      ...(i.description !== undefined ? { description: i.description } : {}),
+      ...renamed(i, { description: 'description' }),
     })),
   };
 }
@@ -110,7 +106,7 @@ export const paypalInvoicingSpec: ConnectorSpec = {
   errorOf: paypalError,
   operations: {
     create_invoice: write('Create a draft invoice for one recipient (send it with send_invoice).', '/v2/invoicing/invoices', {
-      currency: { ...currency, required: true },
+      currency: { ...currency, required: true, example: 'USD' },
       recipient_email: { type: 'string', format: 'email', description: 'Email address of the customer billed.', required: true, example: 'maria@acme.example' },
       recipient_given_name: { type: 'string', description: "The customer's first name.", example: 'Maria' },
       recipient_surname: { type: 'string', description: "The customer's last name.", example: 'Lopez' },
@@ -137,14 +133,9 @@ export const paypalInvoicingSpec: ConnectorSpec = {
       summary: 'Search invoices by status, due date, recipient or number (e.g. the unpaid ones past due).',
       http: {
         method: 'POST', path: '/v2/invoicing/search-invoices', body: 'json', query: { total_required: 'true' },
-        buildBody: (f) => ({
-          ...(f.status !== undefined ? { status: f.status } : {}),
-          ...(f.due_date_range !== undefined ? { due_date_range: f.due_date_range } : {}),
-          ...(f.invoice_date_range !== undefined ? { invoice_date_range: f.invoice_date_range } : {}),
-          ...(f.recipient_email !== undefined ? { recipient_email: f.recipient_email } : {}),
-          ...(f.invoice_number !== undefined ? { invoice_number: f.invoice_number } : {}),
-          ...(f.currency !== undefined ? { currency_code: f.currency } : {}),
-          ...(f.archived !== undefined ? { archived: f.archived } : {}),
+        buildBody: (f) => renamed(f, {
+          status: 'status', due_date_range: 'due_date_range', invoice_date_range: 'invoice_date_range', recipient_email: 'recipient_email',
+          invoice_number: 'invoice_number', currency: 'currency_code', archived: 'archived',
         }),
       },
       fields: {
@@ -153,7 +144,7 @@ export const paypalInvoicingSpec: ConnectorSpec = {
         invoice_date_range: dateRange('invoice date'),
         recipient_email: { type: 'string', description: "The recipient's email address.", example: 'maria@acme.example' },
         invoice_number: { type: 'string', description: 'The invoice number.' },
-        currency: { ...currency, example: undefined },
+        currency,
         archived: { type: 'boolean', description: 'Only archived (true) or only unarchived (false) invoices.' },
         page: { type: 'integer', description: 'Page number, from 1.', in: 'query', minimum: 1, maximum: 1000 },
         page_size: { type: 'integer', description: 'Invoices per page. Default 20.', in: 'query', minimum: 1, maximum: 100, example: 100 },

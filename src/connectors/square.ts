@@ -7,7 +7,7 @@
  * `{ errors: [{ category, code, detail, field }] }`, read into "Square: <code>: <detail>".
  */
 import type { ConnectorSpec, FieldSpec } from './spec.js';
-import { clipText, pick } from './vendor-text.js';
+import { clipText, pick, renamed } from './vendor-text.js';
 
 /** The Square API version the operations were checked against (square.json's source block). */
 export const SQUARE_VERSION = '2025-08-20';
@@ -30,11 +30,6 @@ function squareError(body: unknown, status: number): string | undefined {
   return `Square: ${code ? `${code}: ` : ''}${detail}${field ? ` (${field})` : ''}${more}`;
 }
 
-/** The fields of `names` that were given, under the same names. */
-function optional(f: Readonly<Record<string, unknown>>, names: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(names.filter((n) => f[n] !== undefined).map((n) => [n, f[n]]));
-}
-
 export const squareSpec: ConnectorSpec = {
   name: 'square',
   vendor: 'Square',
@@ -54,7 +49,7 @@ export const squareSpec: ConnectorSpec = {
           source_id: f.source_id,
           amount_money: { amount: f.amount, currency: f.currency },
           ...(f.tip_amount !== undefined ? { tip_money: { amount: f.tip_amount, currency: f.currency } } : {}),
-          ...optional(f, ['autocomplete', 'customer_id', 'location_id', 'order_id', 'reference_id', 'note', 'buyer_email_address']),
+          ...renamed(f, { autocomplete: 'autocomplete', customer_id: 'customer_id', location_id: 'location_id', order_id: 'order_id', reference_id: 'reference_id', note: 'note', buyer_email_address: 'buyer_email_address' }),
         }),
       },
       // Square bounds a payment's key at 45 characters: a longer run key is sent as its digest.
@@ -81,7 +76,7 @@ export const squareSpec: ConnectorSpec = {
         buildBody: (f) => ({
           payment_id: f.payment_id,
           amount_money: { amount: f.amount, currency: f.currency },
-          ...optional(f, ['reason']),
+          ...renamed(f, { reason: 'reason' }),
         }),
       },
       idempotency: { bodyField: 'idempotency_key', maxLength: 45 },

@@ -70,19 +70,20 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   else if (idem && 'bodyField' in idem && !('derive' in idem) && !Array.isArray(payload)) payload[idem.bodyField] ??= key;
   if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = key;
   if (op.idempotency && 'query' in op.idempotency) query[op.idempotency.query] ??= key;
-  if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
+  const derived = derivedId !== undefined ? { derivedId } : {};
+  if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers, ...derived };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';
-    return { method: http.method, path, query, headers, body: JSON.stringify(payload), ...(derivedId !== undefined ? { derivedId } : {}) };
+    return { method: http.method, path, query, headers, body: JSON.stringify(payload), ...derived };
   }
   if (http.body === 'multipart/related' || http.body === 'multipart/form-data') {
     if (!http.parts) throw new HttpFailure('multipart operation has no parts', false);
     const boundary = `flux-${randomBytes(16).toString('hex')}`;
     headers['content-type'] = `${http.body}; boundary=${boundary}`;
-    return { method: http.method, path, query, headers, body: encodeMultipart(http.parts(body), boundary, http.body === 'multipart/form-data') };
+    return { method: http.method, path, query, headers, body: encodeMultipart(http.parts(body), boundary, http.body === 'multipart/form-data'), ...derived };
   }
   headers['content-type'] = 'application/x-www-form-urlencoded';
-  return { method: http.method, path, query, headers, body: encodeForm(payload) };
+  return { method: http.method, path, query, headers, body: encodeForm(payload), ...derived };
 }
 
 /**

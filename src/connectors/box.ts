@@ -3,9 +3,10 @@
  * OpenAPI 3.0 description (schemas/vendor-specs/box.json, whose path keys tell some
  * operations apart with a `#fragment`). Listing pages with Box's markers (`usemarker=true`,
  * `marker`/`next_marker`); errors `{ type: "error", code, message }` become
- * "Box: <code>: <message>". Uploading a file (a multipart body) is not an operation yet.
+ * "Box: <code>: <message>". Uploading a small text file is a multipart/form-data body (its
+ * `attributes` JSON before the `file`), sent to Box's upload host.
  */
-import type { ConnectorSpec, FieldSpec } from './spec.js';
+import { DEFAULT_TEXT_TYPE, TEXT_CONTENT_FIELDS, type ConnectorSpec, type FieldSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
 /** Box's IDs are decimal numbers as text; "0" is the root folder ("All Files"). */
@@ -15,7 +16,7 @@ export const boxSpec: ConnectorSpec = {
   name: 'box',
   vendor: 'Box',
   category: 'documents',
-  summary: 'Box: create folders, list folder items, share files by link.',
+  summary: 'Box: create folders, list folder items, upload small files, share files by link.',
   baseUrl: 'https://api.box.com/2.0',
   auth: ['bearer', 'oauth2'],
   vendorCheck: { checked: true, file: 'box.json', format: 'openapi-3.0' },
@@ -47,6 +48,26 @@ export const boxSpec: ConnectorSpec = {
       },
       pagination: { cursorField: 'marker', nextCursor: 'next_marker', items: 'entries' },
       output: "Box's item list: `{ entries, limit, next_marker }`; with paginate: `{ items, count, has_more, next_cursor }`.",
+    },
+    upload_file: {
+      summary: 'Upload a small text file (up to 5 MiB) into a folder.',
+      http: {
+        method: 'POST', path: '/files/content', body: 'multipart/form-data', baseUrl: 'https://upload.box.com/api/2.0',
+        parts: (f) => [
+          {
+            name: 'attributes', contentType: 'application/json',
+            content: JSON.stringify({ name: f.name, parent: { id: String(f.parent_id) }, ...(f.content_modified_at !== undefined ? { content_modified_at: f.content_modified_at } : {}) }),
+          },
+          { name: 'file', filename: String(f.name), contentType: typeof f.content_type === 'string' ? f.content_type : DEFAULT_TEXT_TYPE, content: String(f.content ?? '') },
+        ],
+      },
+      fields: {
+        name: { type: 'string', description: 'File name (unique in its folder; no / or \\).', required: true, example: 'invoice-000123.csv' },
+        parent_id: id('The folder to upload into; "0" is the root (All Files).', '0', { required: true }),
+        ...TEXT_CONTENT_FIELDS,
+        content_modified_at: { type: 'string', format: 'date-time', description: 'When the content last changed, if not now (RFC 3339).' },
+      },
+      output: "Box's answer: `{ total_count, entries: [{ type: file, id, name, ... }] }`; `entries[0].id` is the new file's ID. A name already in the folder is refused (409 item_name_in_use).",
     },
     share_file: {
       summary: 'Create (or change) the shared link of a file.',

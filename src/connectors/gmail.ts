@@ -7,7 +7,7 @@
  * twice. Errors read as "Gmail: <status>: <message>".
  */
 import { rawMessage } from './gmail-message.js';
-import { googleErrorOf } from './google-common.js';
+import { googleErrorOf, googleRetryable } from './google-common.js';
 import type { ConnectorSpec, FieldSpec } from './spec.js';
 
 const addresses = (description: string, example?: unknown): FieldSpec => ({
@@ -45,6 +45,7 @@ export const gmailSpec: ConnectorSpec = {
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'gmail.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Gmail'),
+  retryable: googleRetryable,
   operations: {
     send_email: {
       summary: 'Send an email from the mailbox.',

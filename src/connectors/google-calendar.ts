@@ -4,11 +4,32 @@
  * discovery adapter of the contract test. Times are RFC 3339 `start`/`end` (or `start_date`/
  * `end_date` for all-day events), attendees plain email addresses; flux builds Google's
  * `{ dateTime, timeZone }` / `{ date }` objects and `[{ email }]` lists. Errors read as
- * "Google Calendar: <status>: <message>"; lists page with pageToken/nextPageToken.
+ * "Google Calendar: <status>: <message>"; lists page with pageToken/nextPageToken. An insert
+ * sends an event ID derived from the run's idempotency key, so a retry whose first attempt
+ * did create the event gets 409 and reads that event instead of making a second one.
  * Free/busy is not offered: the description kept here does not have it.
  */
-import { googleErrorOf, pageToken } from './google-common.js';
+import { createHash } from 'node:crypto';
+import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
+
+const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
+
+/**
+ * An event ID from the run's idempotency key: the base32hex (0-9, a-v, as Calendar requires)
+ * of its SHA-256, 52 characters, so every attempt of a step asks for the same ID.
+ */
+export function calendarEventId(idempotencyKey: string): string {
+  let out = '';
+  let value = 0;
+  let bits = 0;
+  for (const byte of createHash('sha256').update(idempotencyKey).digest()) {
+    value = ((value << 8) | byte) & 0xfff;
+    bits += 8;
+    for (; bits >= 5; bits -= 5) out += BASE32HEX[(value >>> (bits - 5)) & 31];
+  }
+  return bits > 0 ? out + BASE32HEX[(value << (5 - bits)) & 31] : out;
+}
 
 const calendarId: FieldSpec = {
   type: 'string', in: 'path', name: 'calendarId', default: 'primary', example: 'primary',
@@ -50,6 +71,7 @@ function eventBody(f: Readonly<Record<string, unknown>>): Record<string, unknown
   const start = when(f.start, f.start_date);
   const end = when(f.end, f.end_date);
   return {
+    ...(f.event_id !== undefined ? { id: f.event_id } : {}),
     ...(f.summary !== undefined ? { summary: f.summary } : {}),
     ...(f.description !== undefined ? { description: f.description } : {}),
     ...(f.location !== undefined ? { location: f.location } : {}),
@@ -68,7 +90,17 @@ const EVENT_OUTPUT = 'The event as Google returns it: `id`, `htmlLink`, `status`
 const insertEvent: OperationSpec = {
   summary: 'Create an event.',
   http: { method: 'POST', path: '/calendar/v3/calendars/{calendarId}/events', body: 'json', buildBody: eventBody },
-  fields: { calendar_id: calendarId, ...eventFields(true), send_updates: sendUpdates },
+  fields: {
+    calendar_id: calendarId,
+    event_id: {
+      type: 'string', pattern: '^[a-v0-9]{5,1024}$',
+      description: 'The new event\'s ID (5 to 1024 of a-v and 0-9). Default: one derived from the run and step, so a retried insert cannot make a second event.',
+    },
+    ...eventFields(true),
+    send_updates: sendUpdates,
+  },
+  // Calendar answers 409 to an ID it already has: a retry after a lost answer reads the event.
+  idempotency: { bodyField: 'id', derive: calendarEventId, existing: '/calendar/v3/calendars/{calendarId}/events/{id}' },
   oneOf: [['start', 'start_date'], ['end', 'end_date']],
   exclusive: [['start', 'start_date'], ['end', 'end_date']],
   output: EVENT_OUTPUT,
@@ -83,6 +115,7 @@ export const googleCalendarSpec: ConnectorSpec = {
   auth: ['bearer'],
   vendorCheck: { checked: true, file: 'google-calendar.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Calendar'),
+  retryable: googleRetryable,
   operations: {
     insert_event: insertEvent,
     list_events: {

@@ -1,7 +1,7 @@
 /**
- * What Google's APIs share, for the Google connectors (Calendar, Gmail, Chat): the error
- * body `{ error: { code, message, status, errors: [{ reason }] } }` as one message, and the
- * `pageToken`/`nextPageToken` cursor. Not a connector itself.
+ * What Google's APIs share, for the Google connectors (Calendar, Gmail, Chat, Drive): the
+ * error body `{ error: { code, message, status, errors: [{ reason }] } }` as one message, rate
+ * limits answered as 403, and the `pageToken`/`nextPageToken` cursor. Not a connector itself.
  */
 import type { ConnectorSpec, FieldSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
@@ -21,6 +21,20 @@ export function googleErrorOf(vendor: string): NonNullable<ConnectorSpec['errorO
     if (message === undefined) return `${vendor}: ${kind ?? `HTTP ${status}`}`;
     return `${vendor}: ${kind ? `${kind}: ` : ''}${message}`;
   };
+}
+
+/** The reasons with which Google answers 403 for a rate limit, not for a refusal. */
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded']);
+
+/**
+ * Calendar, Gmail and Drive answer a rate limit with 403 (`rateLimitExceeded`,
+ * `userRateLimitExceeded`) as well as 429: such a 403 is retried like a 429, with backoff.
+ * Any other 403 (no access) is not.
+ */
+export function googleRetryable(status: number, body: unknown): boolean | undefined {
+  if (status !== 403) return undefined;
+  const errors = pick(body, 'error.errors');
+  return Array.isArray(errors) && errors.some((e) => RATE_LIMIT_REASONS.has(String(pick(e, 'reason')))) ? true : undefined;
 }
 
 /** The `pageToken` field every Google list operation takes. */

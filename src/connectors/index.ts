@@ -6,10 +6,12 @@ import { discordSpec } from './discord.js';
 import { gmailSpec } from './gmail.js';
 import { googleCalendarSpec } from './google-calendar.js';
 import { googleChatSpec } from './google-chat.js';
+import { googleDriveSpec } from './google-drive.js';
 import { httpSpec } from './http.js';
 import { hubspotSpec } from './hubspot.js';
 import { intercomSpec } from './intercom.js';
 import { notionSpec } from './notion.js';
+import { paypalInvoicingSpec } from './paypal-invoicing.js';
 import { resendSpec } from './resend.js';
 import type { ConnectorRuntime } from './runtime.js';
 import { sendgridSpec } from './sendgrid.js';
@@ -30,10 +32,12 @@ export const connectorSpecs: Readonly<Record<string, ConnectorSpec>> = {
   gmail: gmailSpec,
   google_calendar: googleCalendarSpec,
   google_chat: googleChatSpec,
+  google_drive: googleDriveSpec,
   http: httpSpec,
   hubspot: hubspotSpec,
   intercom: intercomSpec,
   notion: notionSpec,
+  paypal_invoicing: paypalInvoicingSpec,
   resend: resendSpec,
   sendgrid: sendgridSpec,
   slack: slackSpec,

@@ -68,14 +68,35 @@ export interface HttpMapping {
   readonly path: string;
   /** Query parameters the operation always sends (Box's `fields=shared_link`); fields may not override them. */
   readonly query?: Readonly<Record<string, string>>;
-  /** How the body is encoded: JSON, or a form with Stripe-style nested keys (`a[b]=1`). */
-  readonly body?: 'json' | 'form';
+  /**
+   * How the body is encoded: JSON, a form with Stripe-style nested keys (`a[b]=1`), or
+   * multipart parts built by `parts` (Google's `multipart/related` uploads of metadata and
+   * media, `multipart/form-data` uploads such as Box's).
+   */
+  readonly body?: 'json' | 'form' | 'multipart/related' | 'multipart/form-data';
+  /** Multipart bodies: the parts, in order, from the body fields by flux name. */
+  readonly parts?: (fields: Readonly<Record<string, unknown>>) => readonly MultipartPart[];
+  /**
+   * A base URL of its own, where the vendor serves this operation elsewhere (Box's uploads on
+   * upload.box.com); used when the connection sets no `base_url`.
+   */
+  readonly baseUrl?: string;
   /**
    * Builds a body whose shape differs from the fields (SendGrid's personalizations): receives
    * the body fields by flux name, returns the vendor's body: an object, or a list where the
    * vendor takes one (Resend's batch send).
    */
   readonly buildBody?: (fields: Readonly<Record<string, unknown>>) => Record<string, unknown> | unknown[];
+}
+
+/** One part of a multipart body: text (JSON metadata, a small file's content), never a stream. */
+export interface MultipartPart {
+  /** multipart/form-data: the form field the part fills (Box's `attributes`, `file`). */
+  readonly name?: string;
+  /** multipart/form-data: the file name sent with a file part. */
+  readonly filename?: string;
+  readonly contentType: string;
+  readonly content: string;
 }
 
 /**
@@ -87,7 +108,24 @@ export interface HttpMapping {
 export type Idempotency =
   | { readonly header: string; readonly maxLength?: number }
   | { readonly bodyField: string; readonly maxLength?: number }
-  | { readonly query: string; readonly maxLength?: number };
+  | { readonly query: string; readonly maxLength?: number }
+  | ClientId;
+
+/**
+ * Idempotency by a client-chosen resource ID (Google Calendar's event `id`): the connector
+ * derives the ID from the run's idempotency key, the same on every attempt, and sends it in
+ * the body field `bodyField` unless the step gave one. The vendor refuses a second create
+ * with that ID (HTTP 409): that answer means an earlier attempt already created it, so the
+ * step succeeds with the resource read back by `existing`, or with `{ id }` when there is no
+ * way to read it. A 409 for an ID the step gave is an error as usual: it may be someone else's.
+ */
+export interface ClientId {
+  readonly bodyField: string;
+  /** A valid ID for the vendor, from the run's idempotency key; the same key gives the same ID. */
+  readonly derive: (idempotencyKey: string) => string;
+  /** GET path (relative to the base URL) that reads the resource: the operation's path fields, `{id}` the ID. */
+  readonly existing?: string;
+}
 
 /**
  * How a vendor pages a list: a cursor the response hands back (the default), or page numbers
@@ -165,6 +203,12 @@ export interface ConnectorSpec {
   readonly errorOf?: (body: unknown, status: number) => string | undefined;
   readonly rateLimit?: RateLimit;
   /**
+   * Vendor connectors: whether a failed answer is worth another attempt, where the vendor
+   * says so its own way (Google's 403 `rateLimitExceeded`): true or false overrides the HTTP
+   * connector's verdict (network errors, 408, 429, 5xx), undefined keeps it.
+   */
+  readonly retryable?: (status: number, body: unknown) => boolean | undefined;
+  /**
    * Vendor connectors: headers the connector sends on every call, such as the API version it
    * was written against (Square-Version); a connection's `headers` may override them.
    */
@@ -185,6 +229,18 @@ export interface ConnectorSpec {
 export const PAGINATION_FIELDS: Readonly<Record<string, FieldSpec>> = {
   paginate: { type: 'boolean', description: "Follow the vendor's cursor and collect every page's items (up to max_items).", default: false },
   max_items: { type: 'integer', description: 'With paginate: stop after this many items.', default: 1000, minimum: 1, maximum: 10_000 },
+};
+
+/** The default media type of an uploaded text file. */
+export const DEFAULT_TEXT_TYPE = 'text/plain; charset=UTF-8';
+
+/** Fields of an upload of a small text file (Drive, Box): its content and media type. */
+export const TEXT_CONTENT_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  content: { type: 'string', description: "The file's content, as text.", required: true, example: 'item,amount\nBoiler service,180.00\n' },
+  content_type: {
+    type: 'string', description: `Media type of the content. Default ${DEFAULT_TEXT_TYPE}.`, example: 'text/csv',
+    pattern: '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *; *[A-Za-z0-9!#$&^_.+-]+=[A-Za-z0-9!#$&^_.+-]+)*$',
+  },
 };
 
 /** The fields a step may give an operation: its own, plus paginate/max_items when it pages. */

@@ -1,13 +1,13 @@
 /**
- * Square invoices and payment links: create a payment link, create, publish and search
- * invoices. Checked against Square's OpenAPI 3.0 description (schemas/vendor-specs/
+ * Square payments, refunds, invoices and payment links: take a payment, refund one, create a
+ * payment link, create, publish and search invoices. Checked against Square's OpenAPI 3.0 description (schemas/vendor-specs/
  * square.json). Every call sends the Square-Version the connector was written against; every
  * write carries an `idempotency_key` in its body that stays the same across retries of a step.
  * Square leaves empty lists out of its answers, and reports errors as
  * `{ errors: [{ category, code, detail, field }] }`, read into "Square: <code>: <detail>".
  */
 import type { ConnectorSpec, FieldSpec } from './spec.js';
-import { clipText, pick } from './vendor-text.js';
+import { clipText, pick, renamed } from './vendor-text.js';
 
 /** The Square API version the operations were checked against (square.json's source block). */
 export const SQUARE_VERSION = '2025-08-20';
@@ -34,13 +34,60 @@ export const squareSpec: ConnectorSpec = {
   name: 'square',
   vendor: 'Square',
   category: 'accounting',
-  summary: 'Square invoices and payment links: create a payment link, create, publish and search invoices.',
+  summary: 'Square payments, refunds, invoices and payment links: take and refund payments, create a payment link, create, publish and search invoices.',
   baseUrl: 'https://connect.squareup.com',
   auth: ['bearer', 'oauth2'],
   vendorCheck: { checked: true, file: 'square.json', format: 'openapi-3.0' },
   headers: { 'Square-Version': SQUARE_VERSION },
   errorOf: squareError,
   operations: {
+    create_payment: {
+      summary: 'Take a payment: charge a card on file or a card nonce (or record a cash or external one).',
+      http: {
+        method: 'POST', path: '/v2/payments', body: 'json',
+        buildBody: (f) => ({
+          source_id: f.source_id,
+          amount_money: { amount: f.amount, currency: f.currency },
+          ...(f.tip_amount !== undefined ? { tip_money: { amount: f.tip_amount, currency: f.currency } } : {}),
+          ...renamed(f, { autocomplete: 'autocomplete', customer_id: 'customer_id', location_id: 'location_id', order_id: 'order_id', reference_id: 'reference_id', note: 'note', buyer_email_address: 'buyer_email_address' }),
+        }),
+      },
+      // Square bounds a payment's key at 45 characters: a longer run key is sent as its digest.
+      idempotency: { bodyField: 'idempotency_key', maxLength: 45 },
+      fields: {
+        source_id: { type: 'string', description: 'What pays: a card ID on file (ccof:...), a card nonce from the Web Payments SDK (cnon:...), or CASH / EXTERNAL.', required: true, example: 'ccof:GaJGNaZa8x4OgDJn4GB' },
+        amount: { type: 'integer', description: 'Amount in the smallest currency unit (cents).', required: true, minimum: 1, example: 18000 },
+        currency: { type: 'string', description: "Currency of the amount: the seller's own.", required: true, enum: CURRENCIES, example: 'USD' },
+        tip_amount: { type: 'integer', description: 'A tip, in the same currency and unit.', minimum: 1 },
+        customer_id: { type: 'string', description: 'The customer paying (needed with a card on file).', example: 'JDKYHBWT1D4F8MFH63DBMEN8Y4' },
+        location_id: { type: 'string', description: "The seller location; default the seller's main location.", example: 'L88917AVBK2S5' },
+        order_id: { type: 'string', description: 'The order (Orders API) the payment pays.' },
+        reference_id: { type: 'string', description: 'Your own reference (an invoice number), up to 40 characters.', example: 'INV-000123' },
+        note: { type: 'string', description: 'A note on the payment.', example: 'Boiler service, November' },
+        autocomplete: { type: 'boolean', description: 'Capture at once (default true); false only authorizes, to complete later.' },
+        buyer_email_address: { type: 'string', format: 'email', description: "The buyer's email address, for the receipt.", example: 'maria@acme.example' },
+      },
+      output: "Square's answer: `{ payment: { id, status, amount_money, receipt_url, ... } }`.",
+    },
+    refund_payment: {
+      summary: 'Refund a payment, in full or in part.',
+      http: {
+        method: 'POST', path: '/v2/refunds', body: 'json',
+        buildBody: (f) => ({
+          payment_id: f.payment_id,
+          amount_money: { amount: f.amount, currency: f.currency },
+          ...renamed(f, { reason: 'reason' }),
+        }),
+      },
+      idempotency: { bodyField: 'idempotency_key', maxLength: 45 },
+      fields: {
+        payment_id: { type: 'string', description: 'The payment to refund.', required: true, example: 'R2B3Z8WMVt3EAmzYWLZvz7Y69EbZY' },
+        amount: { type: 'integer', description: 'Amount to refund in the smallest currency unit (cents), at most what was paid.', required: true, minimum: 1, example: 18000 },
+        currency: { type: 'string', description: 'Currency of the payment.', required: true, enum: CURRENCIES, example: 'USD' },
+        reason: { type: 'string', description: 'Why, shown to the buyer (up to 192 characters).', example: 'Service cancelled' },
+      },
+      output: "Square's answer: `{ refund: { id, status, amount_money, payment_id, ... } }` (status PENDING until Square completes it).",
+    },
     create_payment_link: {
       summary: 'Create a link to a Square-hosted checkout page for one amount (a quick pay link).',
       http: {

@@ -4,9 +4,9 @@
  * header fields placed, the body encoded as JSON or as a form with Stripe-style nested keys,
  * and the vendor's idempotency mechanism applied. Pure: the HTTP connector sends the result.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { HttpFailure } from './http-failure.js';
-import type { OperationSpec } from './spec.js';
+import type { MultipartPart, OperationSpec } from './spec.js';
 import { clipText } from './vendor-text.js';
 
 /** The parameters of an `http` request, as the HTTP connector takes them. */
@@ -16,10 +16,17 @@ export interface VendorRequest {
   readonly query: Record<string, string | string[]>;
   readonly headers: Record<string, string>;
   readonly body?: string;
+  /** The resource ID the connector derived from the idempotency key and sent (ClientId idempotency). */
+  readonly derivedId?: string;
 }
 
 /** Bound on nesting of a form body: deeper structures are a mistake, not data. */
 const MAX_FORM_DEPTH = 8;
+/** Bounds of a multipart body: a few parts of text (metadata and a small file), not a bulk upload. */
+export const MAX_MULTIPART_PARTS = 8;
+export const MAX_MULTIPART_BYTES = 5 * 1024 * 1024;
+/** A media type with parameters, on one line (nothing that could start another header). */
+export const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;\s*[\w!#$&^.+-]+=("[^"\r\n]*"|[\w!#$&^.+-]+))*$/;
 
 /** Builds the request for `op` with `params` (defaults applied); throws HttpFailure for input that cannot be sent. */
 export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<string, unknown>>, idempotencyKey: string): VendorRequest {
@@ -56,17 +63,53 @@ export function buildVendorRequest(op: OperationSpec, params: Readonly<Record<st
   const missing = /\{([^}]+)\}/.exec(path);
   if (missing) throw new HttpFailure(`missing path parameter \`${missing[1]}\``, false);
   const payload = http.buildBody ? http.buildBody(body) : body;
-  const key = op.idempotency ? boundedKey(idempotencyKey, op.idempotency.maxLength) : idempotencyKey;
-  if (op.idempotency && 'bodyField' in op.idempotency && !Array.isArray(payload)) payload[op.idempotency.bodyField] ??= key;
+  const idem = op.idempotency;
+  const key = idem && !('derive' in idem) ? boundedKey(idempotencyKey, idem.maxLength) : idempotencyKey;
+  let derivedId: string | undefined;
+  if (idem && 'derive' in idem && !Array.isArray(payload) && payload[idem.bodyField] === undefined) payload[idem.bodyField] = derivedId = idem.derive(idempotencyKey);
+  else if (idem && 'bodyField' in idem && !('derive' in idem) && !Array.isArray(payload)) payload[idem.bodyField] ??= key;
   if (op.idempotency && 'header' in op.idempotency) headers[op.idempotency.header.toLowerCase()] = key;
   if (op.idempotency && 'query' in op.idempotency) query[op.idempotency.query] ??= key;
-  if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers };
+  const derived = derivedId !== undefined ? { derivedId } : {};
+  if (http.method === 'GET' || !http.body) return { method: http.method, path, query, headers, ...derived };
   if (http.body === 'json') {
     headers['content-type'] = 'application/json';
-    return { method: http.method, path, query, headers, body: JSON.stringify(payload) };
+    return { method: http.method, path, query, headers, body: JSON.stringify(payload), ...derived };
+  }
+  if (http.body === 'multipart/related' || http.body === 'multipart/form-data') {
+    if (!http.parts) throw new HttpFailure('multipart operation has no parts', false);
+    const boundary = `flux-${randomBytes(16).toString('hex')}`;
+    headers['content-type'] = `${http.body}; boundary=${boundary}`;
+    return { method: http.method, path, query, headers, body: encodeMultipart(http.parts(body), boundary, http.body === 'multipart/form-data'), ...derived };
   }
   headers['content-type'] = 'application/x-www-form-urlencoded';
-  return { method: http.method, path, query, headers, body: encodeForm(payload) };
+  return { method: http.method, path, query, headers, body: encodeForm(payload), ...derived };
+}
+
+/**
+ * Encodes text parts as a multipart body (RFC 2046) with `boundary`: each part with its
+ * Content-Type, and for form-data its Content-Disposition (field name, file name). Bounded
+ * in parts and bytes; a boundary that occurs inside a part is refused rather than sent broken.
+ */
+export function encodeMultipart(parts: readonly MultipartPart[], boundary: string, formData: boolean): string {
+  if (parts.length === 0 || parts.length > MAX_MULTIPART_PARTS) throw new HttpFailure(`a multipart body takes 1 to ${MAX_MULTIPART_PARTS} parts, not ${parts.length}`, false);
+  const bytes = parts.reduce((n, p) => n + Buffer.byteLength(p.content), 0);
+  if (bytes > MAX_MULTIPART_BYTES) throw new HttpFailure(`the upload is ${bytes} bytes; the limit is ${MAX_MULTIPART_BYTES} (5 MiB)`, false);
+  const out: string[] = [];
+  for (const part of parts) {
+    if (part.content.includes(`--${boundary}`)) throw new HttpFailure('a multipart part contains the boundary', false);
+    if (!MEDIA_TYPE.test(part.contentType)) throw new HttpFailure(`\`${clipText(part.contentType, 80)}\` is not a media type (type/subtype)`, false);
+    out.push(`--${boundary}\r\n`);
+    if (formData) out.push(`Content-Disposition: form-data; name="${quoted(part.name ?? '')}"${part.filename !== undefined ? `; filename="${quoted(part.filename)}"` : ''}\r\n`);
+    out.push(`Content-Type: ${part.contentType}\r\n\r\n${part.content}\r\n`);
+  }
+  out.push(`--${boundary}--\r\n`);
+  return out.join('');
+}
+
+/** A name or file name inside a quoted header parameter, escaped as browsers do (WHATWG). */
+function quoted(text: string): string {
+  return text.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
 }
 
 /**

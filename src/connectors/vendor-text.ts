@@ -20,3 +20,11 @@ export function clipText(value: unknown, max = 200): string | undefined {
   const text = escapeControl(value);
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/**
+ * The fields of `f` that were given (not undefined), under the vendor's names: `renamed(f, {
+ * mime_type: 'mimeType' })`. For the optional parts of a body a connector builds itself.
+ */
+export function renamed(f: Readonly<Record<string, unknown>>, names: Readonly<Record<string, string>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(names).filter(([flux]) => f[flux] !== undefined).map(([flux, vendor]) => [vendor, f[flux]]));
+}

@@ -3,7 +3,8 @@
 // message, its Idempotency-Key across retries, Retry-After on 429, page-number pagination over
 // three pages bounded by max_items; Stripe invoicing's starting_after pagination (the last
 // item's id), due-date filters, paid_out_of_band with its Idempotency-Key, and its errors;
-// Square's version header, idempotency_key body field, error bodies and body-cursor pagination.
+// Square's version header, idempotency_key body field (bounded for payments and refunds), error
+// bodies and body-cursor pagination.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
@@ -273,6 +274,38 @@ describe('square at run time', () => {
       pre_populated_data: { buyer_email: 'maria@acme.example' },
       idempotency_key: expect.stringMatching(/link/),
     });
+  });
+
+  it('takes a payment and refunds it, each with an idempotency_key within 45 characters kept across retries', async () => {
+    server.script('POST /v2/payments',
+      { status: 503, body: { errors: [{ category: 'API_ERROR', code: 'SERVICE_UNAVAILABLE', detail: 'Service unavailable' }] } },
+      { status: 200, body: { payment: { id: 'pay_1', status: 'COMPLETED', amount_money: { amount: 18000, currency: 'USD' } } } });
+    server.script('POST /v2/refunds',
+      { status: 200, body: { refund: { id: 'ref_1', status: 'PENDING', payment_id: 'pay_1' } } });
+    const before = server.received.length;
+    const { result, journal } = await run(`${HEAD}${connections()}steps:
+  - id: charge_the_card_on_file_for_the_november_service
+    uses: shop.create_payment
+    retry: { attempts: 2, initial: 1s, max: 1m }
+    with: { source_id: "ccof:GaJGNaZa8x4OgDJn4GB", amount: 18000, currency: USD, customer_id: c1, reference_id: INV-000123, tip_amount: 200 }
+  - id: refund
+    uses: shop.refund_payment
+    with: { payment_id: "\${{ steps.charge_the_card_on_file_for_the_november_service.output.payment.id }}", amount: 18000, currency: USD, reason: Service cancelled }
+`, { secrets });
+    expect(result.status).toBe('succeeded');
+    expect(finished(journal, 'refund')?.output).toEqual({ refund: { id: 'ref_1', status: 'PENDING', payment_id: 'pay_1' } });
+    const sent = server.received.slice(before);
+    expect(sent.map((r) => r.path)).toEqual(['/v2/payments', '/v2/payments', '/v2/refunds']);
+    const [first, retry, refund] = sent.map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(first).toEqual(retry);
+    expect(first).toEqual({
+      source_id: 'ccof:GaJGNaZa8x4OgDJn4GB', amount_money: { amount: 18000, currency: 'USD' }, tip_money: { amount: 200, currency: 'USD' },
+      customer_id: 'c1', reference_id: 'INV-000123', idempotency_key: expect.any(String),
+    });
+    // The run key (run id and a long step id) is past Square's 45: its digest is sent.
+    expect(String(first!.idempotency_key).length).toBeLessThanOrEqual(45);
+    expect(String(first!.idempotency_key)).not.toMatch(/charge/);
+    expect(refund).toEqual({ payment_id: 'pay_1', amount_money: { amount: 18000, currency: 'USD' }, reason: 'Service cancelled', idempotency_key: expect.stringMatching(/refund/) });
   });
 
   it("lets the connection pin another Square-Version", async () => {

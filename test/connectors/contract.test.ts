@@ -37,7 +37,7 @@ async function problems(spec: ConnectorSpec, operation: string, params: Record<s
 
 describe('connectors match their vendor descriptions', () => {
   it('covers the connectors of this increment', () => {
-    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'gmail', 'google_calendar', 'google_chat', 'intercom', 'notion', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
+    expect(checked.map((c) => c.name).sort()).toEqual(['box', 'discord', 'gmail', 'google_calendar', 'google_chat', 'google_drive', 'intercom', 'notion', 'paypal_invoicing', 'resend', 'sendgrid', 'slack', 'square', 'stripe', 'stripe_invoicing', 'xero']);
   });
   for (const spec of checked) {
     const check = spec.vendorCheck as Extract<ConnectorSpec['vendorCheck'], { checked: true }>;

@@ -93,6 +93,12 @@ describe('discoveryToOpenApi', () => {
     expect(Object.keys(api.paths['/upload/things/v2/files']!.post!.requestBody!.content)).toEqual(['image/*', 'multipart/related']);
   });
 
+  it("types multipart/related by the method's request schema, which its metadata part must match", () => {
+    const content = api.paths['/upload/things/v2/files']!.post!.requestBody!.content;
+    expect(content['multipart/related']).toEqual({ schema: { $ref: '#/components/schemas/Item' } });
+    expect(content['image/*']).toEqual({ schema: {} });
+  });
+
   it('refuses a document with two methods on one path and verb', () => {
     const twice = { ...doc, methods: { again: { id: 'x', httpMethod: 'POST', path: 'files' } } };
     expect(() => discoveryToOpenApi(twice)).toThrow('two methods for POST /things/v2/files');

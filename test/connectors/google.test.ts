@@ -1,8 +1,13 @@
 // The Google connectors at run time, against a real HTTP server on 127.0.0.1: Google's error
-// body as one message, pageToken/nextPageToken over three pages bounded by max_items, 429
-// with Retry-After, Gmail's raw message as sent, a header injection refused before any
+// body as one message, pageToken/nextPageToken over three pages bounded by max_items (a failed
+// page retried alone), 429
+// with Retry-After, 403 rate limits retried (other 403s not), Gmail's raw message as sent, a header injection refused before any
 // request leaves, and Chat's resource-name paths and requestId kept across retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttp } from '../../src/connectors/http.js';
+import { googleCalendarSpec } from '../../src/connectors/google-calendar.js';
+import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
+import { Masker } from '../../src/secrets/masker.js';
 import { finished, HEAD, run } from '../engine/harness.js';
 import { startTestServer, type TestServer } from '../test-server.js';
 
@@ -71,7 +76,35 @@ describe('Google Calendar', () => {
     const sent = server.received.slice(before);
     expect(sent).toHaveLength(2);
     expect(sent[1]!.query).toEqual({ sendUpdates: 'none' });
-    expect(JSON.parse(sent[1]!.body)).toEqual({ summary: 'Call', start: { date: '2026-12-01' }, end: { date: '2026-12-02' }, attendees: [{ email: 'jenny@example.com' }] });
+    expect(JSON.parse(sent[1]!.body)).toEqual({ id: expect.stringMatching(/^[a-v0-9]{52}$/), summary: 'Call', start: { date: '2026-12-01' }, end: { date: '2026-12-02' }, attendees: [{ email: 'jenny@example.com' }] });
+    // The event ID derives from the run and step: the retry asks for the same one.
+    expect(JSON.parse(sent[0]!.body).id).toBe(JSON.parse(sent[1]!.body).id);
+  });
+
+  it('retries a 403 rateLimitExceeded or userRateLimitExceeded like a 429, and not a 403 that refuses access', async () => {
+    const rateLimited = (reason: string) => ({ status: 403, body: { error: { code: 403, message: 'Rate Limit Exceeded', errors: [{ domain: 'usageLimits', reason, message: 'Rate Limit Exceeded' }] } } });
+    server.script('GET /calendar/v3/calendars/primary/events/ev7',
+      rateLimited('rateLimitExceeded'), rateLimited('userRateLimitExceeded'),
+      { status: 200, body: { id: 'ev7', status: 'confirmed' } });
+    const step = (id: string) => `steps:
+  - id: get
+    uses: cal.get_event
+    retry: { attempts: 3, initial: 2s, max: 1m }
+    with: { event_id: ${id} }
+`;
+    let before = server.received.length;
+    const limited = await run(`${HEAD}${connections()}${step('ev7')}`, { secrets });
+    expect(limited.result.status).toBe('succeeded');
+    expect(finished(limited.journal, 'get')?.output).toEqual({ id: 'ev7', status: 'confirmed' });
+    expect(server.received.length - before).toBe(3);
+    expect(limited.clock.sleeps).toHaveLength(2);
+    server.script('GET /calendar/v3/calendars/primary/events/ev8',
+      { status: 403, body: { error: { code: 403, message: 'Forbidden', errors: [{ domain: 'global', reason: 'forbidden', message: 'Forbidden' }] } } });
+    before = server.received.length;
+    const refused = await run(`${HEAD}${connections()}${step('ev8')}`, { secrets });
+    expect(refused.result.status).toBe('failed');
+    expect(finished(refused.journal, 'get')?.error).toMatchObject({ message: 'Google Calendar: forbidden: Forbidden' });
+    expect(server.received.length - before).toBe(1);
   });
 
   describe('paginate: true over pageToken/nextPageToken', () => {
@@ -104,6 +137,45 @@ describe('Google Calendar', () => {
 `, { secrets });
       expect(finished(journal, 'list')?.output).toEqual({ items: ['e1', 'e2', 'e3', 'e4'].map((id) => ({ id })), count: 4, has_more: true, next_cursor: 'p3' });
       expect(server.received.length - before).toBe(2);
+    });
+
+    it('retries only the page that failed, keeping the items gathered', async () => {
+      server.script('GET /calendar/v3/calendars/primary/events',
+        { status: 200, body: { items: [{ id: 'e1' }, { id: 'e2' }], nextPageToken: 'p2' } },
+        { status: 200, body: { items: [{ id: 'e3' }, { id: 'e4' }], nextPageToken: 'p3' } },
+        { status: 503, body: { error: { code: 503, message: 'Backend Error', errors: [{ reason: 'backendError' }] } } },
+        { status: 200, body: { items: [{ id: 'e5' }] } });
+      const before = server.received.length;
+      const { result, journal, clock } = await run(`${HEAD}${connections()}steps:
+  - id: list
+    uses: cal.list_events
+    retry: { attempts: 2, initial: 1s, max: 1m }
+    with: { max_results: 2, paginate: true }
+`, { secrets });
+      expect(result.status).toBe('succeeded');
+      expect(clock.sleeps).toHaveLength(1);
+      expect(finished(journal, 'list')?.output).toEqual({ items: ['e1', 'e2', 'e3', 'e4', 'e5'].map((id) => ({ id })), count: 5, has_more: false, next_cursor: null });
+      expect(server.received.slice(before).map((r) => r.query.pageToken ?? null)).toEqual([null, 'p2', 'p3', 'p3']);
+    });
+
+    it('lists from the first page again after a failure that is not worth a retry', async () => {
+      server.script('GET /calendar/v3/calendars/primary/events',
+        { status: 200, body: { items: [{ id: 'e1' }], nextPageToken: 'p2' } },
+        { status: 400, body: { error: { code: 400, message: 'Invalid pageToken', errors: [{ reason: 'badRequest' }] } } },
+        { status: 200, body: { items: [{ id: 'e1' }] } });
+      // One runtime, called twice with the same step key, as the engine's attempts are.
+      const http = await createHttp({ userAgent: 'flux-test' });
+      try {
+        const runtime = createVendorRuntime(googleCalendarSpec, http);
+        const call = { operation: 'list_events', params: { max_results: 1, paginate: true }, connection: { base_url: server.url, auth: { bearer: 'ya29.token' } } };
+        const ctx = { signal: new AbortController().signal, idempotencyKey: 'RUN9:list', masker: new Masker(), dryRun: false };
+        const before = server.received.length;
+        expect(await runtime.call(call, ctx)).toMatchObject({ ok: false, error: { message: 'Google Calendar: badRequest: Invalid pageToken', retryable: false } });
+        expect(await runtime.call(call, ctx)).toMatchObject({ ok: true, output: { items: [{ id: 'e1' }], count: 1 } });
+        expect(server.received.slice(before).map((r) => r.query.pageToken ?? null)).toEqual([null, 'p2', null]);
+      } finally {
+        await http.close?.();
+      }
     });
   });
 });

@@ -97,8 +97,11 @@ function deref(doc: Json, node: unknown, pointer: string): { node: Json; pointer
 export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   const problems: string[] = [];
   const url = new URL(req.url);
-  // The connector's default base URL must be one of the servers the description names.
-  const server = servers(d.doc).find((s) => req.url.startsWith(s));
+  // The connector's default base URL must be one of the servers the description names, for
+  // the whole API or (Box's uploads) for the operation; longest first, so a server that is a
+  // prefix of another does not take its requests.
+  const known = [...servers(d.doc), ...operationServers(d.doc)].sort((a, b) => b.length - a.length);
+  const server = known.find((s) => req.url.startsWith(`${s}/`) || req.url === s || req.url.startsWith(`${s}?`));
   if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
   // Matched before decoding, so an escaped slash stays inside its segment; `{+name}` (RFC 6570
   // reserved expansion, Google's) spans segments, its slashes sent as they are.
@@ -130,6 +133,8 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   const method = req.method.toLowerCase();
   const op = item[method] as Json | undefined;
   if (!op) return [`${found.template} has no ${req.method} operation`];
+  const allowed = serverList(op.servers) ?? serverList(item.servers) ?? servers(d.doc);
+  if (!allowed.includes(server)) return [`${req.method} ${found.template} is served at ${allowed.join(', ')}, not ${server}`];
   const opPointer = `/paths/${esc(found.template)}/${method}`;
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v]));
   const hasAuth = headers.authorization !== undefined;
@@ -138,12 +143,12 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
     ...((op.parameters as unknown[] | undefined) ?? []).map((p, i) => deref(d.doc, p, `${opPointer}/parameters/${i}`)),
   ];
   const formParams = params.filter((p) => p.node.in === 'formData');
-  const known = new Set<string>();
+  const listed = new Set<string>();
   for (const { node: p, pointer } of params) {
     const name = String(p.name);
     const where = String(p.in);
     if (where === 'formData' || where === 'body') continue;
-    if (where === 'query') known.add(name);
+    if (where === 'query') listed.add(name);
     const auth = (d.check.authParameters ?? []).includes(name) && hasAuth;
     let raw: string | string[] | undefined;
     if (where === 'path') raw = found.values[name];
@@ -161,8 +166,8 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
     problems.push(...validate(p.schema ? d.validator(schemaPointer) : d.parameterValidator(p), coerce(d.doc, value, schema), `${where} parameter \`${name}\``));
   }
   for (const name of new Set(url.searchParams.keys())) {
-    const deepObject = [...known].some((k) => name.startsWith(`${k}[`));
-    if (!known.has(name) && !deepObject) problems.push(`query parameter \`${name}\` is not in the description`);
+    const deepObject = [...listed].some((k) => name.startsWith(`${k}[`));
+    if (!listed.has(name) && !deepObject) problems.push(`query parameter \`${name}\` is not in the description`);
   }
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim();
   if (req.body === null || req.body === '') {
@@ -192,13 +197,34 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
   const content = body.node.content as Record<string, Json> | undefined;
   const media = content?.[contentType] ?? content?.[`${contentType.split('/')[0]}/*`];
   if (!media) return [...problems, `body is ${contentType || 'untyped'}; the description takes ${Object.keys(content ?? {}).join(', ')}`];
+  const multipart = contentType === 'multipart/related' || contentType === 'multipart/form-data';
   // Media (an upload's file, an RFC 822 message) is not JSON: its type is all there is to check.
-  if (contentType !== 'application/json' && contentType !== 'application/x-www-form-urlencoded') return problems;
+  if (contentType !== 'application/json' && contentType !== 'application/x-www-form-urlencoded' && !multipart) return problems;
   const schemaPointer = `${body.pointer}/content/${esc(contentType)}/schema`;
   const schema = deref(d.doc, media.schema, schemaPointer).node;
   let value: unknown;
   if (contentType === 'application/x-www-form-urlencoded') value = coerce(d.doc, decodeForm(req.body), schema);
-  else {
+  else if (multipart) {
+    const boundary = /;\s*boundary=("?)([^";]+)\1/i.exec(headers['content-type'] ?? '')?.[2];
+    let parts: DecodedPart[];
+    try {
+      if (!boundary) throw new Error('has no boundary');
+      parts = decodeMultipart(req.body, boundary);
+    } catch (error) {
+      return [...problems, `multipart body ${(error as Error).message}`];
+    }
+    if (contentType === 'multipart/form-data') value = formDataValue(d.doc, parts, schema);
+    else {
+      // Google's multipart upload: the metadata as JSON, then the media; nothing else.
+      if (parts.length !== 2) return [...problems, `multipart/related upload has ${parts.length} parts, not 2 (metadata, media)`];
+      if (!/^application\/json\b/.test(parts[0]!.headers['content-type'] ?? '')) return [...problems, 'the first part of a multipart/related upload is not application/json metadata'];
+      try {
+        value = JSON.parse(parts[0]!.content);
+      } catch {
+        return [...problems, 'the metadata part is not valid JSON'];
+      }
+    }
+  } else {
     try {
       value = JSON.parse(req.body);
     } catch {
@@ -212,6 +238,20 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
 function validate(v: ValidateFunction, value: unknown, what: string): string[] {
   if (v(value)) return [];
   return (v.errors ?? []).slice(0, 5).map((e) => `${what}${e.instancePath} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? ` (\`${String(e.params.additionalProperty)}\`)` : ''}`);
+}
+
+/** Servers named on single paths or operations (OpenAPI 3), besides the document's. */
+function operationServers(doc: Json): string[] {
+  const out: string[] = [];
+  for (const item of Object.values((doc.paths as Record<string, Json> | undefined) ?? {})) {
+    out.push(...(serverList(item.servers) ?? []));
+    for (const op of Object.values(item)) if (op && typeof op === 'object') out.push(...(serverList((op as Json).servers) ?? []));
+  }
+  return out;
+}
+
+function serverList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? (value as { url: string }[]).map((s) => s.url.replace(/\/$/, '')) : undefined;
 }
 
 /** Base URLs the description names: OpenAPI `servers`, or Swagger 2.0 scheme + host + basePath. */
@@ -233,6 +273,58 @@ export function decodeForm(text: string): Json {
     });
   }
   return listify(root) as Json;
+}
+
+/** One part of a decoded multipart body: its headers (lowercase names) and its content. */
+export interface DecodedPart {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly content: string;
+}
+
+/**
+ * Splits a multipart body (RFC 2046) on `boundary` into its parts; throws (with what is wrong)
+ * on a body that does not open with the boundary, has no closing delimiter, or a part without
+ * the blank line that ends its headers.
+ */
+export function decodeMultipart(body: string, boundary: string): DecodedPart[] {
+  const delimiter = `--${boundary}`;
+  if (!body.startsWith(`${delimiter}\r\n`)) throw new Error('does not open with its boundary');
+  const end = body.indexOf(`\r\n${delimiter}--`);
+  if (end === -1) throw new Error('has no closing boundary');
+  return body.slice(delimiter.length + 2, end).split(`\r\n${delimiter}\r\n`).map((raw) => {
+    const blank = raw.indexOf('\r\n\r\n');
+    if (blank === -1) throw new Error('has a part without a blank line after its headers');
+    const headers = Object.fromEntries(raw.slice(0, blank).split('\r\n').filter((l) => l !== '').map((line) => {
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new Error(`has a malformed part header \`${line.slice(0, 60)}\``);
+      return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+    }));
+    return { headers, content: raw.slice(blank + 4) };
+  });
+}
+
+/**
+ * A multipart/form-data body as the object its schema describes: each part under its field
+ * name, parsed as JSON where the schema types the field as an object or list (Box's
+ * `attributes`), text otherwise (a file).
+ */
+function formDataValue(doc: Json, parts: readonly DecodedPart[], schema: unknown): Json {
+  const props = branches(doc, schema).find((b) => b.properties)?.properties as Json | undefined;
+  const out: Json = {};
+  for (const part of parts) {
+    const name = /;\s*name="([^"]*)"/.exec(part.headers['content-disposition'] ?? '')?.[1] ?? '';
+    const types = props?.[name] ? schemaType(doc, props[name]) : [];
+    let value: unknown = part.content;
+    if (types.includes('object') || types.includes('array')) {
+      try {
+        value = JSON.parse(part.content);
+      } catch {
+        value = part.content;
+      }
+    }
+    out[name] = value;
+  }
+  return out;
 }
 
 function listify(value: unknown): unknown {

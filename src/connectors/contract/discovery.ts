@@ -90,11 +90,13 @@ export function discoveryToOpenApi(doc: Json): Json {
     const json = request ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(request) } } } } : {};
     add(`/${servicePath}${String(m.path)}`, method, { operationId: m.id, parameters, ...json });
     // Media uploads: the same method at its upload path, the media (or a multipart/related
-    // of metadata and media) as the body, what kind of upload in `uploadType`.
+    // of metadata and media) as the body, what kind of upload in `uploadType`. The schema of
+    // multipart/related is the metadata's, its first part (check.ts decodes the parts).
     const upload = m.mediaUpload as { accept?: string[]; protocols?: { simple?: { path?: string } } } | undefined;
     const uploadPath = upload?.protocols?.simple?.path;
     if (m.supportsMediaUpload === true && uploadPath) {
-      const content = Object.fromEntries([...(upload?.accept ?? ['*/*']), 'multipart/related'].map((type) => [type, { schema: {} }]));
+      const content: Json = Object.fromEntries((upload?.accept ?? ['*/*']).map((type) => [type, { schema: {} }]));
+      content['multipart/related'] = { schema: request ? toJsonSchema(request) : {} };
       const withType = parameters.some((p) => p.name === 'uploadType') ? parameters : [...parameters, { name: 'uploadType', in: 'query', schema: { type: 'string' } }];
       add(uploadPath, method, { operationId: `${String(m.id)}#upload`, parameters: withType, requestBody: { required: true, content } });
     }

@@ -5,6 +5,7 @@
  * `marker`/`next_marker`); errors `{ type: "error", code, message }` become
  * "Box: <code>: <message>". Uploading a file (a multipart body) is not an operation yet.
  */
+import { BOX_OAUTH } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
@@ -18,6 +19,7 @@ export const boxSpec: ConnectorSpec = {
   summary: 'Box: create folders, list folder items, share files by link.',
   baseUrl: 'https://api.box.com/2.0',
   auth: ['bearer', 'oauth2'],
+  oauth: BOX_OAUTH,
   vendorCheck: { checked: true, file: 'box.json', format: 'openapi-3.0' },
   errorOf(body, status) {
     if (status < 400) return undefined;

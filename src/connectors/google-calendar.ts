@@ -8,6 +8,7 @@
  * Free/busy is not offered: the description kept here does not have it.
  */
 import { googleErrorOf, pageToken } from './google-common.js';
+import { googleOAuth } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
 const calendarId: FieldSpec = {
@@ -80,7 +81,8 @@ export const googleCalendarSpec: ConnectorSpec = {
   category: 'calendar',
   summary: 'Google Calendar: create, list, read and change events.',
   baseUrl: 'https://www.googleapis.com',
-  auth: ['bearer'],
+  auth: ['bearer', 'oauth2'],
+  oauth: googleOAuth(['calendar.events']),
   vendorCheck: { checked: true, file: 'google-calendar.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Calendar'),
   operations: {

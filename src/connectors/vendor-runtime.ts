@@ -6,7 +6,7 @@
  * rate-limit reset header, and `paginate: true`, which follows the vendor's cursor.
  */
 import { failure, HttpFailure } from './http-failure.js';
-import type { CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
+import type { AuthConfig, CallContext, CallOutcome, ConnectionConfig, ConnectorRuntime, OperationCall } from './runtime.js';
 import { connectorSpecs } from './index.js';
 import { PAGINATION_FIELDS, type ConnectorSpec, type OperationSpec, type Pagination } from './spec.js';
 import { buildVendorRequest } from './vendor-request.js';
@@ -83,7 +83,7 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
     async call(call: OperationCall, ctx: CallContext): Promise<CallOutcome> {
       const base = call.connection?.base_url ?? spec.baseUrl;
       if (!base) return failure(`connection for ${spec.name} needs a base_url`, false);
-      const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base };
+      const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base, ...withTokenUrl(spec, call.connection?.auth) };
       const missing = missingHeader(spec, connection);
       if (missing) return failure(missing, false);
       if (call.operation === 'request' && !spec.operations.request) return http.call({ ...call, connection }, ctx);
@@ -105,6 +105,12 @@ function nextPage(pages: Pagination, body: unknown, cursor: unknown, got: readon
   const next = pages.lastItemCursor ? pick(got.at(-1), pages.lastItemCursor) : pages.nextCursor ? pick(body, pages.nextCursor) : undefined;
   const more = typeof next === 'string' && next !== '' && (pages.hasMore === undefined || pick(body, pages.hasMore) === true);
   return { more, next };
+}
+
+/** An `oauth2` auth without a token_url takes the vendor's (spec.oauth), so users need not type it. */
+function withTokenUrl(spec: ConnectorSpec, auth: AuthConfig | undefined): { auth?: AuthConfig } {
+  if (!auth || !('oauth2' in auth) || auth.oauth2.token_url || !spec.oauth) return {};
+  return { auth: { oauth2: { ...auth.oauth2, token_url: spec.oauth.tokenUrl } } };
 }
 
 /** Why a call on `connection` cannot be made: a header the vendor needs on every call is not set. */

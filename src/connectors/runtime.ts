@@ -39,6 +39,8 @@ export interface OAuth2Config {
   readonly grant?: OAuth2Grant;
   /** The token endpoint; a named connector whose spec gives one may leave it out. */
   readonly token_url?: string;
+  /** The authorization endpoint, read only by `flux connect`. */
+  readonly authorize_url?: string;
   readonly client_id: string;
   /** Required for client credentials; a public client (PKCE) has none. */
   readonly client_secret?: string;

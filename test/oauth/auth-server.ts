@@ -41,6 +41,8 @@ export interface AuthServer {
   /** Delay before /token answers, to let concurrent calls pile up. */
   tokenDelayMs: number;
   readonly tokenRequests: TokenRequestSeen[];
+  /** The query of every /authorize request. */
+  readonly authorizeRequests: Record<string, string>[];
   readonly apiCalls: { readonly path: string; readonly authorization?: string; readonly status: number }[];
   /** Every token the server ever issued (access and refresh), to check none leaks. */
   readonly issued: string[];
@@ -67,6 +69,7 @@ export async function startAuthServer(): Promise<AuthServer> {
     authorizeMode: 'grant',
     tokenDelayMs: 0,
     tokenRequests: [],
+    authorizeRequests: [],
     apiCalls: [],
     issued: [],
     refreshTokens: new Map(),
@@ -141,6 +144,7 @@ export async function startAuthServer(): Promise<AuthServer> {
 
   const authorize = (url: URL, res: ServerResponse): void => {
     const q = url.searchParams;
+    state.authorizeRequests.push(Object.fromEntries(q));
     const redirect = q.get('redirect_uri') ?? '';
     if (!/^http:\/\/127\.0\.0\.1:\d+\/[^?#]*$/.test(redirect)) return json(res, 400, { error: 'redirect_uri must be a loopback http URL' });
     if (q.get('response_type') !== 'code' || !state.clients.has(q.get('client_id') ?? '')) return json(res, 400, { error: 'bad response_type or client_id' });

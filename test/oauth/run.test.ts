@@ -65,7 +65,7 @@ describe('flux run with a refresh-token connection', () => {
   it('fails the step with the token endpoint\'s invalid_grant, in words', async () => {
     const out = await runFlux(['run', workflow(), '--log-dir', join(dir, 'logs')], { cwd: dir, env: { BOOKS_REFRESH: 'rt-revoked-by-the-user' } });
     expect(out.code).toBe(1);
-    const message = `OAuth2: invalid_grant: Token has been expired or revoked. (token endpoint ${server.url}, HTTP 400)`;
+    const message = `OAuth2: invalid_grant: Token has been expired or revoked. (token endpoint ${server.url}, HTTP 400); get a new refresh token with \`flux connect\` and update the secret`;
     expect(out.stdout + out.stderr).toContain(message);
     const finished = logs().records.find((r) => r.type === 'step.finished' && r.step === 'first');
     expect(finished).toMatchObject({ status: 'failed', error: { message } });

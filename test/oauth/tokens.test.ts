@@ -107,7 +107,7 @@ describe('refresh-token grant', () => {
   it('turns a refused grant into one readable message, not retryable, and calls nothing', async () => {
     const outcome = await call(refreshAuth('rt-revoked-long-ago'));
     expect(outcome.ok).toBe(false);
-    expect(outcome.error).toEqual({ message: `OAuth2: invalid_grant: Token has been expired or revoked. (token endpoint ${server.url}, HTTP 400)`, retryable: false, status: 400 });
+    expect(outcome.error).toEqual({ message: `OAuth2: invalid_grant: Token has been expired or revoked. (token endpoint ${server.url}, HTTP 400); get a new refresh token with \`flux connect\` and update the secret`, retryable: false, status: 400 });
     expect(server.apiCalls).toEqual([]);
   });
 

@@ -61,7 +61,16 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     if (grant === 'refresh_token' && refreshToken) form.set('refresh_token', refreshToken);
     if (auth.scope) form.set('scope', auth.scope);
     if (auth.audience) form.set('audience', auth.audience);
-    const granted: GrantedTokens = await requestTokens(options.request, { url, form, signal, userAgent: options.userAgent, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+    let granted: GrantedTokens;
+    try {
+      granted = await requestTokens(options.request, { url, form, signal, userAgent: options.userAgent, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
+    } catch (error) {
+      // A refresh token the user revoked, or one that expired unused, only `flux connect` replaces.
+      if (grant === 'refresh_token' && error instanceof HttpFailure && error.message.startsWith('OAuth2: invalid_grant')) {
+        throw new HttpFailure(`${error.message}; get a new refresh token with \`flux connect\` and update the secret`, false, error.status);
+      }
+      throw error;
+    }
     ctx.masker.add(granted.accessToken);
     if (grant === 'refresh_token' && granted.refreshToken && granted.refreshToken !== refreshToken) {
       ctx.masker.add(granted.refreshToken);

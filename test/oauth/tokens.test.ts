@@ -4,6 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import type { CallContext, ConnectorRuntime, OAuth2Config } from '../../src/connectors/runtime.js';
+import type { ConnectorSpec } from '../../src/connectors/spec.js';
+import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
 import { Masker } from '../../src/secrets/masker.js';
 import { startAuthServer, type AuthServer } from './auth-server.js';
 
@@ -163,5 +165,21 @@ describe('client credentials (the default grant)', () => {
   it('a wrong secret reads as the endpoint says', async () => {
     const outcome = await call({ token_url: `${server.url}/token`, client_id: 'flux-app', client_secret: 'wrong-secret' });
     expect(outcome.error?.message).toBe(`OAuth2: invalid_client: Client authentication failed. (token endpoint ${server.url}, HTTP 401)`);
+  });
+});
+
+describe('named connectors', () => {
+  it("an oauth2 block without token_url uses the token endpoint of the connector's spec", async () => {
+    const spec: ConnectorSpec = {
+      name: 'books', summary: 'A test vendor.', baseUrl: server.url, auth: ['oauth2'],
+      oauth: { authorizeUrl: `${server.url}/authorize`, tokenUrl: `${server.url}/token`, scopes: ['read'] },
+      operations: { me: { summary: 'Who am I.', fields: {}, output: 'The user.', http: { method: 'GET', path: '/api/me' } } },
+    };
+    const vendor = createVendorRuntime(spec, http);
+    const refresh = server.grantRefreshToken('flux-cli');
+    const outcome = await vendor.call({ operation: 'me', params: {}, connection: { base_url: server.url, auth: { oauth2: { grant: 'refresh_token', client_id: 'flux-cli', refresh_token: refresh } } } }, context());
+    expect(outcome.ok).toBe(true);
+    expect(outcome.output).toEqual({ ok: true, path: '/api/me' });
+    expect(grants()).toEqual(['refresh_token']);
   });
 });

@@ -106,6 +106,20 @@ describe('refresh-token grant', () => {
     expect(grants()).toEqual(['refresh_token']);
   });
 
+  it('the rotation warning goes to a call that got the token, not to one that gave up', async () => {
+    server.rotate = true;
+    const refresh = server.grantRefreshToken('flux-cli');
+    server.tokenDelayMs = 300;
+    const gaveUp: string[] = [];
+    const connection = { base_url: server.url, auth: { oauth2: refreshAuth(refresh) } };
+    const impatient = http.call({ operation: 'request', params: { path: '/api/a' }, connection }, { ...context(), timeoutMs: 50, warn: (w) => gaveUp.push(w) });
+    const patient = call(refreshAuth(refresh), '/api/b');
+    const [first, second] = await Promise.all([impatient, patient]);
+    expect([first.ok, second.ok]).toEqual([false, true]);
+    expect(gaveUp).toEqual([]);
+    expect(warnings).toHaveLength(1);
+  });
+
   it('turns a refused grant into one readable message, not retryable, and calls nothing', async () => {
     const outcome = await call(refreshAuth('rt-revoked-long-ago'));
     expect(outcome.ok).toBe(false);

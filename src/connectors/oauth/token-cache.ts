@@ -40,10 +40,18 @@ interface Cached {
   readonly expiresAt: number;
 }
 
+/** A token request in flight, and what it brings: the token, and a warning for the run that uses it. */
 interface Flight {
-  readonly promise: Promise<Cached>;
+  readonly promise: Promise<Fetched>;
   readonly controller: AbortController;
   waiting: number;
+  /** The warning went to a run already (the first waiter that got the token). */
+  warned: boolean;
+}
+
+interface Fetched {
+  readonly token: Cached;
+  readonly warning?: string;
 }
 
 /** Creates an empty cache; one per HTTP connector runtime (so per `flux run`, or per daemon). */
@@ -53,7 +61,7 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
   /** Refresh tokens the endpoint rotated, by cache key: later refreshes in this process use them. */
   const rotated = new Map<string, string>();
 
-  async function fetchToken(auth: OAuth2Config, key: string, url: URL, ctx: CallContext, signal: AbortSignal): Promise<Cached> {
+  async function fetchToken(auth: OAuth2Config, key: string, url: URL, ctx: CallContext, signal: AbortSignal): Promise<Fetched> {
     const grant = auth.grant ?? 'client_credentials';
     const form = new URLSearchParams({ grant_type: grant, client_id: auth.client_id });
     if (auth.client_secret) form.set('client_secret', auth.client_secret);
@@ -72,19 +80,18 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
       throw error;
     }
     ctx.masker.add(granted.accessToken);
+    let warning: string | undefined;
     if (grant === 'refresh_token' && granted.refreshToken && granted.refreshToken !== refreshToken) {
       ctx.masker.add(granted.refreshToken);
       rotated.set(key, granted.refreshToken);
-      ctx.warn?.(
-        `OAuth2: the token endpoint ${originOf(url)} issued a new refresh token for client \`${auth.client_id}\` (it rotates them); `
+      warning = `OAuth2: the token endpoint ${originOf(url)} issued a new refresh token for client \`${auth.client_id}\` (it rotates them); `
         + 'flux uses it until this process ends but does not save it, and the one in your secret may stop working: '
-        + 'run `flux connect` again and store the refresh token it prints in that secret',
-      );
+        + 'run `flux connect` again and store the refresh token it prints in that secret';
     }
     const ttl = granted.expiresIn ?? DEFAULT_TTL_S;
     const value = { value: granted.accessToken, expiresAt: options.now() + (ttl - Math.min(EARLY_S, ttl / 10)) * 1000 };
     tokens.set(key, value);
-    return value;
+    return { token: value, ...(warning ? { warning } : {}) };
   }
 
   return {
@@ -109,18 +116,24 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
         // every call waiting for it has given up, so one call's timeout does not fail the rest.
         const controller = new AbortController();
         const promise = fetchToken(auth, key, url, ctx, controller.signal).finally(() => flights.delete(key));
-        flight = { promise, controller, waiting: 0 };
+        flight = { promise, controller, waiting: 0, warned: false };
         flights.set(key, flight);
       }
-      return handOut(await join(flight, signal));
+      const fetched = await join(flight, signal);
+      // Told once, to a run that got the token: the one that started the request may have gone.
+      if (fetched.warning && !flight.warned) {
+        flight.warned = true;
+        ctx.warn?.(fetched.warning);
+      }
+      return handOut(fetched.token);
     },
   };
 }
 
 /** Waits for `flight` unless `signal` aborts first; the last waiter to give up aborts the request. */
-function join(flight: Flight, signal: AbortSignal): Promise<Cached> {
+function join(flight: Flight, signal: AbortSignal): Promise<Fetched> {
   flight.waiting++;
-  return new Promise<Cached>((resolve, reject) => {
+  return new Promise<Fetched>((resolve, reject) => {
     let done = false;
     const leave = (): void => {
       if (done) return;

@@ -55,6 +55,26 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     });
 
   program
+    .command('connect')
+    .description('get an OAuth refresh token for a connector or connection (authorization code with PKCE, loopback redirect); prints it once')
+    .argument('<name>', 'a connector with OAuth (google_calendar, xero, ...), or a connection in --workflow FILE')
+    .option('--workflow <file>', "NAME is a connection in this workflow file: its oauth2 block gives the endpoints, client and scope")
+    .option('--client-id <id>', "the OAuth client's id (from the app registered with the vendor)")
+    .option('--client-secret <secret>', 'the client secret, for a confidential client (better: env FLUX_CLIENT_SECRET)')
+    .option('--scope <scope>', "a scope to ask for, instead of the connector's (repeatable)", (v: string, previous: string[] = []) => [...previous, v])
+    .option('--authorize-url <url>', 'the authorization endpoint, over the connector\'s')
+    .option('--token-url <url>', "the token endpoint, over the connector's")
+    .option('--secret <name>', 'the secret name the printed line uses (default: NAME_REFRESH_TOKEN)')
+    .option('-p, --port <port>', 'loopback port for the redirect (default: any free port)', (v) => (/^\d+$/.test(v) && Number(v) <= 65535 ? Number(v) : usage(`--port takes a port number, not \`${v}\``)))
+    .option('--timeout <duration>', 'give up waiting after this long', '5m')
+    .option('--open', 'open the URL in the desktop browser too')
+    .option('--debug', 'print stack traces for internal errors')
+    .action(async (name: string, options: { workflow?: string; clientId?: string; clientSecret?: string; scope?: string[]; authorizeUrl?: string; tokenUrl?: string; secret?: string; port?: number; timeout: string; open?: boolean }) => {
+      const { connectCommand } = await import('./connect.js');
+      code = await connectCommand(name, options, io);
+    });
+
+  program
     .command('run')
     .description('run a workflow once, now')
     .argument('<file>', 'the workflow file')

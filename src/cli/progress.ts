@@ -80,6 +80,9 @@ export class ProgressPrinter {
         if (this.live && this.running.size > 0) this.showRunning();
         return;
       }
+      case 'step.warning':
+        this.line(`${indent(r.path)}${this.yellow('!')} ${r.step}${nested ? ` [${r.index?.join('.')}]` : ''} warning: ${shown(r.message)}`);
+        return;
       case 'event.emitted':
         this.line(`${indent(r.path)}  ${this.dim('↑ emitted')} ${r.event}`);
         return;

@@ -6,6 +6,7 @@
  * "Box: <code>: <message>". Uploading a small text file is a multipart/form-data body (its
  * `attributes` JSON before the `file`), sent to Box's upload host.
  */
+import { BOX_OAUTH } from './oauth/providers.js';
 import { DEFAULT_TEXT_TYPE, TEXT_CONTENT_FIELDS, type ConnectorSpec, type FieldSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
@@ -19,6 +20,7 @@ export const boxSpec: ConnectorSpec = {
   summary: 'Box: create folders, list folder items, upload small files, share files by link.',
   baseUrl: 'https://api.box.com/2.0',
   auth: ['bearer', 'oauth2'],
+  oauth: BOX_OAUTH,
   vendorCheck: { checked: true, file: 'box.json', format: 'openapi-3.0' },
   errorOf(body, status) {
     if (status < 400) return undefined;

@@ -8,6 +8,7 @@
  */
 import { rawMessage } from './gmail-message.js';
 import { googleErrorOf, googleRetryable } from './google-common.js';
+import { googleOAuth } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec } from './spec.js';
 
 const addresses = (description: string, example?: unknown): FieldSpec => ({
@@ -42,7 +43,8 @@ export const gmailSpec: ConnectorSpec = {
   category: 'email',
   summary: 'Gmail: send email or save drafts from a Google Workspace or Gmail mailbox.',
   baseUrl: 'https://gmail.googleapis.com',
-  auth: ['bearer'],
+  auth: ['bearer', 'oauth2'],
+  oauth: googleOAuth(['gmail.send', 'gmail.compose']),
   vendorCheck: { checked: true, file: 'gmail.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Gmail'),
   retryable: googleRetryable,

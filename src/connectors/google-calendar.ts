@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
+import { googleOAuth } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
 const BASE32HEX = '0123456789abcdefghijklmnopqrstuv';
@@ -112,7 +113,8 @@ export const googleCalendarSpec: ConnectorSpec = {
   category: 'calendar',
   summary: 'Google Calendar: create, list, read and change events.',
   baseUrl: 'https://www.googleapis.com',
-  auth: ['bearer'],
+  auth: ['bearer', 'oauth2'],
+  oauth: googleOAuth(['calendar.events']),
   vendorCheck: { checked: true, file: 'google-calendar.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Calendar'),
   retryable: googleRetryable,

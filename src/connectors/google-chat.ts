@@ -8,6 +8,7 @@
  * "Google Chat: <status>: <message>".
  */
 import { googleErrorOf } from './google-common.js';
+import { googleOAuth } from './oauth/providers.js';
 import type { ConnectorSpec } from './spec.js';
 
 export const googleChatSpec: ConnectorSpec = {
@@ -16,7 +17,8 @@ export const googleChatSpec: ConnectorSpec = {
   category: 'chat',
   summary: 'Google Chat: post and update messages in spaces.',
   baseUrl: 'https://chat.googleapis.com',
-  auth: ['bearer'],
+  auth: ['bearer', 'oauth2'],
+  oauth: googleOAuth(['chat.messages']),
   vendorCheck: { checked: true, file: 'google-chat.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Chat'),
   operations: {

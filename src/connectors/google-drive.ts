@@ -8,6 +8,7 @@
  * idempotency key for creates: a retried create after a lost answer can make a second file.
  */
 import { googleErrorOf, googleRetryable, pageToken } from './google-common.js';
+import { googleOAuth } from './oauth/providers.js';
 import { DEFAULT_TEXT_TYPE, TEXT_CONTENT_FIELDS, type ConnectorSpec, type FieldSpec } from './spec.js';
 import { renamed } from './vendor-text.js';
 
@@ -30,7 +31,8 @@ export const googleDriveSpec: ConnectorSpec = {
   category: 'documents',
   summary: 'Google Drive: create folders and files, upload small text files, list, update and share files.',
   baseUrl: 'https://www.googleapis.com',
-  auth: ['bearer'],
+  auth: ['bearer', 'oauth2'],
+  oauth: googleOAuth(['drive']),
   vendorCheck: { checked: true, file: 'google-drive.json', format: 'google-discovery' },
   errorOf: googleErrorOf('Google Drive'),
   retryable: googleRetryable,

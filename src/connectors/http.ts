@@ -4,9 +4,10 @@
  */
 import type { Dispatcher } from 'undici';
 import { formatDuration, startDeadline } from './deadline.js';
-import { describeError, failure, HttpFailure, isHeaderValue, originOf } from './http-failure.js';
+import { describeError, failure, HttpFailure, originOf } from './http-failure.js';
 import { buildRequest, HTTP_METHODS, parseUrl, type BuiltRequest } from './http-request.js';
 import { interpret, readBody, type RawResponse } from './http-response.js';
+import { createTokenCache } from './oauth/token-cache.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type AuthConfig, type CallContext, type CallOutcome, type ConnectorRuntime, type OperationCall } from './runtime.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 
@@ -60,22 +61,12 @@ export const httpSpec: ConnectorSpec = {
 // ---------------------------------------------------------------------------------------------
 // Runtime
 
-/** Cap on an OAuth2 token response: a token is a few kilobytes, never megabytes. */
-export const MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024;
-
 export interface HttpOptions {
   readonly userAgent?: string;
   /** undici dispatcher; by default one keep-alive Agent (a pool per origin) per connector. */
   readonly dispatcher?: Dispatcher;
   readonly now?: () => number;
 }
-
-interface Token {
-  readonly value: string;
-  readonly expiresAt: number;
-}
-
-type OAuth2 = Extract<AuthConfig, { oauth2: unknown }>['oauth2'];
 
 /** Creates the HTTP connector's runtime (undici is loaded here, not when the spec is read). */
 export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRuntime> {
@@ -84,40 +75,8 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
   // one bound on a request, so a step's `timeout` means the same thing however the server stalls.
   const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64, headersTimeout: 0, bodyTimeout: 0 });
   const now = options.now ?? Date.now;
-  const tokens = new Map<string, Token>();
   const userAgent = options.userAgent ?? 'flux';
-
-  async function fetchToken(auth: OAuth2, ctx: CallContext, signal: AbortSignal, force: boolean): Promise<string> {
-    const key = `${auth.token_url}\u0000${auth.client_id}\u0000${auth.scope ?? ''}\u0000${auth.audience ?? ''}`;
-    const cached = tokens.get(key);
-    if (!force && cached && cached.expiresAt > now()) return cached.value;
-    const url = parseUrl(auth.token_url);
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.client_id, client_secret: auth.client_secret });
-    if (auth.scope) form.set('scope', auth.scope);
-    if (auth.audience) form.set('audience', auth.audience);
-    const res = await request(url, {
-      method: 'POST', dispatcher, signal,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': userAgent },
-      body: form.toString(),
-    });
-    const text = (await readBody(res, MAX_TOKEN_RESPONSE_BYTES, url, 'the cap on OAuth2 token responses')).toString('utf8');
-    const where = originOf(url);
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      throw new HttpFailure(`OAuth2 token request to ${where} answered HTTP ${res.statusCode}`, res.statusCode >= 500 || res.statusCode === 429, res.statusCode);
-    }
-    let body: { access_token?: unknown; expires_in?: unknown };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new HttpFailure(`OAuth2 token response from ${where} is not JSON`, false);
-    }
-    if (typeof body?.access_token !== 'string' || body.access_token === '') throw new HttpFailure(`OAuth2 token response from ${where} has no access_token`, false);
-    if (!isHeaderValue(body.access_token)) throw new HttpFailure(`OAuth2 token response from ${where} has an access_token that cannot be sent in a header`, false);
-    ctx.masker.add(body.access_token);
-    const ttl = typeof body.expires_in === 'number' ? body.expires_in : 3600;
-    tokens.set(key, { value: body.access_token, expiresAt: now() + Math.max(0, ttl - 30) * 1000 });
-    return body.access_token;
-  }
+  const tokens = createTokenCache({ request, dispatcher, userAgent, now });
 
   async function send(built: BuiltRequest, signal: AbortSignal): Promise<RawResponse> {
     const headers = [...built.headers].flat();
@@ -150,7 +109,7 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
   async function attempt(call: OperationCall, ctx: CallContext, built: BuiltRequest): Promise<CallOutcome> {
     const auth = call.connection?.auth ?? (call.params.auth as AuthConfig | undefined);
     if (ctx.dryRun) {
-      if (auth && 'oauth2' in auth) built.headers.set('authorization', 'Bearer <token from OAuth2 client credentials>');
+      if (auth && 'oauth2' in auth) built.headers.set('authorization', `Bearer <token from OAuth2 ${(auth.oauth2.grant ?? 'client_credentials').replace('_', ' ')}>`);
       return { ok: true, output: { dry_run: true, request: { method: built.method, url: built.url.toString(), headers: Object.fromEntries(built.headers), body: built.body ?? null } } };
     }
     // One deadline for the whole attempt: the token fetch, connecting, headers and body.
@@ -158,20 +117,25 @@ export async function createHttp(options: HttpOptions = {}): Promise<ConnectorRu
     const deadline = startDeadline(ctx.signal, ms);
     let target = built.url;
     try {
-      const authorize = async (force: boolean): Promise<void> => {
-        if (!auth || !('oauth2' in auth)) return;
-        target = parseUrl(auth.oauth2.token_url);
-        built.headers.set('authorization', `Bearer ${await fetchToken(auth.oauth2, ctx, deadline.signal, force)}`);
+      const oauth2 = auth && 'oauth2' in auth ? auth.oauth2 : undefined;
+      let token: string | undefined;
+      const authorize = async (rejected?: string): Promise<void> => {
+        if (!oauth2) return;
+        if (oauth2.token_url) target = parseUrl(oauth2.token_url);
+        token = await tokens.token(oauth2, ctx, deadline.signal, rejected);
+        built.headers.set('authorization', `Bearer ${token}`);
         target = built.url;
       };
-      await authorize(false);
+      await authorize();
       let response = await send(built, deadline.signal);
-      if (response.status === 401 && auth && 'oauth2' in auth) {
-        // The token may have been revoked or expired early: fetch a fresh one and try once more.
-        await authorize(true);
-        response = await send(built, deadline.signal);
-      }
-      return interpret(response, call.params, built.url, ctx.masker);
+      if (response.status !== 401 || !oauth2) return interpret(response, call.params, built.url, ctx.masker);
+      // The token may have been revoked or expired early: get a fresh one and try once more.
+      await authorize(token);
+      response = await send(built, deadline.signal);
+      const outcome = interpret(response, call.params, built.url, ctx.masker);
+      if (response.status !== 401 || !outcome.error) return outcome;
+      const refused = `${outcome.error.message}; refused again with a freshly fetched OAuth2 access token: check the connection's scope and that the client may call this API`;
+      return { ...outcome, error: { ...outcome.error, message: refused } };
     } catch (error) {
       if (error instanceof HttpFailure) return failure(error.message, error.retryable, error.status);
       if (ctx.signal.aborted) return failure(`request to ${originOf(target)} was cancelled`, false);

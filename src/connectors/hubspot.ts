@@ -7,6 +7,7 @@
  * `paging.next.after`. HubSpot has no idempotency key: contacts are unique by email (a second
  * create is refused as a conflict), deals are not deduplicated.
  */
+import { HUBSPOT_OAUTH } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
@@ -106,6 +107,7 @@ export const hubspotSpec: ConnectorSpec = {
   summary: 'HubSpot CRM: contacts and deals.',
   baseUrl: 'https://api.hubapi.com',
   auth: ['bearer', 'oauth2'],
+  oauth: HUBSPOT_OAUTH,
   vendorCheck: { checked: false, reason: "HubSpot's API descriptions are published under a proprietary licence; written from its documentation" },
   errorOf(body, status) {
     if (status < 400) return undefined;

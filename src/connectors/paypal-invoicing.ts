@@ -9,6 +9,7 @@
  * `{ name, message, details: [{ field, issue, description }] }` read as
  * "PayPal: VALIDATION_ERROR: <message> (<field>: <issue>: <description>)".
  */
+import { PAYPAL_OAUTH } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec, HttpMapping, OperationSpec } from './spec.js';
 import { clipText, pick, renamed } from './vendor-text.js';
 
@@ -102,6 +103,7 @@ export const paypalInvoicingSpec: ConnectorSpec = {
   summary: 'PayPal invoicing: create draft invoices, send them, search invoices, record payments received outside PayPal.',
   baseUrl: 'https://api-m.paypal.com',
   auth: ['oauth2', 'bearer'],
+  oauth: PAYPAL_OAUTH,
   vendorCheck: { checked: true, file: 'paypal-invoicing.json', format: 'openapi-3.0' },
   errorOf: paypalError,
   operations: {

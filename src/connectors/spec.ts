@@ -181,6 +181,23 @@ export interface ApiKeyStyle {
   readonly prefix?: string;
 }
 
+/**
+ * A vendor's OAuth 2.0 authorization-code endpoints (src/connectors/oauth/providers.ts): a
+ * connection's `oauth2` block takes `token_url` from here when it gives none, and
+ * `flux connect <connector>` the authorization URL and default scopes.
+ */
+export interface OAuthEndpoints {
+  /** Where a user authorizes flux (`flux connect`); absent for a vendor that takes client credentials only. */
+  readonly authorizeUrl?: string;
+  readonly tokenUrl: string;
+  /** How the client authenticates to the token endpoint when the connection does not say (default `body`). */
+  readonly clientAuth?: 'body' | 'basic';
+  /** The scopes flux's operations need; `flux connect --scope` replaces them. */
+  readonly scopes: readonly string[];
+  /** Extra query parameters the vendor needs on the authorization URL (Google's access_type=offline). */
+  readonly authorizeParams?: Readonly<Record<string, string>>;
+}
+
 export interface ConnectorSpec {
   readonly name: string;
   readonly summary: string;
@@ -190,6 +207,8 @@ export interface ConnectorSpec {
   readonly baseUrl?: string;
   /** Vendor connectors: the auth schemes the vendor accepts, first the usual one. */
   readonly auth?: readonly AuthScheme[];
+  /** Vendor connectors whose users authorize flux with OAuth 2.0 (authorization code and refresh token). */
+  readonly oauth?: OAuthEndpoints;
   /** Vendor connectors whose usual auth is `api_key`: the header it goes in (for examples and docs). */
   readonly apiKey?: ApiKeyStyle;
   /** Vendor connectors: the description the operations are checked against. */

@@ -36,7 +36,9 @@ export const squareSpec: ConnectorSpec = {
   category: 'accounting',
   summary: 'Square payments, refunds, invoices and payment links: take and refund payments, create a payment link, create, publish and search invoices.',
   baseUrl: 'https://connect.squareup.com',
-  auth: ['bearer', 'oauth2'],
+  // Square's OAuth token endpoint takes JSON, not the form RFC 6749 describes: an access token
+  // from Square's OAuth (or a personal access token) is given as `bearer`.
+  auth: ['bearer'],
   vendorCheck: { checked: true, file: 'square.json', format: 'openapi-3.0' },
   headers: { 'Square-Version': SQUARE_VERSION },
   errorOf: squareError,

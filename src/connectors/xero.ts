@@ -7,6 +7,7 @@
  * "Xero: ValidationException: <message>". Object fields keep Xero's own PascalCase names, so
  * Xero's documentation reads directly onto them.
  */
+import { XERO_OAUTH } from './oauth/providers.js';
 import type { ConnectorSpec, FieldSpec, OperationSpec } from './spec.js';
 import { clipText, pick } from './vendor-text.js';
 
@@ -85,6 +86,7 @@ export const xeroSpec: ConnectorSpec = {
   summary: 'Xero accounting: contacts, invoices, overdue invoices, email an invoice, payments.',
   baseUrl: 'https://api.xero.com/api.xro/2.0',
   auth: ['oauth2', 'bearer'],
+  oauth: XERO_OAUTH,
   vendorCheck: { checked: true, file: 'xero-accounting.json', format: 'openapi-3.0' },
   connectionHeaders: {
     'xero-tenant-id': { description: 'the ID of the Xero organisation (tenant) the calls act on, from GET https://api.xero.com/connections', example: '${{ secrets.XERO_TENANT_ID }}' },

@@ -33,7 +33,8 @@ export async function runUses(run: RunState, step: RawStep, id: string, path: st
   const policy = retryPolicy(step.retry);
   const timeoutMs = typeof step.timeout === 'string' ? durationMs(step.timeout) : undefined;
   for (let attempt = 1; ; attempt++) {
-    const outcome = await callConnector(run, String(step.uses), params, key, timeoutMs, run.signal);
+    const warn = (message: string): void => run.record({ type: 'step.warning', step: id, path, ...(frame.index.length > 0 ? { index: frame.index } : {}), attempt, message: run.req.masker.mask(message) });
+    const outcome = await callConnector(run, String(step.uses), params, key, timeoutMs, run.signal, DEFAULT_ATTEMPT_TIMEOUT_MS, warn);
     if (run.signal.aborted) throw new Cancelled();
     const status = { ...(outcome.status !== undefined ? { status: outcome.status } : {}), ...(outcome.method !== undefined ? { method: outcome.method } : {}) };
     if (outcome.ok) return { output: outcome.output, attempts: attempt, ...status };
@@ -58,7 +59,10 @@ export async function runUses(run: RunState, step: RawStep, id: string, path: st
  * Calls `uses` with rendered parameters; a failed call is a value, not an exception. Every
  * attempt is bounded: by the step's `timeout`, else its connection's, else `fallbackTimeoutMs`.
  */
-export async function callConnector(run: RunState, uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal, fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS): Promise<CallOutcome> {
+export async function callConnector(
+  run: RunState, uses: string, params: Readonly<Record<string, unknown>>, key: string, timeoutMs: number | undefined, signal: AbortSignal,
+  fallbackTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS, warn?: (message: string) => void,
+): Promise<CallOutcome> {
   const wf = run.req.workflow.value;
   const connections = asRecord(wf.connections) ?? {};
   const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: connectorOf(v) ?? 'http' }])));
@@ -75,6 +79,6 @@ export async function callConnector(run: RunState, uses: string, params: Readonl
   const operation = resolved.name.split('.').pop() ?? resolved.name;
   return runtime.call(
     { operation, params, ...(connection ? { connection } : {}) },
-    { signal, idempotencyKey: key, masker: run.req.masker, dryRun: run.req.dryRun === true, timeoutMs: timeoutMs ?? fallbackTimeoutMs },
+    { signal, idempotencyKey: key, masker: run.req.masker, dryRun: run.req.dryRun === true, timeoutMs: timeoutMs ?? fallbackTimeoutMs, ...(warn ? { warn } : {}) },
   );
 }

@@ -49,6 +49,8 @@ export type RunRecord = RecordBase & (
       readonly duration_ms: number; readonly attempt: number; readonly http_status?: number; readonly method?: string; readonly output?: unknown;
       readonly output_truncated?: boolean; readonly error?: ErrorInfo; readonly continued?: boolean;
     }
+  /** Something about a call the user should act on, though the call went ahead (a rotated OAuth2 refresh token). */
+  | { readonly type: 'step.warning'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly message: string }
   | { readonly type: 'event.emitted'; readonly step: string; readonly path: string; readonly event: string; readonly data: unknown }
   | {
       readonly type: 'escalation'; readonly step?: string; readonly via: string; readonly delivered: boolean; readonly error: ErrorInfo; readonly delivery_error?: string;

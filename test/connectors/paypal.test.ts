@@ -132,8 +132,12 @@ describe('paypal_invoicing at run time', () => {
 `, { secrets });
     expect(result.status).toBe('failed');
     const message = finished(journal, 'invoice')?.error?.message ?? '';
-    expect(message).toMatch(/OAuth2 token request to http:\/\/127\.0\.0\.1:\d+ answered HTTP 401/);
+    expect(message).toMatch(/^OAuth2: invalid_client: Client Authentication failed \(token endpoint http:\/\/127\.0\.0\.1:\d+, HTTP 401\)/);
     expect(message).not.toContain(secrets.CLIENT_SECRET);
+    // PayPal takes the client's credentials in a Basic header, never in the form.
+    const token = server.received.find((r) => r.path === '/v1/oauth2/token')!;
+    expect(token.headers.authorization).toMatch(/^Basic /);
+    expect(new URLSearchParams(token.body).has('client_secret')).toBe(false);
   });
 });
 

@@ -5,6 +5,7 @@ import { lintSources } from '../../src/lint/linter.js';
 import { rules } from '../../src/lint/rules/index.js';
 import { parseSource, type SourceFile } from '../../src/workflow/source.js';
 import { approvalTables } from '../approvals/lint-tables.js';
+import { oauthTables } from '../oauth/lint-tables.js';
 import { pollTables } from '../poll/lint-tables.js';
 
 function load(name: string, text: string): SourceFile {
@@ -175,7 +176,7 @@ const tables: Record<string, Table> = {
 describe('every rule has a table', () => {
   it('covers each file rule', () => {
     // The approval and poll rules' tables live with their own tests, which run them.
-    for (const rule of rules) if (rule.scope === 'file') expect([...Object.keys(tables), ...Object.keys(approvalTables), ...Object.keys(pollTables)]).toContain(rule.id);
+    for (const rule of rules) if (rule.scope === 'file') expect([...Object.keys(tables), ...Object.keys(approvalTables), ...Object.keys(pollTables), ...Object.keys(oauthTables)]).toContain(rule.id);
   });
 });
 

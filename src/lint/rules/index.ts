@@ -5,6 +5,7 @@ import type { Rule } from '../rule.js';
 import { approvalInputs } from './approval-inputs.js';
 import { approvalOnTimeout } from './approval-on-timeout.js';
 import { approvalQuorum } from './approval-quorum.js';
+import { connectionAuth } from './connection-auth.js';
 import { connector } from './connector.js';
 import { cron } from './cron.js';
 import { cronDayFields } from './cron-day-fields.js';
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   approvalInputs,
   approvalOnTimeout,
   approvalQuorum,
+  connectionAuth,
   connector,
   cron,
   cronDayFields,

@@ -197,6 +197,19 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       code = await eventCommand(name, options, io);
     });
 
+  const store = program.command('store').description("the daemon's store (a SQLite file or PostgreSQL): migrate its schema, or show where it stands");
+  for (const [name, description] of [['migrate', 'apply the schema migrations the store lacks, and print each one applied'], ['status', 'print the schema version, pending migrations and runs by state']] as const) {
+    store
+      .command(name)
+      .description(description)
+      .option('--store <url|file>', 'a postgres:// URL or a SQLite file (default: $FLUX_STORE_URL, else flux.db in the state directory)')
+      .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+      .action(async (options: { store?: string; stateDir?: string }) => {
+        const { storeMigrateCommand, storeStatusCommand } = await import('./store.js');
+        code = await (name === 'migrate' ? storeMigrateCommand : storeStatusCommand)(options, io);
+      });
+  }
+
   program
     .command('sandbox')
     .description('serve the sandbox CRM, calendar, ledger, chat, email and tickets on 127.0.0.1')

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Clock } from '../engine/clock.js';
 import { clockFromEnv } from '../engine/test-clock.js';
-import { openSqliteStore, StoreOpenError, type SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { isPostgresSpec, isStoreOpenError, openStore as openAnyStore, shownStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { displayPath, UsageError, type Io } from './io.js';
 
@@ -18,14 +19,24 @@ export interface StateDir {
   readonly path: string;
   /** As messages show it. */
   readonly shown: string;
+  /** The store: `<state>/flux.db`, or the PostgreSQL URL of FLUX_STORE_URL / --store. */
   readonly db: string;
   /** Where the daemon writes run logs (`<state>/logs`). */
   readonly logDir: string;
 }
 
-/** The state directory of `--state-dir` (default `.flux` here), which must hold a store. */
+/**
+ * The state directory of `--state-dir` (default `.flux` here), which must hold a store; or,
+ * when FLUX_STORE_URL (or `--store`) names a PostgreSQL store, that store (`db` is then the
+ * URL, `shown` it without its password), the state directory only for this host's run logs.
+ */
 export function stateDirOf(option: string | undefined, io: Io): StateDir {
   const path = option === undefined ? join(io.cwd, '.flux') : isAbsolute(option) ? option : join(io.cwd, option);
+  const url = io.env.FLUX_STORE_URL || undefined;
+  if (url !== undefined) {
+    if (!isPostgresSpec(url)) throw new UsageError(`--store (or FLUX_STORE_URL) takes a postgres:// URL here, not \`${escapeControl(shownStore(url).slice(0, 200))}\`; for a state directory use --state-dir`);
+    return { path, shown: escapeControl(shownStore(url)), db: url, logDir: join(path, 'logs') };
+  }
   const shown = escapeControl(displayPath(path, io.cwd));
   let isDir = false;
   try {
@@ -40,11 +51,11 @@ export function stateDirOf(option: string | undefined, io: Io): StateDir {
 }
 
 /** Opens the store: read-only for the views, read-write for retry and cancel. A store that cannot be opened is an input error. */
-export async function openStore(state: StateDir, clock: Clock, mode: 'read' | 'write'): Promise<SqliteStore> {
+export async function openStore(state: StateDir, clock: Clock, mode: 'read' | 'write'): Promise<Store> {
   try {
-    return await openSqliteStore({ path: state.db, now: () => clock.now(), readOnly: mode === 'read' });
+    return await openAnyStore(state.db, { now: () => clock.now(), readOnly: mode === 'read' });
   } catch (error) {
-    if (error instanceof StoreOpenError) throw new UsageError(error.message.replace(state.db, `${state.shown}/flux.db`));
+    if (isStoreOpenError(error)) throw new UsageError(isPostgresSpec(state.db) ? error.message : error.message.replace(state.db, `${state.shown}/flux.db`));
     throw error;
   }
 }

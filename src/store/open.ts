@@ -7,7 +7,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isPostgresUrl } from './postgres/url.js';
 import type { Store } from './store.js';
+
+export { shownStore } from './postgres/url.js';
 
 /** How to open a store. */
 export interface OpenStoreOptions {
@@ -25,9 +28,7 @@ export interface DaemonStore {
 }
 
 /** Whether a store spec is a PostgreSQL URL (otherwise it is a SQLite file). */
-export function isPostgresSpec(spec: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(spec);
-}
+export const isPostgresSpec = isPostgresUrl;
 
 /** A spec that looks like a URL of some other scheme: neither a PostgreSQL URL nor a file. */
 export function unsupportedScheme(spec: string): string | undefined {

@@ -3,7 +3,7 @@
 // many claimers and schedulers racing on one database, a connection killed mid-call.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, openPostgresStore, PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { PostgresOpenError } from '../../src/store/postgres/connection.js';
+import { PostgresOpenError } from '../../src/store/postgres/url.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import type { Store } from '../../src/store/store.js';
 import { adminQuery, requirePostgres, testSchemas, urlWithSchema } from '../pg-helpers.js';

@@ -15,7 +15,8 @@ import {
   type Recorded, type RetryOutcome, type RunCount, type RunFilter, type RunRow, type RunState, type Store, type WaitingFor, type WorkflowLimit,
   type WorkflowVersion,
 } from '../store.js';
-import { createPool, describePgError, parseStoreUrl, PostgresOpenError, type PostgresConnectOptions, type StoreUrl } from './connection.js';
+import { createPool, describePgError, type PostgresConnectOptions } from './connection.js';
+import { parseStoreUrl, PostgresOpenError, type StoreUrl } from './url.js';
 import { checkStatus, migrate, readStatus, type SchemaStatus } from './migrate.js';
 import type { Migration } from './migrations.js';
 import { CANCELLED_ERROR, STATEMENTS, type QueryName } from './queries.js';

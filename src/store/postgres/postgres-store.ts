@@ -7,6 +7,7 @@
  * number of daemons hand out each run, fire, event, answer and acknowledgement once.
  */
 import type pg from 'pg';
+import { LimitSlots } from '../limit-slots.js';
 import type { ErrorInfo } from '../run-log.js';
 import {
   DEFAULT_MAX_SEEN_KEYS, LeaseLostError, PollLeaseLostError, type AckOutcome, type AnswerOutcome, type ApprovalAnswer, type CancelOutcome, type ClaimedRun,
@@ -557,19 +558,8 @@ async function claimLimited(
 ): Promise<void> {
   const names = [...limits.keys()].sort();
   for (const workflow of names) await q('lockWorkflow', { purpose: 'flux.limit', workflow });
-  const counts = new Map<string, { queued: number; running: number; waiting: number }>();
-  for (const row of await q('limitedActive', { names })) {
-    const workflow = String(row.workflow);
-    const c = counts.get(workflow) ?? { queued: 0, running: 0, waiting: 0 };
-    c[String(row.status) as 'queued' | 'running' | 'waiting'] = Number(row.n);
-    counts.set(workflow, c);
-  }
-  const free = (workflow: string): number => {
-    const c = counts.get(workflow)!;
-    const l = limits.get(workflow)!;
-    return Math.max(0, l.max - c.running - (l.countWaiting ? c.waiting : 0));
-  };
-  const gatedWake = [...counts].filter(([w, c]) => c.waiting > 0 && !limits.get(w)!.countWaiting).map(([w]) => w);
+  const slots = new LimitSlots(limits, (await q('limitedActive', { names })));
+  const gatedWake = slots.gatedWake();
   let room = limit - claimed.length;
   if (room > 0) {
     const wakes: { id: string; at: number }[] = [];
@@ -578,26 +568,20 @@ async function claimLimited(
     };
     pick(await q('dueWaitingExcept', { now: params.now, except: gatedWake, limit: room }));
     for (const w of gatedWake) {
-      const n = Math.min(free(w), room);
+      const n = Math.min(slots.free(w), room);
       if (n > 0) pick(await q('dueWaitingOf', { workflow: w, now: params.now, limit: n }));
     }
     wakes.sort((a, b) => a.at - b.at || byId(a, b));
     const woken = await q('claimWakeIds', { ...params, ids: wakes.slice(0, room).map((x) => x.id) });
-    for (const r of woken) {
-      const c = counts.get(String(r.workflow));
-      if (c) {
-        c.running += 1;
-        c.waiting -= 1;
-      }
-    }
+    slots.woke(woken);
     push(woken, 'wake');
   }
   room = limit - claimed.length;
   if (room <= 0) return;
-  const gatedStart = [...counts].filter(([, c]) => c.queued > 0).map(([w]) => w);
+  const gatedStart = slots.gatedStart();
   const starts = (await q('dueQueuedExcept', { now: params.now, except: gatedStart, limit: room })).map((r) => String(r.id));
   for (const w of gatedStart) {
-    const n = Math.min(free(w), room);
+    const n = Math.min(slots.free(w), room);
     if (n > 0) for (const r of await q('dueQueuedOf', { workflow: w, now: params.now, limit: n })) starts.push(String(r.id));
   }
   starts.sort();

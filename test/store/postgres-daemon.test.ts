@@ -28,18 +28,10 @@ beforeEach(async () => {
   downstream = await startTestServer();
   dir = mkdtempSync(join(tmpdir(), 'flux-pg-daemon-'));
   mkdirSync(join(dir, 'flows'));
-  writeFileSync(join(dir, 'flows', 'leads.yaml'), `name: leads
-owner: ops@example.com
-trigger:
-  webhook:
-    path: /hooks/leads
-    signature: { scheme: github, secret: "\${{ secrets.GH_SECRET }}" }
-secrets: [GH_SECRET]
-steps:
-  - id: notify
-    uses: http
-    with: { url: "${downstream.url}/notify", method: POST, json: { email: "\${{ event.email }}" } }
-`);
+  const notify = { id: 'notify', uses: 'http', with: { url: `${downstream.url}/notify`, method: 'POST', json: { email: '${{ event.email }}' } } };
+  const webhook = { path: '/hooks/leads', signature: { scheme: 'github', secret: '${{ secrets.GH_SECRET }}' } };
+  // JSON is YAML: the workflow written as data.
+  writeFileSync(join(dir, 'flows', 'leads.yaml'), JSON.stringify({ name: 'leads', owner: 'ops@example.com', trigger: { webhook }, secrets: ['GH_SECRET'], steps: [notify] }));
 });
 afterEach(async () => {
   killChildren(children);

@@ -128,7 +128,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--limit <n>', 'at most this many runs (default 50)')
     .option('--json', 'print the runs as one JSON document')
     .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
-    .option('--store <url>', 'the daemons\' shared store, a postgres:// URL (default: $FLUX_STORE_URL)')
+    .option('--store <url|file>', 'the daemons\' store: a postgres:// URL, or a SQLite file (default: $FLUX_STORE_URL, else the state directory\'s)')
     .action(async (options: { workflow?: string; status?: string; since?: string; limit?: string; json?: boolean; stateDir?: string; store?: string }) => {
       const { runsListCommand } = await import('./runs.js');
       code = await runsListCommand(options, withStore(io, options.store));
@@ -139,7 +139,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .argument('<id>', 'the run id')
     .option('--json', 'print the run as one JSON document (outputs whole)')
     .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
-    .option('--store <url>', 'the daemons\' shared store, a postgres:// URL (default: $FLUX_STORE_URL)')
+    .option('--store <url|file>', 'the daemons\' store: a postgres:// URL, or a SQLite file (default: $FLUX_STORE_URL, else the state directory\'s)')
     .option('--workflows <path>', "where the workflow files are, to tell whether the run's version is the file there (default: workflows/)")
     .option('-E, --env-file <path>', 'secret values, to show whole outputs from the journal (masked) when the environment lacks them')
     .action(async (id: string, options: { json?: boolean; stateDir?: string; store?: string; workflows?: string; envFile?: string }) => {

@@ -97,5 +97,10 @@ describe('flux store (sqlite)', () => {
       'runs:    none',
       '',
     ].join('\n'));
+    // flux runs reads the same file when --store names it.
+    const runs = await runFlux(['runs', '--store', 'state/flux.db'], { cwd });
+    expect(runs).toMatchObject({ code: 0, stdout: 'no runs in state/flux.db\n' });
+    const none = await runFlux(['runs', '--store', 'elsewhere/flux.db'], { cwd });
+    expect(none).toMatchObject({ code: 2, stderr: 'flux: no runs store at elsewhere/flux.db (--store, or FLUX_STORE_URL, names a file that does not exist)\n' });
   });
 });

@@ -163,6 +163,24 @@ describe('postgres store: connections', () => {
     await store.close();
   });
 
+  it('a statement that runs past the statement timeout is cancelled, and its call rejects', async () => {
+    const schema = schemas.fresh();
+    await (await freshStore(schema)).close();
+    const store = await openPostgresStore({ url: urlWithSchema(schema), now, statementTimeoutMs: 300, poolSize: 1 });
+    await store.enqueueRun({ id: '01SLOW', workflow: 'w', workflowVersion: VERSION, trigger: 'manual', event: {}, receivedAt: T0 }, T0);
+    const pg = (await import('pg')).default;
+    const admin = new pg.Client({ connectionString: urlWithSchema(schema).replace(/\?.*$/, '') });
+    await admin.connect();
+    await admin.query('BEGIN');
+    await admin.query(`SELECT 1 FROM ${schema}.runs WHERE id = '01SLOW' FOR UPDATE`);
+    // The row is held: the cancel waits on it until the statement timeout ends the wait.
+    await expect(store.cancelRun('01SLOW', T0 + 1)).rejects.toThrow(/statement timeout/);
+    await admin.query('ROLLBACK');
+    await admin.end();
+    expect(await store.cancelRun('01SLOW', T0 + 2)).toBe('cancelled');
+    await store.close();
+  });
+
   it('says why it cannot connect, naming the URL without its password', async () => {
     const port = await closedPort();
     const refused = openPostgresStore({ url: `postgres://postgres:s3cret-pw@127.0.0.1:${port}/test?schema=x`, now, connectTimeoutMs: 3000 });

@@ -90,32 +90,32 @@ async function withPool<T>(options: PostgresConnectOptions, work: (pool: pg.Pool
 
 /**
  * Runs `work` on one pooled connection. A checked-out connection has no error listener of the
- * pool's: one that the server ends meanwhile would otherwise crash the process.
+ * pool's: one that the server ends meanwhile would otherwise crash the process. A connection
+ * that failed (the server ended it, or `work` says it is unusable) is dropped, not handed to the
+ * next call; one whose statement merely failed (a constraint, a lost lease) is kept.
  */
-async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient, unusable: (error: Error) => void) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
-  const onError = (error: Error) => {
-    broken = error;
+  const unusable = (error: Error) => {
+    broken ??= error;
   };
-  client.on('error', onError);
+  client.on('error', unusable);
   try {
-    return await work(client);
+    return await work(client, unusable);
   } catch (error) {
-    // A connection whose statement failed for a reason of its own (ended, timed out mid-protocol)
-    // is dropped, not handed to the next call.
-    broken ??= isConnectionError(error) ? (error as Error) : undefined;
+    if (isConnectionError(error)) unusable(error as Error);
     throw error;
   } finally {
-    client.removeListener('error', onError);
+    client.removeListener('error', unusable);
     client.release(broken ?? false);
   }
 }
 
-/** An error that leaves the connection unusable (as opposed to a statement's own failure). */
+/** A server or network error that leaves the connection unusable (57P: the server ended it; 08: connection exceptions). */
 function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === undefined || code.startsWith('57P') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('57P') || code.startsWith('08') || /^E[A-Z]+$/.test(code));
 }
 
 async function query(client: pg.ClientBase | pg.Pool, name: QueryName, params: Params): Promise<PgRow[]> {
@@ -168,14 +168,15 @@ export class PostgresStore implements Store {
     this.open();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await withClient(this.pool, async (client) => {
+        return await withClient(this.pool, async (client, unusable) => {
           await client.query('BEGIN');
           try {
             const result = await work((name, params) => query(client, name, params));
             await client.query('COMMIT');
             return result;
           } catch (error) {
-            await client.query('ROLLBACK').catch(() => {});
+            // A connection that cannot even roll back is gone (a COMMIT that failed midway too).
+            await client.query('ROLLBACK').catch(unusable);
             throw error;
           }
         });

@@ -64,8 +64,11 @@ export function describePgError(error: unknown, url: StoreUrl): string {
       reason = `unknown host ${target.host}`;
       break;
     case '28P01':
-    case '28000':
       reason = `authentication failed for user ${target.user} (check the user and password, and pg_hba.conf)`;
+      break;
+    case '28000':
+      // No such role, or pg_hba.conf lets no one in from here: the server's own words say which.
+      reason = `${firstLine(String(e.message))} (check the user in the URL, and pg_hba.conf)`;
       break;
     case '3D000':
       reason = `database "${target.db}" does not exist (create it, or name another in the URL)`;

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnectors } from '../connectors/index.js';
 import { DEFAULT_MAX_CHAIN_DEPTH } from '../daemon/events.js';
 import { StateDirLocked, startDaemon } from '../daemon/daemon.js';
+import { isStoreOpenError, resolveStoreSpec, shownStore, unsupportedScheme } from '../store/open.js';
 import { createDaemonLog, maskDeclaredSecrets, type LogFormat } from '../daemon/log.js';
 import { systemdUnit } from '../daemon/systemd.js';
 import { readWorkflowFiles } from '../daemon/workflow-files.js';
@@ -26,6 +27,8 @@ import { version } from './version.js';
 
 export interface DaemonCommandOptions {
   readonly stateDir?: string | undefined;
+  /** A postgres:// URL (or a SQLite file) to keep the runs in instead of the state directory's flux.db; default $FLUX_STORE_URL. */
+  readonly store?: string | undefined;
   readonly host: string;
   readonly port: number;
   readonly concurrency: number;
@@ -75,6 +78,10 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
     return ExitCode.usage;
   }
   const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
+  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
+  const store = storeGiven === undefined ? undefined : resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd });
+  const scheme = store === undefined ? undefined : unsupportedScheme(store);
+  if (scheme !== undefined) throw new UsageError(`--store takes a SQLite file or a postgres:// URL, not a ${escapeControl(scheme)}:// URL`);
   let clock;
   try {
     clock = clockFromEnv(io.env);
@@ -98,7 +105,7 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   let daemon;
   try {
     daemon = await startDaemon({
-      workflows: files.valid, stateDir, host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
+      workflows: files.valid, stateDir, ...(store !== undefined ? { store } : {}), host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
       clock, connectors, logDir: join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf, silent),
       ...(publicUrl !== undefined ? { publicUrl } : {}),
       ...(options.maxChainDepth !== undefined ? { maxChainDepth: options.maxChainDepth } : {}),
@@ -110,6 +117,11 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
     process.off('SIGHUP', hup);
     await Promise.all(Object.values(connectors).map((c) => c.close?.()));
     if (error instanceof StateDirLocked) throw new UsageError(error.message);
+    // The database is down or refuses us: exit 1 (a supervisor retries), saying where, without a password.
+    if (isStoreOpenError(error)) {
+      io.stderr.write(`flux: ${escapeControl(error.message)}\n`);
+      return ExitCode.problems;
+    }
     throw error;
   }
   const started = daemon;
@@ -125,8 +137,8 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
     for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => resolve(s));
   });
   const served = `${files.valid.length} workflow${files.valid.length === 1 ? '' : 's'}`;
-  if (logFormat === 'text') io.stdout.write(`flux daemon listening on ${daemon.url} (${served}, state in ${displayPath(stateDir, io.cwd)})\n`);
-  else log.info(`flux daemon listening on ${daemon.url} (${served})`, { kind: 'daemon.listening', url: daemon.url, workflows: files.valid.length, skipped: files.invalid.length, state_dir: stateDir, pid: process.pid });
+  if (logFormat === 'text') io.stdout.write(`flux daemon listening on ${daemon.url} (${served}, state in ${displayPath(stateDir, io.cwd)}${store !== undefined ? `, store ${escapeControl(shownStore(store))}` : ''})\n`);
+  else log.info(`flux daemon listening on ${daemon.url} (${served})`, { kind: 'daemon.listening', url: daemon.url, workflows: files.valid.length, skipped: files.invalid.length, state_dir: stateDir, ...(store !== undefined ? { store: shownStore(store) } : {}), pid: process.pid });
   // A stop signal, or the state database's thread dying: then nothing more can be stored, and
   // exiting non-zero lets systemd (Restart=on-failure) start a fresh daemon that resumes all.
   const ended = await Promise.race([stopSignal.then((signal) => ({ signal })), daemon.dead.then((error) => ({ error }))]);

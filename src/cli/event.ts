@@ -1,6 +1,6 @@
 /**
- * `flux event NAME [--data JSON | --data @file] [--state-dir .flux]`: inject an event. It is
- * written straight into the state directory's store, durably, whether or not a daemon runs
+ * `flux event NAME [--data JSON | --data @file] [--state-dir .flux | --store URL]`: inject an event. It is
+ * written straight into the store (the state directory's, or a shared PostgreSQL one), durably, whether or not a daemon runs
  * (SQLite in WAL mode lets this process write beside a running daemon): a running daemon
  * delivers it at its next poll, and one started later delivers it at start. Prints the event's
  * id; exit 0 once it is stored, 2 for a bad name, bad data or a state directory it cannot use.
@@ -10,7 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import { newRunId } from '../engine/run-id.js';
 import { clockFromEnv } from '../engine/test-clock.js';
 import { MAX_EVENT_BYTES } from '../limits/json.js';
-import { openSqliteStore, StoreOpenError } from '../store/sqlite/sqlite-store.js';
+import { isPostgresSpec, isStoreOpenError, openStore, resolveStoreSpec, unsupportedScheme } from '../store/open.js';
 import { escapeControl } from '../text/escape.js';
 import { eventNameProblem, parseEventData } from '../triggers/event.js';
 import { displayPath, ExitCode, UsageError, type Io } from './io.js';
@@ -18,6 +18,8 @@ import { displayPath, ExitCode, UsageError, type Io } from './io.js';
 export interface EventCommandOptions {
   readonly data?: string | undefined;
   readonly stateDir?: string | undefined;
+  /** The store to write to instead of the state directory's: a postgres:// URL (default $FLUX_STORE_URL). */
+  readonly store?: string | undefined;
 }
 
 /** Stores one event; returns the exit code. */
@@ -32,11 +34,14 @@ export async function eventCommand(name: string, options: EventCommandOptions, i
     throw new UsageError((error as Error).message);
   }
   const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
+  const spec = resolveStoreSpec({ store: options.store, stateDir, env: io.env, cwd: io.cwd });
+  const scheme = unsupportedScheme(spec);
+  if (scheme !== undefined) throw new UsageError(`--store takes a SQLite file or a postgres:// URL, not a ${escapeControl(scheme)}:// URL`);
   let store;
   try {
-    store = await openSqliteStore({ path: join(stateDir, 'flux.db'), now: () => clock.now() });
+    store = await openStore(spec, { now: () => clock.now() });
   } catch (error) {
-    if (error instanceof StoreOpenError) throw new UsageError(`${error.message} (check --state-dir ${escapeControl(displayPath(stateDir, io.cwd))})`);
+    if (isStoreOpenError(error)) throw new UsageError(isPostgresSpec(spec) ? escapeControl(error.message) : `${error.message} (check --state-dir ${escapeControl(displayPath(stateDir, io.cwd))})`);
     throw error;
   }
   const now = clock.now();

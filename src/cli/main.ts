@@ -108,6 +108,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .description('serve webhooks and run workflows durably until stopped (runs survive restarts)')
     .argument('[paths...]', 'workflow files, directories or globs; default: workflows/')
     .option('--state-dir <dir>', 'where the store, the lock and the run logs live (default: .flux)')
+    .option('--store <url|file>', 'keep runs in this store instead: a postgres:// URL several daemons share (default: $FLUX_STORE_URL)')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on (0: any free port)', (v) => {
       if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port takes a port number, not \`${v}\``);
@@ -130,7 +131,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }, 10)
     .option('--allow-silent', 'serve workflows that can fail with nobody told (a trigger but no on_error.escalate)')
     .option('--public-url <url>', 'the URL people reach this daemon at, for acknowledgement links (default: the listen address)')
-    .action(async (paths: string[], options: { stateDir?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number; allowSilent?: boolean; publicUrl?: string }) => {
+    .action(async (paths: string[], options: { stateDir?: string; store?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number; allowSilent?: boolean; publicUrl?: string }) => {
       const { daemonCommand } = await import('./daemon.js');
       code = await daemonCommand(paths, options, io);
     });
@@ -147,9 +148,10 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--limit <n>', 'at most this many runs (default 50)')
     .option('--json', 'print the runs as one JSON document')
     .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
-    .action(async (options: { workflow?: string; status?: string; since?: string; limit?: string; json?: boolean; stateDir?: string }) => {
+    .option('--store <url|file>', 'the daemons\' store: a postgres:// URL, or a SQLite file (default: $FLUX_STORE_URL, else the state directory\'s)')
+    .action(async (options: { workflow?: string; status?: string; since?: string; limit?: string; json?: boolean; stateDir?: string; store?: string }) => {
       const { runsListCommand } = await import('./runs.js');
-      code = await runsListCommand(options, io);
+      code = await runsListCommand(options, withStore(io, options.store));
     });
   runs
     .command('show')
@@ -157,11 +159,12 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .argument('<id>', 'the run id')
     .option('--json', 'print the run as one JSON document (outputs whole)')
     .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+    .option('--store <url|file>', 'the daemons\' store: a postgres:// URL, or a SQLite file (default: $FLUX_STORE_URL, else the state directory\'s)')
     .option('--workflows <path>', "where the workflow files are, to tell whether the run's version is the file there (default: workflows/)")
     .option('-E, --env-file <path>', 'secret values, to show whole outputs from the journal (masked) when the environment lacks them')
-    .action(async (id: string, options: { json?: boolean; stateDir?: string; workflows?: string; envFile?: string }) => {
+    .action(async (id: string, options: { json?: boolean; stateDir?: string; store?: string; workflows?: string; envFile?: string }) => {
       const { runsShowCommand } = await import('./runs-show.js');
-      code = await runsShowCommand(id, options, io);
+      code = await runsShowCommand(id, options, withStore(io, options.store));
     });
   runs
     .command('retry')
@@ -212,10 +215,24 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .argument('<name>', 'the event name, e.g. booking.confirmed')
     .option('-d, --data <json>', 'the event data: a JSON object, or @file.json')
     .option('--state-dir <dir>', 'the daemon\'s state directory (default: .flux)')
-    .action(async (name: string, options: { data?: string; stateDir?: string }) => {
+    .option('--store <url>', 'the daemons\' shared store instead, a postgres:// URL (default: $FLUX_STORE_URL)')
+    .action(async (name: string, options: { data?: string; stateDir?: string; store?: string }) => {
       const { eventCommand } = await import('./event.js');
       code = await eventCommand(name, options, io);
     });
+
+  const store = program.command('store').description("the daemon's store (a SQLite file or PostgreSQL): migrate its schema, or show where it stands");
+  for (const [name, description] of [['migrate', 'apply the schema migrations the store lacks, and print each one applied'], ['status', 'print the schema version, pending migrations and runs by state']] as const) {
+    store
+      .command(name)
+      .description(description)
+      .option('--store <url|file>', 'a postgres:// URL or a SQLite file (default: $FLUX_STORE_URL, else flux.db in the state directory)')
+      .option('--state-dir <dir>', "the daemon's state directory (default: .flux)")
+      .action(async (options: { store?: string; stateDir?: string }) => {
+        const { storeMigrateCommand, storeStatusCommand } = await import('./store.js');
+        code = await (name === 'migrate' ? storeMigrateCommand : storeStatusCommand)(options, io);
+      });
+  }
 
   program
     .command('sandbox')
@@ -292,6 +309,14 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     else io.stderr.write('flux: run again with --debug for a stack trace, and report it as a bug\n');
     return ExitCode.internal;
   }
+}
+
+/**
+ * The runs commands read their store from FLUX_STORE_URL (runs-state.ts); `--store` given on
+ * the command line takes its place.
+ */
+function withStore(io: Io, store: string | undefined): Io {
+  return store === undefined ? io : { ...io, env: { ...io.env, FLUX_STORE_URL: store } };
 }
 
 /** Throws a usage error; an expression, for option parsers written on one line. */

@@ -5,10 +5,11 @@
  * its lock file, never taking the lock), and the clock "now" comes from.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Clock } from '../engine/clock.js';
 import { clockFromEnv } from '../engine/test-clock.js';
-import { openSqliteStore, StoreOpenError, type SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { isPostgresSpec, isStoreOpenError, openStore as openAnyStore, shownStore, unsupportedScheme } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { displayPath, UsageError, type Io } from './io.js';
 
@@ -18,14 +19,35 @@ export interface StateDir {
   readonly path: string;
   /** As messages show it. */
   readonly shown: string;
+  /** The store: `<state>/flux.db`, or the PostgreSQL URL of FLUX_STORE_URL / --store. */
   readonly db: string;
+  /** The store as messages show it (a URL without its password). */
+  readonly shownDb: string;
   /** Where the daemon writes run logs (`<state>/logs`). */
   readonly logDir: string;
 }
 
-/** The state directory of `--state-dir` (default `.flux` here), which must hold a store. */
+/**
+ * The state directory of `--state-dir` (default `.flux` here), which must hold a store; or the
+ * store FLUX_STORE_URL (or `--store`) names: a PostgreSQL URL (`db` is then the URL, `shown` it
+ * without its password; the state directory only holds this host's run logs) or a SQLite file
+ * (its directory is the state directory).
+ */
 export function stateDirOf(option: string | undefined, io: Io): StateDir {
   const path = option === undefined ? join(io.cwd, '.flux') : isAbsolute(option) ? option : join(io.cwd, option);
+  const url = io.env.FLUX_STORE_URL || undefined;
+  if (url !== undefined && isPostgresSpec(url)) {
+    const shown = escapeControl(shownStore(url));
+    return { path, shown, db: url, shownDb: shown, logDir: join(path, 'logs') };
+  }
+  if (url !== undefined) {
+    // A SQLite file named directly: its directory is the state directory.
+    const db = isAbsolute(url) ? url : join(io.cwd, url);
+    const shownDb = escapeControl(displayPath(db, io.cwd));
+    if (unsupportedScheme(url) !== undefined) throw new UsageError(`--store takes a postgres:// URL or a SQLite file, not \`${escapeControl(shownStore(url).slice(0, 200))}\``);
+    if (!existsSync(db)) throw new UsageError(`no runs store at ${shownDb} (--store, or FLUX_STORE_URL, names a file that does not exist)`);
+    return { path: dirname(db), shown: shownDb, db, shownDb, logDir: join(dirname(db), 'logs') };
+  }
   const shown = escapeControl(displayPath(path, io.cwd));
   let isDir = false;
   try {
@@ -36,15 +58,15 @@ export function stateDirOf(option: string | undefined, io: Io): StateDir {
   if (!isDir) throw new UsageError(`${shown} is not a directory; --state-dir takes the daemon's state directory`);
   const db = join(path, 'flux.db');
   if (!existsSync(db)) throw new UsageError(`no runs store in ${shown} (${shown}/flux.db does not exist): has \`flux daemon\` run with this state directory?`);
-  return { path, shown, db, logDir: join(path, 'logs') };
+  return { path, shown, db, shownDb: `${shown}/flux.db`, logDir: join(path, 'logs') };
 }
 
 /** Opens the store: read-only for the views, read-write for retry and cancel. A store that cannot be opened is an input error. */
-export async function openStore(state: StateDir, clock: Clock, mode: 'read' | 'write'): Promise<SqliteStore> {
+export async function openStore(state: StateDir, clock: Clock, mode: 'read' | 'write'): Promise<Store> {
   try {
-    return await openSqliteStore({ path: state.db, now: () => clock.now(), readOnly: mode === 'read' });
+    return await openAnyStore(state.db, { now: () => clock.now(), readOnly: mode === 'read' });
   } catch (error) {
-    if (error instanceof StoreOpenError) throw new UsageError(error.message.replace(state.db, `${state.shown}/flux.db`));
+    if (isStoreOpenError(error)) throw new UsageError(error.message.replace(state.db, state.shownDb));
     throw error;
   }
 }

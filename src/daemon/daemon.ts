@@ -26,7 +26,7 @@ import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Clock } from '../engine/clock.js';
 import type { LoadedWorkflow } from '../engine/types.js';
 import type { Masker } from '../secrets/masker.js';
-import { openWorkerStore } from '../store/sqlite/worker-store.js';
+import { openDaemonStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { unservedByDaemon } from '../triggers/index.js';
 import { ackLink } from './ack-links.js';
@@ -55,6 +55,8 @@ const HAND_BACK_MS = 5_000;
 export interface DaemonOptions {
   readonly workflows: readonly { readonly workflow: LoadedWorkflow; readonly text: string }[];
   readonly stateDir: string;
+  /** The store, when not the state directory's SQLite file: a postgres:// URL shared by several daemons. */
+  readonly store?: string;
   readonly host: string;
   readonly port: number;
   readonly concurrency: number;
@@ -112,8 +114,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   let store: Store;
   let dead: Promise<Error>;
   try {
-    const opened = await openWorkerStore({ path: join(o.stateDir, 'flux.db'), now: () => o.clock.now() });
-    store = opened;
+    const opened = await openDaemonStore(o.store ?? join(o.stateDir, 'flux.db'), { now: () => o.clock.now() });
+    store = opened.store;
     dead = opened.dead;
   } catch (error) {
     rmSync(lock, { force: true });

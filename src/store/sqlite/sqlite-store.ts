@@ -22,6 +22,7 @@ import {
   type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
 import { DEFAULT_MAX_SEEN_KEYS, PollLeaseLostError, type AckOutcome, type EscalationCount, type EscalationRow, type NewEscalation, type PollClaim, type PolledKey, type PollState, type RetryOutcome } from '../store.js';
+import { LimitSlots } from '../limit-slots.js';
 import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
@@ -241,21 +242,11 @@ export class SqliteStore implements Store {
     limits: ReadonlyMap<string, WorkflowLimit>, limit: number, params: { owner: string; now: string; until: string }, claimed: ClaimedRun[],
     push: (rows: SqlRow[], reason: ClaimReason) => void,
   ): void {
-    const counts = new Map<string, { queued: number; running: number; waiting: number }>();
-    for (const row of this.all('limitedActive', { names: toJson([...limits.keys()]) })) {
-      const workflow = String(row.workflow);
-      const c = counts.get(workflow) ?? { queued: 0, running: 0, waiting: 0 };
-      c[String(row.status) as 'queued' | 'running' | 'waiting'] = Number(row.n);
-      counts.set(workflow, c);
-    }
+    const slots = new LimitSlots(limits, this.all('limitedActive', { names: toJson([...limits.keys()]) }));
     // Only limited workflows with runs to wake or start need picking one by one; the others
     // have nothing the usual queries could take.
-    const free = (workflow: string): number => {
-      const c = counts.get(workflow)!;
-      const l = limits.get(workflow)!;
-      return Math.max(0, l.max - c.running - (l.countWaiting ? c.waiting : 0));
-    };
-    const gatedWake = [...counts].filter(([w, c]) => c.waiting > 0 && !limits.get(w)!.countWaiting).map(([w]) => w);
+    const free = (workflow: string): number => slots.free(workflow);
+    const gatedWake = slots.gatedWake();
     const wakes: { id: string; at: string }[] = [];
     let room = limit - claimed.length;
     if (room > 0) {
@@ -266,18 +257,12 @@ export class SqliteStore implements Store {
       }
       wakes.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
       const woken = this.all('claimWakeIds', { ...params, ids: toJson(wakes.slice(0, room).map((x) => x.id)) });
-      for (const r of woken) {
-        const c = counts.get(String(r.workflow));
-        if (c) {
-          c.running += 1;
-          c.waiting -= 1;
-        }
-      }
+      slots.woke(woken);
       push(woken, 'wake');
     }
     room = limit - claimed.length;
     if (room <= 0) return;
-    const gatedStart = [...counts].filter(([, c]) => c.queued > 0).map(([w]) => w);
+    const gatedStart = slots.gatedStart();
     const starts = this.all('dueQueuedExcept', { now: params.now, except: toJson(gatedStart), limit: room }).map((r) => String(r.id));
     for (const w of gatedStart) {
       const n = Math.min(free(w), room);

@@ -3,9 +3,16 @@
  * talk to (a CRM, a calendar, an accounting ledger, a chat channel, an email outbox, a ticket
  * queue, a help desk without webhooks that flux polls), keeps its state in memory and shows what it received. It checks that requests carry
  * credentials and honours Idempotency-Key, so a retried POST does not create a second record.
+ *
+ * Beside these stand-ins, the contract sandbox (contract/) plays each named connector's vendor
+ * at its own prefix (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API
+ * description. `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit
+ * headers) for a vendor's next calls, so retries can be tested against it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createContractSandbox, type ContractSandbox } from './contract/serve.js';
+import { vendorBaseUrl } from './contract/sites.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,8 +28,10 @@ export interface SandboxState {
   tickets: Json[];
   /** Help-desk conversations, listed newest-updated last and paged (`updated_since`, `page`). */
   conversations: Json[];
-  /** Every request received, newest last: method, path, status. */
-  requests: { method: string; path: string; status: number; idempotency_key?: string }[];
+  /** The contract sandbox's vendors: records by vendor prefix, then collection (`vendors.intercom.contacts`). */
+  vendors: Record<string, Record<string, Json[]>>;
+  /** Every request received, newest last: method, path, status (and for a vendor, which operation). */
+  requests: { method: string; path: string; status: number; idempotency_key?: string; vendor?: string; operation?: string }[];
 }
 
 export interface Sandbox {
@@ -37,10 +46,13 @@ export function sandboxEnvironment(url: string): Record<string, string> {
     CRM_URL: `${url}/crm`, CALENDAR_URL: `${url}/calendar`, ACCOUNTING_URL: `${url}/accounting`,
     CHAT_URL: `${url}/chat`, EMAIL_URL: `${url}/email`, TICKETS_URL: `${url}/tickets`, REPORT_TO: 'team@example.com',
     HELPDESK_URL: `${url}/helpdesk`,
+    SLACK_URL: vendorBaseUrl(url, 'slack'), STRIPE_URL: vendorBaseUrl(url, 'stripe'), INTERCOM_URL: vendorBaseUrl(url, 'intercom'),
+    XERO_URL: vendorBaseUrl(url, 'xero'), GOOGLE_CALENDAR_URL: vendorBaseUrl(url, 'google_calendar'), NOTION_URL: vendorBaseUrl(url, 'notion'),
+    SENDGRID_URL: vendorBaseUrl(url, 'sendgrid'), RESEND_URL: vendorBaseUrl(url, 'resend'), SQUARE_URL: vendorBaseUrl(url, 'square'),
   };
 }
 
-function seed(): SandboxState {
+function seed(contract: ContractSandbox): SandboxState {
   return {
     contacts: [
       { id: 1, name: 'Dana Whitfield', email: 'dana@northwind.example', company: 'Northwind' },
@@ -66,13 +78,15 @@ function seed(): SandboxState {
       { id: 502, subject: 'Checkout returns error 500', customer: 'Acme', priority: 'urgent', updated_at: '2026-11-24T08:40:00Z', tags: [] },
       { id: 503, subject: 'Add a second admin', customer: 'Initech', priority: 'normal', updated_at: '2026-11-24T08:55:00Z', tags: [] },
     ],
+    vendors: contract.state(),
     requests: [],
   };
 }
 
 /** Starts the sandbox; port 0 picks a free port. */
-export async function startSandbox(options: { port?: number; host?: string } = {}): Promise<Sandbox> {
-  const state = seed();
+export async function startSandbox(options: { port?: number; host?: string; now?: () => number } = {}): Promise<Sandbox> {
+  const contract = createContractSandbox(options.now ? { now: options.now } : {});
+  const state = seed(contract);
   const replays = new Map<string, { status: number; body: unknown }>();
   let nextId = 1000;
   const id = () => nextId++;
@@ -84,15 +98,34 @@ export async function startSandbox(options: { port?: number; host?: string } = {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
-    const body = await readBody(req);
+    const text = await readText(req);
+    if (text === undefined) {
+      send(res, 413, { error: `request body over ${MAX_BODY_BYTES} bytes` });
+      return;
+    }
+    const body = parseBody(text, req.headers['content-type']);
     const key = req.headers['idempotency-key'];
-    const log = (status: number) => state.requests.push({ method, path: url.pathname, status, ...(typeof key === 'string' ? { idempotency_key: key } : {}) });
+    const log = (status: number, vendor?: { vendor: string; operation?: string }) => state.requests.push({
+      method, path: url.pathname, status, ...(typeof key === 'string' ? { idempotency_key: key } : {}), ...(vendor ? { vendor: vendor.vendor, ...(vendor.operation ? { operation: vendor.operation } : {}) } : {}),
+    });
     const reply = (status: number, payload: unknown) => {
       log(status);
       send(res, status, payload);
     };
     if (url.pathname === '/' || url.pathname === '/_sandbox/state') {
       reply(200, state);
+      return;
+    }
+    if (url.pathname === '/_sandbox/fail') {
+      const [status, payload] = queueFailure(method, body);
+      reply(status, payload);
+      return;
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const served = contract.handle({ method, url: req.url ?? '/', headers, body: text });
+    if (served) {
+      log(served.reply.status, served);
+      send(res, served.reply.status, served.reply.body, served.reply.headers);
       return;
     }
     if (url.pathname !== '/accounting/oauth/token' && !req.headers.authorization && !req.headers['x-api-key']) {
@@ -108,6 +141,20 @@ export async function startSandbox(options: { port?: number; host?: string } = {
     const [status, payload] = route(method, url, body);
     if (replayKey && status < 500) replays.set(replayKey, { status, body: payload });
     reply(status, payload);
+  }
+
+  /** `POST /_sandbox/fail {"vendor":"slack","status":429,"count":1,"retry_after":1}`: the vendor's next calls fail. */
+  function queueFailure(method: string, body: Json): [number, unknown] {
+    if (method !== 'POST') return [405, { error: 'POST a failure: {"vendor": "slack", "status": 429, "count": 1, "retry_after": 1}' }];
+    const status = body.status ?? 429;
+    const count = body.count ?? 1;
+    const retryAfter = body.retry_after ?? 1;
+    if (typeof body.vendor !== 'string' || !contract.prefixes.includes(body.vendor)) return [400, { error: `vendor must be one of ${contract.prefixes.join(', ')}` }];
+    if (status !== 429 && status !== 503) return [400, { error: 'status must be 429 or 503' }];
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 100) return [400, { error: 'count must be a whole number from 1 to 100' }];
+    if (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) return [400, { error: 'retry_after must be whole seconds from 0 to 3600' }];
+    contract.fail(body.vendor, { status, count, retryAfterSeconds: retryAfter });
+    return [200, { queued: { vendor: body.vendor, status, count, retry_after: retryAfter } }];
   }
 
   function route(method: string, url: URL, body: Json): [number, unknown] {
@@ -200,12 +247,23 @@ export async function startSandbox(options: { port?: number; host?: string } = {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Json> {
+/** Bound on a request body: the sandbox plays APIs whose bodies are small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The body as text, or undefined when it is over MAX_BODY_BYTES. */
+async function readText(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string, type = ''): Json {
   if (text === '') return {};
-  const type = req.headers['content-type'] ?? '';
   if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -215,8 +273,13 @@ async function readBody(req: IncomingMessage): Promise<Json> {
   }
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
+function send(res: ServerResponse, status: number, payload: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  if (payload === undefined || status === 204) {
+    res.writeHead(status, { ...headers, 'content-length': 0 });
+    res.end();
+    return;
+  }
   const text = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -63,12 +63,12 @@ function ticketState(category: string, id = '7490'): Json {
   return { type: 'ticket_state', id, category, internal_label: label, external_label: label };
 }
 
-function ticket(call: VendorCall, b: Json, id: string): Json {
+function ticket(call: VendorCall, b: Json, id: string, type: Json): Json {
   const now = epochSeconds(call.store.now());
   const attributes = obj(b.ticket_attributes);
   const contacts = ((b.contacts as Json[] | undefined) ?? []).map((c) => ({ type: 'contact', id: String(c.id ?? c.external_id ?? c.email ?? ''), external_id: c.external_id ?? null }));
   return {
-    type: 'ticket', id, ticket_id: id, ticket_attributes: attributes, ticket_state: ticketState('submitted'), ticket_type: { type: 'ticket_type', id: String(b.ticket_type_id), name: 'Refund request' },
+    type: 'ticket', id, ticket_id: id, ticket_attributes: attributes, ticket_state: ticketState('submitted'), ticket_type: { type: 'ticket_type', id: String(type.id), name: type.name },
     contacts: { type: 'contact.list', contacts }, admin_assignee_id: 0, team_assignee_id: 0, created_at: now, updated_at: now, open: true, is_shared: false,
   };
 }
@@ -103,7 +103,7 @@ export const intercomSite: VendorSite = {
       admin_assignee_id: 0, team_assignee_id: 0, created_at: 1735700000, updated_at: 1735700000, open: true, is_shared: false,
     });
     store.list('conversations').push({ type: 'conversation', id: '147', title: 'Where is my order?', created_at: at, updated_at: at, open: true, state: 'open', read: true, parts: [] });
-    store.list('ticket_types').push({ id: '1234', name: 'Refund request' });
+    store.list('ticket_types').push({ id: '1234', name: 'Refund request' }, { id: '1235', name: 'Onboarding' });
     store.list('ticket_states').push({ id: '7493', name: 'Resolved', category: 'resolved' });
   },
   handlers: {
@@ -112,7 +112,8 @@ export const intercomSite: VendorSite = {
       if (b.email === undefined && b.external_id === undefined && b.role !== 'lead') throw new VendorError('invalid', 'One of email, external_id or role: lead is required', 'email', 'parameter_not_found');
       const same = call.store.list('contacts').find((c) => (b.email !== undefined && c.email === b.email) || (b.external_id !== undefined && c.external_id === b.external_id));
       if (same) throw new VendorError('conflict', `A contact matching those details already exists with id=${String(same.id)}`, 'email');
-      const record = contact(call, b, call.store.id('66a0bb'));
+      // Numeric ids: Intercom's description types the notes path's contact_id as an integer.
+      const record = contact(call, b, call.store.id());
       call.store.list('contacts').push(record);
       return record;
     },
@@ -144,11 +145,11 @@ export const intercomSite: VendorSite = {
     },
     'POST /tickets'(call) {
       const b = obj(call.body);
-      find(call.store.list('ticket_types'), 'id', b.ticket_type_id, 'ticket type', 'ticket_type_id');
+      const type = find(call.store.list('ticket_types'), 'id', b.ticket_type_id, 'ticket type', 'ticket_type_id');
       for (const [i, c] of ((b.contacts as Json[] | undefined) ?? []).entries()) {
         if (c.id !== undefined) find(call.store.list('contacts'), 'id', c.id, 'contact', `contacts.${i}.id`);
       }
-      const record = ticket(call, b, call.store.id());
+      const record = ticket(call, b, call.store.id(), type);
       call.store.list('tickets').push(record);
       return record;
     },

@@ -40,9 +40,10 @@ export const slackSite: VendorSite = {
     return { status, body: { ok: false, error: code, ...messages } };
   },
   seed(store) {
-    const names = ['general', 'sales', 'support', 'billing', 'leads', 'ops', 'random'];
+    // The channels the example workflows post to, and a few more.
+    const names = ['general', 'sales', 'sales-ops', 'sales-managers', 'delivery', 'delivery-leads', 'finance', 'support', 'ops'];
     store.list('channels').push(...names.map((name, i) => ({
-      id: i === 0 ? 'C0123456789' : `C01234567${String(89 + i)}`, name, is_channel: true, is_private: false, is_archived: false, is_member: true, created: 1700000000 + i, num_members: 3 + i,
+      id: i === 0 ? 'C0123456789' : `C0${String(1000000000 + i * 7919)}`, name, is_channel: true, is_private: false, is_archived: false, is_member: true, created: 1700000000 + i, num_members: 3 + i,
     })));
     store.list('users').push(
       { id: 'U0123ABCDEF', name: 'maria', real_name: 'Maria Lopez', profile: { email: 'maria@example.com', real_name: 'Maria Lopez', display_name: 'maria' }, is_bot: false, deleted: false },

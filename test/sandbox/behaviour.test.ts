@@ -208,10 +208,9 @@ describe('pagination: paginate: true follows the vendor cursor over three pages'
     expect(pages('stripe')).toBe(5);
   });
   it('Intercom search (pages.next.starting_after)', async () => {
-    await vendors.call('intercom', 'create_contact', { role: 'user', email: 'third@example.com' });
     const o = output(await vendors.call('intercom', 'search_contacts', { query: { field: 'role', operator: 'IN', value: ['user', 'lead'] }, per_page: 1, paginate: true }));
     expect(o).toMatchObject({ count: 3 });
-    expect(pages('intercom')).toBe(4);
+    expect(pages('intercom')).toBe(3);
   });
   it('Google events list (nextPageToken)', async () => {
     for (const day of ['02', '03']) await vendors.call('google_calendar', 'insert_event', { summary: `Day ${day}`, start: `2026-12-${day}T10:00:00Z`, end: `2026-12-${day}T11:00:00Z` });

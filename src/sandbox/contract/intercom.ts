@@ -95,6 +95,8 @@ export const intercomSite: VendorSite = {
     const at = 1732000000;
     store.list('contacts').push(
       { type: 'contact', id: '6762f0dd1bb69f9f2193bb83', workspace_id: 'sbx123', external_id: 'cust_0999', role: 'user', email: 'sam.lee@example.com', phone: null, name: 'Sam Lee', avatar: null, owner_id: null, has_hard_bounced: false, marked_email_as_spam: false, unsubscribed_from_emails: false, created_at: at, updated_at: at, signed_up_at: null, last_seen_at: null, custom_attributes: {} },
+      // A customer whose deal was won, as crm-accounting-sync polls for them.
+      { type: 'contact', id: '124', workspace_id: 'sbx123', external_id: null, role: 'user', email: 'luis@acme.example', phone: null, name: 'Luis Ortega', avatar: null, owner_id: null, has_hard_bounced: false, marked_email_as_spam: false, unsubscribed_from_emails: false, created_at: at, updated_at: at, signed_up_at: null, last_seen_at: null, custom_attributes: { company: 'Acme', deal_stage: 'won', deal_title: 'Acme pilot', deal_value: 3000 } },
       { type: 'contact', id: '123', workspace_id: 'sbx123', external_id: null, role: 'lead', email: 'dana@northwind.example', phone: null, name: 'Dana Whitfield', avatar: null, owner_id: null, has_hard_bounced: false, marked_email_as_spam: false, unsubscribed_from_emails: false, created_at: at, updated_at: at, signed_up_at: null, last_seen_at: null, custom_attributes: { company: 'Northwind' } },
     );
     store.list('tickets').push({
@@ -120,7 +122,9 @@ export const intercomSite: VendorSite = {
     'POST /contacts/search': (call) => search(call, call.store.list('contacts'), 'data'),
     'PUT /contacts/{contact_id}'(call) {
       const record = find(call.store.list('contacts'), 'id', call.params.contact_id, 'contact', 'contact_id');
-      Object.assign(record, obj(call.body), { updated_at: epochSeconds(call.store.now()) });
+      const b = obj(call.body);
+      // Custom attributes not named keep their values, as Intercom's update does.
+      Object.assign(record, b, { updated_at: epochSeconds(call.store.now()) }, b.custom_attributes !== undefined ? { custom_attributes: { ...obj(record.custom_attributes), ...obj(b.custom_attributes) } } : {});
       return record;
     },
     'POST /contacts/{contact_id}/notes'(call) {

@@ -145,7 +145,9 @@ describe('state round-trips', () => {
   });
 
   it('Xero: overdue invoices listed by status and due date; a payment in full makes one PAID', async () => {
-    const overdue = output(await vendors.call('xero', 'list_invoices', { statuses: ['AUTHORISED'], where: 'Type=="ACCREC" AND AmountDue>0 AND DueDate<DateTime(2026,11,24)', order: 'DueDate ASC' }));
+    const today = new Date();
+    const where = `Type=="ACCREC" AND AmountDue>0 AND DueDate<DateTime(${today.getUTCFullYear()},${today.getUTCMonth() + 1},${today.getUTCDate()})`;
+    const overdue = output(await vendors.call('xero', 'list_invoices', { statuses: ['AUTHORISED'], where, order: 'DueDate ASC' }));
     expect((overdue.Invoices as Json[]).map((i) => i.InvoiceNumber)).toEqual(['INV-0041', 'INV-0057']);
     const paid = await vendors.call('xero', 'create_payment', { invoice_id: '4c5b8e5b-7c8f-4f6a-9d0e-2b3a1c4d5e6f', account_code: '090', amount: 180, date: '2026-11-24' });
     expect(paid.ok).toBe(true);

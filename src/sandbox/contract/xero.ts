@@ -68,16 +68,19 @@ export const xeroSite: VendorSite = {
       { ContactID: 'eaa28f49-6028-4b6e-bb12-d8f6278073fc', Name: 'Acme Plumbing', EmailAddress: 'ap@acme.example', ContactStatus: 'ACTIVE' },
       { ContactID: '3e5b2b1c-8a4e-4a55-9f5b-6f0f8f1f2a10', Name: 'Globex', EmailAddress: 'billing@globex.example', ContactStatus: 'ACTIVE' },
     );
+    // Due dates relative to the sandbox's clock, so two are overdue (by 14 and 5 days) and one
+    // is not yet due whenever the sandbox runs.
+    const day = (offset: number) => new Date(store.now() + offset * 86_400_000).toISOString().slice(0, 10);
     const seeded: [string, string, number, string, string, string][] = [
-      ['4c5b8e5b-7c8f-4f6a-9d0e-2b3a1c4d5e6f', 'INV-0041', 180, '2026-10-01', 'eaa28f49-6028-4b6e-bb12-d8f6278073fc', 'AUTHORISED'],
-      ['9b1de2a4-1f3c-4c1a-8a52-0e8f0c3d7b21', 'INV-0057', 420, '2026-11-10', '3e5b2b1c-8a4e-4a55-9f5b-6f0f8f1f2a10', 'AUTHORISED'],
-      ['c2f6a0d7-5e4b-4d38-9a1f-7b3c2e1d0f98', 'INV-0060', 990, '2026-12-01', '3e5b2b1c-8a4e-4a55-9f5b-6f0f8f1f2a10', 'AUTHORISED'],
+      ['4c5b8e5b-7c8f-4f6a-9d0e-2b3a1c4d5e6f', 'INV-0041', 180, day(-14), 'eaa28f49-6028-4b6e-bb12-d8f6278073fc', 'AUTHORISED'],
+      ['9b1de2a4-1f3c-4c1a-8a52-0e8f0c3d7b21', 'INV-0057', 420, day(-5), '3e5b2b1c-8a4e-4a55-9f5b-6f0f8f1f2a10', 'AUTHORISED'],
+      ['c2f6a0d7-5e4b-4d38-9a1f-7b3c2e1d0f98', 'INV-0060', 990, day(7), '3e5b2b1c-8a4e-4a55-9f5b-6f0f8f1f2a10', 'AUTHORISED'],
     ];
     for (const [id, number, total, due, contactId, status] of seeded) {
       const contact = store.list('contacts').find((c) => c.ContactID === contactId)!;
       store.list('invoices').push({
         InvoiceID: id, InvoiceNumber: number, Type: 'ACCREC', Status: status, Contact: { ContactID: contactId, Name: contact.Name, EmailAddress: contact.EmailAddress },
-        DateString: '2026-09-01T00:00:00', Date: msDate('2026-09-01'), DueDateString: `${due}T00:00:00`, DueDate: due, LineAmountTypes: 'Exclusive',
+        DateString: `${day(-45)}T00:00:00`, Date: msDate(day(-45)), DueDateString: `${due}T00:00:00`, DueDate: due, LineAmountTypes: 'Exclusive',
         LineItems: [{ Description: 'Services', Quantity: 1, UnitAmount: total, LineAmount: total, AccountCode: '200' }],
         SubTotal: total, TotalTax: 0, Total: total, AmountDue: total, AmountPaid: 0, CurrencyCode: 'USD', SentToContact: false, Payments: [],
       });
@@ -105,9 +108,10 @@ export const xeroSite: VendorSite = {
         const total = lines.reduce((s, l) => s + Number(l.LineAmount), 0);
         const count = call.store.list('invoices').length + 1;
         return {
-          ...inv, InvoiceID: call.store.uuid(), InvoiceNumber: inv.InvoiceNumber ?? `INV-${String(count).padStart(4, '0')}`, Status: inv.Status ?? 'DRAFT',
+          // Xero answers with the organisation's base currency where the invoice names none.
+          CurrencyCode: 'USD', ...inv, InvoiceID: call.store.uuid(), InvoiceNumber: inv.InvoiceNumber ?? `INV-${String(count).padStart(4, '0')}`, Status: inv.Status ?? 'DRAFT',
           Contact: contact ? { ContactID: contact.ContactID, Name: contact.Name, EmailAddress: contact.EmailAddress } : inv.Contact,
-          DueDate: inv.DueDate, Date: inv.Date ? msDate(String(inv.Date)) : undefined, LineItems: lines, SubTotal: total, TotalTax: 0, Total: total, AmountDue: total, AmountPaid: 0, SentToContact: false, Payments: [],
+          DueDate: inv.DueDate, ...(inv.DueDate ? { DueDateString: `${String(inv.DueDate)}T00:00:00` } : {}), Date: inv.Date ? msDate(String(inv.Date)) : undefined, LineItems: lines, SubTotal: total, TotalTax: 0, Total: total, AmountDue: total, AmountPaid: 0, SentToContact: false, Payments: [],
         };
       });
       if (problems.length > 0) throw validation(problems);

@@ -108,12 +108,16 @@ function sample(dir: string, name: string): unknown {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : {};
 }
 
-/** `flux sandbox`: run the sandbox until interrupted, for trying workflows by hand. */
+/**
+ * `flux sandbox`: run the sandbox until interrupted, for trying workflows by hand. It prints
+ * the base URL of each vendor (the examples' env settings) and its control endpoints.
+ */
 export async function sandboxCommand(options: { port: number }, io: Io): Promise<number> {
   const sandbox = await startSandbox({ port: options.port });
   io.stdout.write(`flux sandbox listening on ${sandbox.url}\n`);
   for (const [k, v] of Object.entries(sandboxEnvironment(sandbox.url))) io.stdout.write(`  ${k}=${v}\n`);
-  io.stdout.write(`state: ${sandbox.url}/_sandbox/state   (Ctrl-C to stop)\n`);
+  io.stdout.write(`state: ${sandbox.url}/_sandbox/state\n`);
+  io.stdout.write(`rate-limit a vendor: curl -X POST ${sandbox.url}/_sandbox/fail -d '{"vendor":"slack","status":429,"count":1,"retry_after":2}'\n(Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

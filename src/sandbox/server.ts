@@ -1,13 +1,13 @@
 /**
  * The sandbox: a small HTTP service on 127.0.0.1 that plays the systems the example workflows
- * talk to (a CRM, a calendar, an accounting ledger, a chat channel, an email outbox, a ticket
- * queue, a help desk without webhooks that flux polls), keeps its state in memory and shows what it received. It checks that requests carry
- * credentials and honours Idempotency-Key, so a retried POST does not create a second record.
+ * talk to, keeps its state in memory and shows what it received (`GET /_sandbox/state`).
  *
- * Beside these stand-ins, the contract sandbox (contract/) plays each named connector's vendor
- * at its own prefix (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API
- * description. `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit
- * headers) for a vendor's next calls, so retries can be tested against it.
+ * The contract sandbox (contract/) plays each named connector's vendor at its own prefix
+ * (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API description.
+ * `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit headers) for a
+ * vendor's next calls, so retries can be tested against it. Beside the vendors, a generic help
+ * desk without webhooks (`/helpdesk`), which flux polls over plain HTTP; it checks that
+ * requests carry credentials and honours Idempotency-Key.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,15 +17,6 @@ import { vendorBaseUrl } from './contract/sites.js';
 type Json = Record<string, unknown>;
 
 export interface SandboxState {
-  contacts: Json[];
-  deals: Json[];
-  lists: Record<string, Json[]>;
-  events: Json[];
-  invoices: Json[];
-  customers: Json[];
-  messages: Json[];
-  emails: Json[];
-  tickets: Json[];
   /** Help-desk conversations, listed newest-updated last and paged (`updated_since`, `page`). */
   conversations: Json[];
   /** The contract sandbox's vendors: records by vendor prefix, then collection (`vendors.intercom.contacts`). */
@@ -43,36 +34,19 @@ export interface Sandbox {
 /** Base URLs of each system, as the example workflows' env settings name them. */
 export function sandboxEnvironment(url: string): Record<string, string> {
   return {
-    CRM_URL: `${url}/crm`, CALENDAR_URL: `${url}/calendar`, ACCOUNTING_URL: `${url}/accounting`,
-    CHAT_URL: `${url}/chat`, EMAIL_URL: `${url}/email`, TICKETS_URL: `${url}/tickets`, REPORT_TO: 'team@example.com',
-    HELPDESK_URL: `${url}/helpdesk`,
-    SLACK_URL: vendorBaseUrl(url, 'slack'), STRIPE_URL: vendorBaseUrl(url, 'stripe'), INTERCOM_URL: vendorBaseUrl(url, 'intercom'),
-    XERO_URL: vendorBaseUrl(url, 'xero'), GOOGLE_CALENDAR_URL: vendorBaseUrl(url, 'google_calendar'), NOTION_URL: vendorBaseUrl(url, 'notion'),
-    SENDGRID_URL: vendorBaseUrl(url, 'sendgrid'), RESEND_URL: vendorBaseUrl(url, 'resend'), SQUARE_URL: vendorBaseUrl(url, 'square'),
+    HELPDESK_URL: `${url}/helpdesk`, REPORT_TO: 'team@example.com',
+    ...Object.fromEntries(SANDBOX_CONNECTORS.map(([name, connector]) => [name, vendorBaseUrl(url, connector)])),
   };
 }
 
+/** The env setting of each named connector's base URL in the examples, and the connector. */
+const SANDBOX_CONNECTORS: readonly [string, string][] = [
+  ['GOOGLE_CALENDAR_URL', 'google_calendar'], ['INTERCOM_URL', 'intercom'], ['NOTION_URL', 'notion'], ['RESEND_URL', 'resend'], ['SENDGRID_URL', 'sendgrid'],
+  ['SLACK_URL', 'slack'], ['SQUARE_URL', 'square'], ['STRIPE_URL', 'stripe'], ['XERO_URL', 'xero'],
+];
+
 function seed(contract: ContractSandbox): SandboxState {
   return {
-    contacts: [
-      { id: 1, name: 'Dana Whitfield', email: 'dana@northwind.example', company: 'Northwind' },
-      { id: 2, name: 'Luis Ortega', email: 'luis@acme.example', company: 'Acme' },
-    ],
-    deals: [
-      { id: 'D-100', contact_id: 1, title: 'Northwind annual plan', value: 12000, currency: 'USD', stage: 'won' },
-      { id: 'D-101', contact_id: 2, title: 'Acme pilot', value: 3000, currency: 'USD', stage: 'qualified' },
-    ],
-    lists: {},
-    events: [],
-    invoices: [
-      { id: 'INV-1', number: '2026-041', customer: 'Acme', customer_email: 'ap@acme.example', amount: 1800, currency: 'USD', due_date: '2026-10-01', days_overdue: 54, reminders_sent: 1, status: 'overdue' },
-      { id: 'INV-2', number: '2026-057', customer: 'Globex', customer_email: 'billing@globex.example', amount: 420, currency: 'USD', due_date: '2026-11-10', days_overdue: 14, reminders_sent: 0, status: 'overdue' },
-      { id: 'INV-3', number: '2026-060', customer: 'Initech', customer_email: 'ap@initech.example', amount: 990, currency: 'USD', due_date: '2026-12-01', days_overdue: 0, reminders_sent: 0, status: 'open' },
-    ],
-    customers: [{ id: 'C-1', name: 'Luis Ortega', email: 'luis@acme.example' }],
-    messages: [],
-    emails: [],
-    tickets: [{ id: 7, queue: 'support', title: 'Password reset', status: 'open' }],
     conversations: [
       { id: 501, subject: 'Invoice PDF is blank', customer: 'Globex', priority: 'normal', updated_at: '2026-11-24T08:05:00Z', tags: [] },
       { id: 502, subject: 'Checkout returns error 500', customer: 'Acme', priority: 'urgent', updated_at: '2026-11-24T08:40:00Z', tags: [] },
@@ -117,7 +91,8 @@ export async function startSandbox(options: { port?: number; host?: string; now?
       return;
     }
     if (url.pathname === '/_sandbox/fail') {
-      const [status, payload] = queueFailure(method, body);
+      // JSON whatever the content type says (`curl -d` labels it a form).
+      const [status, payload] = queueFailure(method, parseBody(text, 'application/json'));
       reply(status, payload);
       return;
     }
@@ -128,7 +103,7 @@ export async function startSandbox(options: { port?: number; host?: string; now?
       send(res, served.reply.status, served.reply.body, served.reply.headers);
       return;
     }
-    if (url.pathname !== '/accounting/oauth/token' && !req.headers.authorization && !req.headers['x-api-key']) {
+    if (!req.headers.authorization && !req.headers['x-api-key']) {
       reply(401, { error: 'missing credentials' });
       return;
     }
@@ -160,63 +135,21 @@ export async function startSandbox(options: { port?: number; host?: string; now?
   function route(method: string, url: URL, body: Json): [number, unknown] {
     const p = url.pathname.replace(/\/+$/, '');
     const q = url.searchParams;
-    const one = (list: Json[], key: unknown): [number, unknown] => {
-      const found = list.find((x) => String(x.id) === String(key));
-      return found ? [200, found] : [404, { error: 'not found' }];
-    };
     const m = (re: RegExp) => re.exec(p);
-    // Records get an id; `prefix` makes them look like the system's own (D-1001, INV-1002).
-    const insert = (list: Json[], prefix = '', extra: Json = {}): [number, unknown] => {
-      const record = { id: prefix ? `${prefix}${id()}` : id(), ...extra, ...body };
+    const insert = (list: Json[], extra: Json = {}): [number, unknown] => {
+      const record = { id: id(), ...extra, ...body };
       list.push(record);
       return [201, record];
     };
-    // GET with an optional filter on one field, named like the query parameter.
-    const listed = (key: string, list: Json[], field: string): [number, unknown] => {
-      const wanted = q.get(field);
-      return [200, { [key]: list.filter((x) => !wanted || x[field] === wanted) }];
-    };
     let match: RegExpExecArray | null;
-    if (method === 'POST' && p === '/crm/contacts') {
-      const existing = state.contacts.find((c) => c.email === body.email);
-      return existing ? [200, existing] : insert(state.contacts);
-    }
-    if (method === 'GET' && p === '/crm/contacts') return [200, { contacts: state.contacts }];
-    if (method === 'GET' && (match = m(/^\/crm\/contacts\/([^/]+)$/))) return one(state.contacts, match[1]);
-    if (method === 'GET' && p === '/crm/deals') return listed('deals', state.deals, 'stage');
-    if (method === 'POST' && p === '/crm/deals') return insert(state.deals, 'D-');
-    if (method === 'GET' && (match = m(/^\/crm\/deals\/([^/]+)$/))) return one(state.deals, match[1]);
-    if (method === 'POST' && (match = m(/^\/crm\/lists\/([^/]+)\/members$/))) {
-      (state.lists[match[1]!] ??= []).push(body);
-      return [201, { list: match[1], ...body }];
-    }
-    if (method === 'GET' && p === '/calendar/slots') {
-      return [200, { start: '2026-12-01T15:00:00Z', end: '2026-12-01T15:30:00Z', calendar: q.get('calendar') ?? 'default' }];
-    }
-    if (method === 'POST' && p === '/calendar/events') return insert(state.events, 'E-');
-    if (method === 'POST' && p === '/accounting/oauth/token') {
-      if (!body.client_id || !body.client_secret) return [400, { error: 'invalid_client' }];
-      return [200, { access_token: `sandbox-token-${id()}`, token_type: 'Bearer', expires_in: 3600 }];
-    }
-    if (method === 'GET' && p === '/accounting/invoices') return listed('invoices', state.invoices, 'status');
-    if (method === 'POST' && p === '/accounting/invoices') return insert(state.invoices, 'INV-');
-    if (method === 'GET' && p === '/accounting/customers') return listed('customers', state.customers, 'email');
-    if (method === 'POST' && p === '/accounting/customers') return insert(state.customers, 'C-');
-    if (p === '/chat/messages') return method === 'GET' ? [200, { messages: state.messages }] : insert(state.messages);
-    if (p === '/email/messages') {
-      if (method === 'GET') return [200, { messages: state.emails }];
-      const [, email] = insert(state.emails);
-      return [202, email]; // an outbox accepts mail for later delivery
-    }
     if (method === 'GET' && p === '/helpdesk/conversations') return conversationPage(q);
-    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, '', { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
     if (method === 'POST' && (match = m(/^\/helpdesk\/conversations\/([^/]+)\/tags$/))) {
       const found = state.conversations.find((c) => String(c.id) === match![1]);
       if (!found) return [404, { error: 'not found' }];
       (found.tags as unknown[]).push(body.tag);
       return [200, found];
     }
-    if (p === '/tickets/tickets') return method === 'GET' ? listed('tickets', state.tickets, 'status') : insert(state.tickets, '', { status: 'open' });
     return [404, { error: `no route for ${method} ${p}` }];
   }
 

@@ -41,7 +41,7 @@ export const slackSite: VendorSite = {
   },
   seed(store) {
     // The channels the example workflows post to, and a few more.
-    const names = ['general', 'sales', 'sales-ops', 'sales-managers', 'delivery', 'delivery-leads', 'finance', 'support', 'ops'];
+    const names = ['general', 'sales', 'sales-ops', 'sales-managers', 'delivery', 'delivery-leads', 'finance', 'support', 'support-ops', 'ops'];
     store.list('channels').push(...names.map((name, i) => ({
       id: i === 0 ? 'C0123456789' : `C0${String(1000000000 + i * 7919)}`, name, is_channel: true, is_private: false, is_archived: false, is_member: true, created: 1700000000 + i, num_members: 3 + i,
     })));

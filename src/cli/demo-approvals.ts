@@ -31,7 +31,7 @@ export async function approvalsAct(o: ApprovalsActOptions): Promise<void> {
   await o.settled();
   const link = await approvalLink(o.env);
   if (link === undefined) {
-    o.out('  (no approval request reached the sandbox chat)');
+    o.out('  (no approval request reached the sandbox Slack)');
     return;
   }
   o.out(`the request in #sales-managers carries the link ${shorten(link)}`);
@@ -61,15 +61,21 @@ export async function approvalsAct(o: ApprovalsActOptions): Promise<void> {
   o.out(`the onboarding ticket the run then opened: ${await lastTicket(o.env)}`);
 }
 
-/** The body of the last ticket the sandbox holds: what the run did with the answer. */
+/** The description of the last Intercom ticket the sandbox holds: what the run did with the answer. */
 async function lastTicket(env: Readonly<Record<string, string>>): Promise<string> {
-  return `"${(await sandboxState(env))?.tickets.at(-1)?.body ?? ''}"`;
+  const ticket = (await sandboxState(env))?.vendors.intercom?.tickets?.at(-1);
+  return `"${String(ticket?.ticket_attributes?._default_description_ ?? '')}"`;
 }
 
-/** What the sandbox holds (its chat and tickets), read as the demo's own check. */
-async function sandboxState(env: Readonly<Record<string, string>>): Promise<{ messages: { channel?: string; text?: string }[]; tickets: { body?: string }[] } | undefined> {
-  if (env.CHAT_URL === undefined) return undefined;
-  return (await (await fetch(`${new URL(env.CHAT_URL).origin}/_sandbox/state`)).json()) as { messages: { channel?: string; text?: string }[]; tickets: { body?: string }[] };
+interface VendorState {
+  readonly slack?: { channels?: { id: string; name: string }[]; messages?: { channel?: string; text?: string }[] };
+  readonly intercom?: { tickets?: { ticket_attributes?: Record<string, unknown> }[] };
+}
+
+/** What the sandbox's vendors hold (Slack's messages, Intercom's tickets), read as the demo's own check. */
+async function sandboxState(env: Readonly<Record<string, string>>): Promise<{ vendors: VendorState } | undefined> {
+  if (env.SLACK_URL === undefined) return undefined;
+  return (await (await fetch(`${new URL(env.SLACK_URL).origin}/_sandbox/state`)).json()) as { vendors: VendorState };
 }
 
 async function deal(event: unknown, o: ApprovalsActOptions): Promise<string> {
@@ -79,11 +85,12 @@ async function deal(event: unknown, o: ApprovalsActOptions): Promise<string> {
   return `${res.status} ${(await res.text()).trim()}`;
 }
 
-/** The approval link in the last message the sandbox chat got on #sales-managers. */
+/** The approval link in the last message the sandbox's Slack got on #sales-managers. */
 async function approvalLink(env: Readonly<Record<string, string>>): Promise<string | undefined> {
   const state = await sandboxState(env);
   if (state === undefined) return undefined;
-  const asked = state.messages.filter((m) => m.channel === 'sales-managers').at(-1);
+  const managers = state.vendors.slack?.channels?.find((c) => c.name === 'sales-managers')?.id;
+  const asked = (state.vendors.slack?.messages ?? []).filter((m) => m.channel === managers).at(-1);
   return /(https?:\/\/\S+\/approvals\/[A-Za-z0-9_.-]+)/.exec(asked?.text ?? '')?.[1];
 }
 

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { createConnectors } from '../connectors/index.js';
 import { SkippingClock } from '../engine/clock.js';
 import type { LoadedWorkflow, RunResult } from '../engine/types.js';
-import { sandboxEnvironment, startSandbox } from '../sandbox/server.js';
+import { sandboxEnvironment, startSandbox, type SandboxState } from '../sandbox/server.js';
 import { loadWorkflow } from '../workflow/load.js';
 import { triggerOf } from '../workflow/model.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
@@ -72,12 +72,7 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
     await Promise.all(Object.values(connectors).map((c) => c.close?.()));
     await sandbox.close();
   }
-  const s = sandbox.state;
-  io.stdout.write('What the sandbox received:\n');
-  io.stdout.write(`  CRM: ${s.contacts.length} contacts, ${s.deals.length} deals, ${Object.values(s.lists).flat().length} nurture-list members\n`);
-  io.stdout.write(`  calendar: ${s.events.length} booked calls; accounting: ${s.customers.length} customers, ${s.invoices.length} invoices\n`);
-  io.stdout.write(`  chat: ${s.messages.length} messages; email: ${s.emails.length} sent; tickets: ${s.tickets.length}\n`);
-  for (const m of s.messages.slice(0, 8)) io.stdout.write(`    #${String(m.channel)}: ${String(m.text)}\n`);
+  io.stdout.write(`What the sandbox's vendors hold after the demo (seeded records included):\n${received(sandbox.state).join('\n')}\n`);
   const failed = results.filter((r) => r.result.status !== 'succeeded');
   io.stdout.write(`\n${results.length} runs, ${results.length - failed.length} succeeded${failed.length ? `, ${failed.length} did not: ${failed.map((f) => `${f.name} (${f.result.status})`).join(', ')}` : ''}\n`);
   if (act) io.stdout.write(`the daemon: ${act.finished.length} runs ended, ${act.finished.filter((r) => r.status === 'succeeded').length} succeeded${act.problems.length ? `; not as expected: ${act.problems.join(', ')}` : ''}\n`);
@@ -85,6 +80,22 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
   const logArg = options.logDir === undefined ? '' : ` ${displayPath(logDir, io.cwd)}`;
   io.stdout.write(`what they are worth (hours reclaimed, time to response, leaks): npx flux metrics${logArg}\n`);
   return failed.length === 0 && (act?.problems.length ?? 0) === 0 ? ExitCode.ok : ExitCode.problems;
+}
+
+/** What the demo left in the sandbox: each vendor's records by kind, and the Slack messages the runs posted. */
+function received(state: SandboxState): string[] {
+  const v = state.vendors;
+  const n = (vendor: string, kind: string) => v[vendor]?.[kind]?.length ?? 0;
+  const lines = [
+    `  Intercom: ${n('intercom', 'contacts')} contacts, ${n('intercom', 'companies')} companies, ${n('intercom', 'notes')} notes, ${n('intercom', 'tickets')} tickets`,
+    `  Google Calendar: ${n('google', 'events')} events; Xero: ${n('xero', 'contacts')} contacts, ${n('xero', 'invoices')} invoices; Notion: ${n('notion', 'pages')} pages`,
+    `  email: ${n('resend', 'emails')} through Resend, ${n('sendgrid', 'mail')} through SendGrid; help desk: ${state.conversations.filter((c) => (c.tags as unknown[]).length > 0).length} conversations tagged`,
+    `  Slack: ${n('slack', 'messages')} messages`,
+  ];
+  const channels = new Map((v.slack?.channels ?? []).map((c) => [c.id, c.name]));
+  // The first message is the seeded welcome; the runs' come after it.
+  for (const m of (v.slack?.messages ?? []).slice(1, 9)) lines.push(`    #${String(channels.get(m.channel) ?? m.channel)}: ${String(m.text)}`);
+  return lines;
 }
 
 /** Demo values for a workflow's secrets: recognisable, and masked as *** wherever they show. */
@@ -97,12 +108,16 @@ function sample(dir: string, name: string): unknown {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : {};
 }
 
-/** `flux sandbox`: run the sandbox until interrupted, for trying workflows by hand. */
+/**
+ * `flux sandbox`: run the sandbox until interrupted, for trying workflows by hand. It prints
+ * the base URL of each vendor (the examples' env settings) and its control endpoints.
+ */
 export async function sandboxCommand(options: { port: number }, io: Io): Promise<number> {
   const sandbox = await startSandbox({ port: options.port });
   io.stdout.write(`flux sandbox listening on ${sandbox.url}\n`);
   for (const [k, v] of Object.entries(sandboxEnvironment(sandbox.url))) io.stdout.write(`  ${k}=${v}\n`);
-  io.stdout.write(`state: ${sandbox.url}/_sandbox/state   (Ctrl-C to stop)\n`);
+  io.stdout.write(`state: ${sandbox.url}/_sandbox/state\n`);
+  io.stdout.write(`rate-limit a vendor: curl -X POST ${sandbox.url}/_sandbox/fail -d '{"vendor":"slack","status":429,"count":1,"retry_after":2}'\n(Ctrl-C to stop)\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -236,7 +236,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
 
   program
     .command('sandbox')
-    .description('serve the sandbox CRM, calendar, ledger, chat, email and tickets on 127.0.0.1')
+    .description('serve the sandbox (the named connectors\' vendors, checked against their API descriptions, and a help desk) on 127.0.0.1')
     .option('-p, --port <port>', 'port to listen on', (v) => {
       if (!/^\d+$/.test(v) || Number(v) > 65535) throw new UsageError(`--port takes a port number, not \`${v}\``);
       return Number(v);

@@ -1,28 +1,28 @@
 /**
  * The sandbox: a small HTTP service on 127.0.0.1 that plays the systems the example workflows
- * talk to (a CRM, a calendar, an accounting ledger, a chat channel, an email outbox, a ticket
- * queue, a help desk without webhooks that flux polls), keeps its state in memory and shows what it received. It checks that requests carry
- * credentials and honours Idempotency-Key, so a retried POST does not create a second record.
+ * talk to, keeps its state in memory and shows what it received (`GET /_sandbox/state`).
+ *
+ * The contract sandbox (contract/) plays each named connector's vendor at its own prefix
+ * (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API description.
+ * `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit headers) for a
+ * vendor's next calls, so retries can be tested against it. Beside the vendors, a generic help
+ * desk without webhooks (`/helpdesk`), which flux polls over plain HTTP; it checks that
+ * requests carry credentials and honours Idempotency-Key.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createContractSandbox, type ContractSandbox } from './contract/serve.js';
+import { vendorBaseUrl } from './contract/sites.js';
 
 type Json = Record<string, unknown>;
 
 export interface SandboxState {
-  contacts: Json[];
-  deals: Json[];
-  lists: Record<string, Json[]>;
-  events: Json[];
-  invoices: Json[];
-  customers: Json[];
-  messages: Json[];
-  emails: Json[];
-  tickets: Json[];
   /** Help-desk conversations, listed newest-updated last and paged (`updated_since`, `page`). */
   conversations: Json[];
-  /** Every request received, newest last: method, path, status. */
-  requests: { method: string; path: string; status: number; idempotency_key?: string }[];
+  /** The contract sandbox's vendors: records by vendor prefix, then collection (`vendors.intercom.contacts`). */
+  vendors: Record<string, Record<string, Json[]>>;
+  /** Every request received, newest last: method, path, status (and for a vendor, which operation). */
+  requests: { method: string; path: string; status: number; idempotency_key?: string; vendor?: string; operation?: string }[];
 }
 
 export interface Sandbox {
@@ -34,45 +34,33 @@ export interface Sandbox {
 /** Base URLs of each system, as the example workflows' env settings name them. */
 export function sandboxEnvironment(url: string): Record<string, string> {
   return {
-    CRM_URL: `${url}/crm`, CALENDAR_URL: `${url}/calendar`, ACCOUNTING_URL: `${url}/accounting`,
-    CHAT_URL: `${url}/chat`, EMAIL_URL: `${url}/email`, TICKETS_URL: `${url}/tickets`, REPORT_TO: 'team@example.com',
-    HELPDESK_URL: `${url}/helpdesk`,
+    HELPDESK_URL: `${url}/helpdesk`, REPORT_TO: 'team@example.com',
+    ...Object.fromEntries(SANDBOX_CONNECTORS.map(([name, connector]) => [name, vendorBaseUrl(url, connector)])),
   };
 }
 
-function seed(): SandboxState {
+/** The env setting of each named connector's base URL in the examples, and the connector. */
+const SANDBOX_CONNECTORS: readonly [string, string][] = [
+  ['GOOGLE_CALENDAR_URL', 'google_calendar'], ['INTERCOM_URL', 'intercom'], ['NOTION_URL', 'notion'], ['RESEND_URL', 'resend'], ['SENDGRID_URL', 'sendgrid'],
+  ['SLACK_URL', 'slack'], ['SQUARE_URL', 'square'], ['STRIPE_URL', 'stripe'], ['XERO_URL', 'xero'],
+];
+
+function seed(contract: ContractSandbox): SandboxState {
   return {
-    contacts: [
-      { id: 1, name: 'Dana Whitfield', email: 'dana@northwind.example', company: 'Northwind' },
-      { id: 2, name: 'Luis Ortega', email: 'luis@acme.example', company: 'Acme' },
-    ],
-    deals: [
-      { id: 'D-100', contact_id: 1, title: 'Northwind annual plan', value: 12000, currency: 'USD', stage: 'won' },
-      { id: 'D-101', contact_id: 2, title: 'Acme pilot', value: 3000, currency: 'USD', stage: 'qualified' },
-    ],
-    lists: {},
-    events: [],
-    invoices: [
-      { id: 'INV-1', number: '2026-041', customer: 'Acme', customer_email: 'ap@acme.example', amount: 1800, currency: 'USD', due_date: '2026-10-01', days_overdue: 54, reminders_sent: 1, status: 'overdue' },
-      { id: 'INV-2', number: '2026-057', customer: 'Globex', customer_email: 'billing@globex.example', amount: 420, currency: 'USD', due_date: '2026-11-10', days_overdue: 14, reminders_sent: 0, status: 'overdue' },
-      { id: 'INV-3', number: '2026-060', customer: 'Initech', customer_email: 'ap@initech.example', amount: 990, currency: 'USD', due_date: '2026-12-01', days_overdue: 0, reminders_sent: 0, status: 'open' },
-    ],
-    customers: [{ id: 'C-1', name: 'Luis Ortega', email: 'luis@acme.example' }],
-    messages: [],
-    emails: [],
-    tickets: [{ id: 7, queue: 'support', title: 'Password reset', status: 'open' }],
     conversations: [
       { id: 501, subject: 'Invoice PDF is blank', customer: 'Globex', priority: 'normal', updated_at: '2026-11-24T08:05:00Z', tags: [] },
       { id: 502, subject: 'Checkout returns error 500', customer: 'Acme', priority: 'urgent', updated_at: '2026-11-24T08:40:00Z', tags: [] },
       { id: 503, subject: 'Add a second admin', customer: 'Initech', priority: 'normal', updated_at: '2026-11-24T08:55:00Z', tags: [] },
     ],
+    vendors: contract.state(),
     requests: [],
   };
 }
 
 /** Starts the sandbox; port 0 picks a free port. */
-export async function startSandbox(options: { port?: number; host?: string } = {}): Promise<Sandbox> {
-  const state = seed();
+export async function startSandbox(options: { port?: number; host?: string; now?: () => number } = {}): Promise<Sandbox> {
+  const contract = createContractSandbox(options.now ? { now: options.now } : {});
+  const state = seed(contract);
   const replays = new Map<string, { status: number; body: unknown }>();
   let nextId = 1000;
   const id = () => nextId++;
@@ -84,9 +72,16 @@ export async function startSandbox(options: { port?: number; host?: string } = {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
-    const body = await readBody(req);
+    const text = await readText(req);
+    if (text === undefined) {
+      send(res, 413, { error: `request body over ${MAX_BODY_BYTES} bytes` });
+      return;
+    }
+    const body = parseBody(text, req.headers['content-type']);
     const key = req.headers['idempotency-key'];
-    const log = (status: number) => state.requests.push({ method, path: url.pathname, status, ...(typeof key === 'string' ? { idempotency_key: key } : {}) });
+    const log = (status: number, vendor?: { vendor: string; operation?: string }) => state.requests.push({
+      method, path: url.pathname, status, ...(typeof key === 'string' ? { idempotency_key: key } : {}), ...(vendor ? { vendor: vendor.vendor, ...(vendor.operation ? { operation: vendor.operation } : {}) } : {}),
+    });
     const reply = (status: number, payload: unknown) => {
       log(status);
       send(res, status, payload);
@@ -95,7 +90,20 @@ export async function startSandbox(options: { port?: number; host?: string } = {
       reply(200, state);
       return;
     }
-    if (url.pathname !== '/accounting/oauth/token' && !req.headers.authorization && !req.headers['x-api-key']) {
+    if (url.pathname === '/_sandbox/fail') {
+      // JSON whatever the content type says (`curl -d` labels it a form).
+      const [status, payload] = queueFailure(method, parseBody(text, 'application/json'));
+      reply(status, payload);
+      return;
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const served = contract.handle({ method, url: req.url ?? '/', headers, body: text });
+    if (served) {
+      log(served.reply.status, served);
+      send(res, served.reply.status, served.reply.body, served.reply.headers);
+      return;
+    }
+    if (!req.headers.authorization && !req.headers['x-api-key']) {
       reply(401, { error: 'missing credentials' });
       return;
     }
@@ -110,66 +118,38 @@ export async function startSandbox(options: { port?: number; host?: string } = {
     reply(status, payload);
   }
 
+  /** `POST /_sandbox/fail {"vendor":"slack","status":429,"count":1,"retry_after":1}`: the vendor's next calls fail. */
+  function queueFailure(method: string, body: Json): [number, unknown] {
+    if (method !== 'POST') return [405, { error: 'POST a failure: {"vendor": "slack", "status": 429, "count": 1, "retry_after": 1}' }];
+    const status = body.status ?? 429;
+    const count = body.count ?? 1;
+    const retryAfter = body.retry_after ?? 1;
+    if (typeof body.vendor !== 'string' || !contract.prefixes.includes(body.vendor)) return [400, { error: `vendor must be one of ${contract.prefixes.join(', ')}` }];
+    if (status !== 429 && status !== 503) return [400, { error: 'status must be 429 or 503' }];
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 100) return [400, { error: 'count must be a whole number from 1 to 100' }];
+    if (typeof retryAfter !== 'number' || !Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) return [400, { error: 'retry_after must be whole seconds from 0 to 3600' }];
+    contract.fail(body.vendor, { status, count, retryAfterSeconds: retryAfter });
+    return [200, { queued: { vendor: body.vendor, status, count, retry_after: retryAfter } }];
+  }
+
   function route(method: string, url: URL, body: Json): [number, unknown] {
     const p = url.pathname.replace(/\/+$/, '');
     const q = url.searchParams;
-    const one = (list: Json[], key: unknown): [number, unknown] => {
-      const found = list.find((x) => String(x.id) === String(key));
-      return found ? [200, found] : [404, { error: 'not found' }];
-    };
     const m = (re: RegExp) => re.exec(p);
-    // Records get an id; `prefix` makes them look like the system's own (D-1001, INV-1002).
-    const insert = (list: Json[], prefix = '', extra: Json = {}): [number, unknown] => {
-      const record = { id: prefix ? `${prefix}${id()}` : id(), ...extra, ...body };
+    const insert = (list: Json[], extra: Json = {}): [number, unknown] => {
+      const record = { id: id(), ...extra, ...body };
       list.push(record);
       return [201, record];
     };
-    // GET with an optional filter on one field, named like the query parameter.
-    const listed = (key: string, list: Json[], field: string): [number, unknown] => {
-      const wanted = q.get(field);
-      return [200, { [key]: list.filter((x) => !wanted || x[field] === wanted) }];
-    };
     let match: RegExpExecArray | null;
-    if (method === 'POST' && p === '/crm/contacts') {
-      const existing = state.contacts.find((c) => c.email === body.email);
-      return existing ? [200, existing] : insert(state.contacts);
-    }
-    if (method === 'GET' && p === '/crm/contacts') return [200, { contacts: state.contacts }];
-    if (method === 'GET' && (match = m(/^\/crm\/contacts\/([^/]+)$/))) return one(state.contacts, match[1]);
-    if (method === 'GET' && p === '/crm/deals') return listed('deals', state.deals, 'stage');
-    if (method === 'POST' && p === '/crm/deals') return insert(state.deals, 'D-');
-    if (method === 'GET' && (match = m(/^\/crm\/deals\/([^/]+)$/))) return one(state.deals, match[1]);
-    if (method === 'POST' && (match = m(/^\/crm\/lists\/([^/]+)\/members$/))) {
-      (state.lists[match[1]!] ??= []).push(body);
-      return [201, { list: match[1], ...body }];
-    }
-    if (method === 'GET' && p === '/calendar/slots') {
-      return [200, { start: '2026-12-01T15:00:00Z', end: '2026-12-01T15:30:00Z', calendar: q.get('calendar') ?? 'default' }];
-    }
-    if (method === 'POST' && p === '/calendar/events') return insert(state.events, 'E-');
-    if (method === 'POST' && p === '/accounting/oauth/token') {
-      if (!body.client_id || !body.client_secret) return [400, { error: 'invalid_client' }];
-      return [200, { access_token: `sandbox-token-${id()}`, token_type: 'Bearer', expires_in: 3600 }];
-    }
-    if (method === 'GET' && p === '/accounting/invoices') return listed('invoices', state.invoices, 'status');
-    if (method === 'POST' && p === '/accounting/invoices') return insert(state.invoices, 'INV-');
-    if (method === 'GET' && p === '/accounting/customers') return listed('customers', state.customers, 'email');
-    if (method === 'POST' && p === '/accounting/customers') return insert(state.customers, 'C-');
-    if (p === '/chat/messages') return method === 'GET' ? [200, { messages: state.messages }] : insert(state.messages);
-    if (p === '/email/messages') {
-      if (method === 'GET') return [200, { messages: state.emails }];
-      const [, email] = insert(state.emails);
-      return [202, email]; // an outbox accepts mail for later delivery
-    }
     if (method === 'GET' && p === '/helpdesk/conversations') return conversationPage(q);
-    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, '', { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    if (method === 'POST' && p === '/helpdesk/conversations') return insert(state.conversations, { priority: 'normal', tags: [], updated_at: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
     if (method === 'POST' && (match = m(/^\/helpdesk\/conversations\/([^/]+)\/tags$/))) {
       const found = state.conversations.find((c) => String(c.id) === match![1]);
       if (!found) return [404, { error: 'not found' }];
       (found.tags as unknown[]).push(body.tag);
       return [200, found];
     }
-    if (p === '/tickets/tickets') return method === 'GET' ? listed('tickets', state.tickets, 'status') : insert(state.tickets, '', { status: 'open' });
     return [404, { error: `no route for ${method} ${p}` }];
   }
 
@@ -200,12 +180,23 @@ export async function startSandbox(options: { port?: number; host?: string } = {
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<Json> {
+/** Bound on a request body: the sandbox plays APIs whose bodies are small. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The body as text, or undefined when it is over MAX_BODY_BYTES. */
+async function readText(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseBody(text: string, type = ''): Json {
   if (text === '') return {};
-  const type = req.headers['content-type'] ?? '';
   if (type.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -215,8 +206,13 @@ async function readBody(req: IncomingMessage): Promise<Json> {
   }
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
+function send(res: ServerResponse, status: number, payload: unknown, headers: Readonly<Record<string, string>> = {}): void {
+  if (payload === undefined || status === 204) {
+    res.writeHead(status, { ...headers, 'content-length': 0 });
+    res.end();
+    return;
+  }
   const text = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -12,6 +12,7 @@
  * MAX_KEY_LENGTH characters. An item without a key fails the poll: dropping it would lose it
  * for good without anyone hearing of it.
  */
+import { connectorOf } from '../connectors/connection.js';
 import { resolveUses } from '../connectors/index.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, type CallOutcome, type ConnectionConfig, type ConnectorRuntime } from '../connectors/runtime.js';
 import type { LoadedWorkflow } from '../engine/types.js';
@@ -282,7 +283,7 @@ export async function callOperation(
   o: { readonly signal: AbortSignal; readonly key: string; readonly timeoutMs: number; readonly dryRun?: boolean },
 ): Promise<CallOutcome> {
   const connections = asRecord(d.workflow.value.connections) ?? {};
-  const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: String(asRecord(v)?.type ?? 'http') }])));
+  const resolved = resolveUses(uses, Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, { type: connectorOf(v) ?? 'http' }])));
   if (!resolved.ok) return { ok: false, output: null, error: { message: resolved.message, retryable: false } };
   const runtime = d.connectors[resolved.connector.name];
   if (!runtime) return { ok: false, output: null, error: { message: `connector \`${resolved.connector.name}\` is not available`, retryable: false } };

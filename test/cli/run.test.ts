@@ -320,7 +320,7 @@ describe('flux demo', () => {
     expect(r.code).toBe(0);
     const workflows = readdirSync(logDir).sort();
     expect(workflows).toEqual(readdirSync(join(ROOT, 'workflows')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort());
-    expect(r.stdout).not.toContain('demo-crm-token');
+    expect(r.stdout).not.toContain('demo-intercom-token');
     const validate = addFormats(new Ajv2020({ strict: true })).compile(JSON.parse(readFileSync(join(ROOT, 'schemas/run-log.schema.json'), 'utf8')) as object);
     let records = 0;
     for (const wf of workflows) {

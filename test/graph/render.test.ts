@@ -73,7 +73,7 @@ describe('the example workflows', () => {
     const id = (text: string) => Object.entries(mermaid.nodes).find(([, t]) => t.startsWith(text))?.[0];
     expect(mermaid.nodes[id('lead-intake')!]).toBe('lead-intakeowner: sales-ops@example.com');
     expect(graph.edges).toContainEqual({ from: id('lead-intake'), to: id('appointment-reminders'), label: 'lead.qualified', style: 'solid' });
-    expect(Object.values(mermaid.nodes)).toEqual(expect.arrayContaining(['pollevery 15m via crm.request', 'webhookPOST /hooks/leads']));
+    expect(Object.values(mermaid.nodes)).toEqual(expect.arrayContaining(['pollevery 15m via crm.search_contacts', 'webhookPOST /hooks/leads']));
   });
 });
 

@@ -71,6 +71,8 @@ function nullableWithoutType(node: unknown): Json {
   else if (node && typeof node === 'object') {
     const n = node as Json;
     for (const v of Object.values(n)) nullableWithoutType(v);
+    // `nullable: false` says nothing, and Ajv refuses it without a type too (Box's allOf parts).
+    if (n.nullable === false && n.type === undefined) delete n.nullable;
     if (n.nullable === true && n.type === undefined) {
       const { nullable: _nullable, ...rest } = n;
       for (const k of Object.keys(n)) delete n[k];
@@ -93,23 +95,20 @@ function deref(doc: Json, node: unknown, pointer: string): { node: Json; pointer
   return { node: n, pointer: p };
 }
 
-/** The problems of `req` against the description (empty when it matches). */
-export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
-  const problems: string[] = [];
-  const url = new URL(req.url);
-  // The connector's default base URL must be one of the servers the description names, for
-  // the whole API or (Box's uploads) for the operation; longest first, so a server that is a
-  // prefix of another does not take its requests.
-  const known = [...servers(d.doc), ...operationServers(d.doc)].sort((a, b) => b.length - a.length);
-  const server = known.find((s) => req.url.startsWith(`${s}/`) || req.url === s || req.url.startsWith(`${s}?`));
-  if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
-  // Matched before decoding, so an escaped slash stays inside its segment; `{+name}` (RFC 6570
-  // reserved expansion, Google's) spans segments, its slashes sent as they are.
-  const rawPath = url.pathname.slice(new URL(server).pathname.replace(/\/$/, '').length);
-  const path = decodeURIComponent(rawPath);
+/** A path matched against the description's templates: which one, and the values of its slots. */
+export interface MatchedPath {
+  readonly template: string;
+  readonly values: Readonly<Record<string, string>>;
+  /** Slots sent in a way the template does not allow (an escaped slash in `{+name}`). */
+  readonly problems: readonly string[];
+}
+
+/**
+ * The path template `rawPath` (relative to the server, still percent-encoded) falls under, or
+ * undefined. Literal paths win over templated ones (`/customers/search` before `/customers/{id}`).
+ */
+export function matchPath(d: Description, rawPath: string): MatchedPath | undefined {
   const paths = d.doc.paths as Record<string, Json>;
-  let found: { template: string; values: Record<string, string> } | undefined;
-  // Literal paths before templated ones (`/customers/search` before `/customers/{id}`).
   const templates = Object.keys(paths).sort((a, b) => a.split('{').length - b.split('{').length);
   for (const template of templates) {
     const slots: { name: string; reserved: boolean }[] = [];
@@ -120,16 +119,54 @@ export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
       return slot[1] ? '(.+)' : '([^/]+)';
     }).join('');
     const m = new RegExp(`^${pattern}$`).exec(rawPath);
-    if (m) {
-      found = { template, values: Object.fromEntries(slots.map((s, i) => [s.name, decodeURIComponent(m[i + 1]!)])) };
-      for (const [i, s] of slots.entries()) {
-        if (s.reserved && /%2f/i.test(m[i + 1]!)) problems.push(`path parameter \`${s.name}\` has an escaped slash (%2F): {+${s.name}} sends its slashes as they are`);
-      }
-      break;
+    if (!m) continue;
+    const problems: string[] = [];
+    // Matched before decoding, so an escaped slash stays inside its segment; `{+name}` (RFC 6570
+    // reserved expansion, Google's) spans segments, its slashes sent as they are.
+    for (const [i, s] of slots.entries()) {
+      if (s.reserved && /%2f/i.test(m[i + 1]!)) problems.push(`path parameter \`${s.name}\` has an escaped slash (%2F): {+${s.name}} sends its slashes as they are`);
     }
+    return { template, values: Object.fromEntries(slots.map((s, i) => [s.name, safeDecode(m[i + 1]!)])), problems };
   }
-  if (!found) return [`no path in the description matches ${req.method} ${path}`];
-  const item = paths[found.template]!;
+  return undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The described server `url` is on: one the whole API names or (Box's uploads) one operation
+ * names; longest first, so a server that is a prefix of another does not take its requests.
+ */
+function knownServer(d: Description, url: string): string | undefined {
+  const known = [...servers(d.doc), ...operationServers(d.doc)].sort((a, b) => b.length - a.length);
+  return known.find((s) => url.startsWith(`${s}/`) || url === s || url.startsWith(`${s}?`));
+}
+
+/** The path of `url` relative to the described server it is on, still percent-encoded; undefined when on none. */
+export function serverPath(d: Description, url: string): string | undefined {
+  const server = knownServer(d, url);
+  return server === undefined ? undefined : new URL(url).pathname.slice(new URL(server).pathname.replace(/\/$/, '').length);
+}
+
+/** The problems of `req` against the description (empty when it matches). */
+export function checkRequest(d: Description, req: BuiltHttpRequest): string[] {
+  const problems: string[] = [];
+  const url = new URL(req.url);
+  // The connector's default base URL must be one of the servers the description names, for
+  // the whole API or (Box's uploads) for the operation.
+  const server = knownServer(d, req.url);
+  if (server === undefined) return [`${url.origin}${url.pathname} is on none of the described servers (${servers(d.doc).join(', ')})`];
+  const rawPath = url.pathname.slice(new URL(server).pathname.replace(/\/$/, '').length);
+  const found = matchPath(d, rawPath);
+  if (!found) return [`no path in the description matches ${req.method} ${safeDecode(rawPath)}`];
+  problems.push(...found.problems);
+  const item = (d.doc.paths as Record<string, Json>)[found.template]!;
   const method = req.method.toLowerCase();
   const op = item[method] as Json | undefined;
   if (!op) return [`${found.template} has no ${req.method} operation`];
@@ -368,4 +405,41 @@ function coerce(doc: Json, value: unknown, schema: unknown): unknown {
     }));
   }
   return value;
+}
+
+/**
+ * The problems of a response to `method template` against the schema the description gives for
+ * its status (the exact code, then `4XX`-style ranges, then `default`). `described` is false
+ * when the description has no schema for it (Stripe's keep only the request side, SendGrid's
+ * 202 has no body): then there is nothing to check.
+ */
+export function checkResponse(d: Description, method: string, template: string, status: number, body: unknown): { described: boolean; problems: string[]; unreadable?: string } {
+  const opPointer = `/paths/${esc(template)}/${method.toLowerCase()}`;
+  const op = (d.doc.paths as Record<string, Json>)[template]?.[method.toLowerCase()] as Json | undefined;
+  const responses = (op?.responses ?? {}) as Json;
+  const code = [String(status), `${String(status)[0]}XX`, 'default'].find((c) => responses[c] !== undefined);
+  if (code === undefined) return { described: false, problems: [] };
+  const response = deref(d.doc, responses[code], `${opPointer}/responses/${code}`);
+  let pointer: string;
+  let schema: unknown;
+  if (response.node.schema !== undefined) {
+    pointer = `${response.pointer}/schema`;
+    schema = response.node.schema;
+  } else {
+    const content = response.node.content as Record<string, Json> | undefined;
+    const type = content && Object.keys(content).find((t) => t.includes('json'));
+    if (!type || content[type]!.schema === undefined) return { described: false, problems: [] };
+    pointer = `${response.pointer}/content/${esc(type)}/schema`;
+    schema = content[type]!.schema;
+  }
+  if (schema && typeof schema === 'object' && Object.keys(schema).length === 0) return { described: false, problems: [] };
+  let validator: ValidateFunction;
+  try {
+    validator = d.validator(pointer);
+  } catch (error) {
+    // A description cut down to a few operations can leave a response schema pointing at one
+    // it dropped (Square's payment link): that schema cannot be checked, and the caller says so.
+    return { described: false, problems: [], unreadable: error instanceof Error ? error.message : String(error) };
+  }
+  return { described: true, problems: validate(validator, body, 'response') };
 }

@@ -88,7 +88,8 @@ export function discoveryToOpenApi(doc: Json): Json {
     const parameters = [...own, ...global.filter(([g]) => !own.some(([o]) => o === g))].map(([name, p]) => parameter(name, p));
     const request = m.request as Json | undefined;
     const json = request ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(request) } } } } : {};
-    add(`/${servicePath}${String(m.path)}`, method, { operationId: m.id, parameters, ...json });
+    const response = m.response ? { responses: { 200: { content: { 'application/json': { schema: toJsonSchema(m.response) } } } } } : {};
+    add(`/${servicePath}${String(m.path)}`, method, { operationId: m.id, parameters, ...json, ...response });
     // Media uploads: the same method at its upload path, the media (or a multipart/related
     // of metadata and media) as the body, what kind of upload in `uploadType`. The schema of
     // multipart/related is the metadata's, its first part (check.ts decodes the parts).

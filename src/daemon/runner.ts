@@ -3,8 +3,10 @@
  * a daemon that died) and drives the engine to its next stop, finished or waiting, keeping the
  * store in step: the run's lease is renewed while it runs, each completed step is journaled
  * before the next one starts, and the outcome is recorded. A rescued or woken run resumes by
- * replay: its journal comes back as the engine's history, and its run log goes on in the same
- * file, so the log of a run holds each step.finished and its run.finished exactly once.
+ * replay: its journal comes back as the engine's history, and its run log goes on under the
+ * same relative path in this daemon's log directory (a new part of the log when another daemon
+ * wrote the earlier turns), so the parts of a run's log hold each step.finished and its
+ * run.finished exactly once; every turn's first record names the daemon (turnFields).
  *
  * Events: an emit step's events are stored with its journal entry, in one transaction, so a
  * step that is journaled has emitted and a replayed one never emits again. Events the daemon
@@ -98,9 +100,10 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
     }, () => {});
   }, Math.max(50, Math.floor(deps.leaseMs / 3)));
   const file = new FileJournal(runLogPath(deps.logDir, workflow.value.name, run.id));
+  const turn = turnFields(claim, deps.owner);
   // Once another daemon holds the run, it writes the run's log: this one must not add an end to
   // it; nor may a run handed back at shutdown, which the next daemon goes on with.
-  const journal = { append: (record: RunRecord) => (lost || released ? undefined : file.append(record)), close: () => file.close() };
+  const journal = { append: (record: RunRecord) => (lost || released ? undefined : file.append(turn(record))), close: () => file.close() };
   let result: RunResult;
   try {
     result = await runWorkflow({
@@ -136,6 +139,21 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
     await deps.store.finishRun(run.id, deps.owner, result.status as FinalState, result.error ?? null, now);
   }
   return { kind: 'ran', result };
+}
+
+/**
+ * Names the daemon and the attempt on the record that begins a turn (`run.started`, or
+ * `run.resumed` with why), so the run log says which daemon ran each attempt. A resumed run's
+ * log goes on in this daemon's own log directory, under the same `<workflow>/<run-id>.jsonl`:
+ * when this daemon has not written the run before, that `run.resumed` begins a new part of
+ * the log, which readers (`flux metrics`, `flux runs show`) join to the others by run id.
+ */
+export function turnFields(claim: ClaimedRun, daemon: string): (record: RunRecord) => RunRecord {
+  return (record) => {
+    if (record.type === 'run.started') return { ...record, daemon, attempt: claim.run.attempt };
+    if (record.type === 'run.resumed') return { ...record, daemon, reason: claim.reason === 'rescue' ? 'rescue' : 'wake' };
+    return record;
+  };
 }
 
 /**

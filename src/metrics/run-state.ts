@@ -4,6 +4,12 @@
  * not the size of the log. Every field is order-independent (earliest, latest, any), so two
  * partial states of one run, read from two files of a rotated log, by two worker threads in
  * either order, merge into the state one reader would have built.
+ *
+ * A run that was resumed (a wait over, or its daemon died) may have its log in several parts,
+ * one per daemon's log directory (daemon/runner.ts): its start in the first, its end in the
+ * last, and steps in each. Such a run is held until every file is read (`resumed`), since a
+ * part read later may still hold its steps or its answer to the event; a run never resumed
+ * is one turn of one daemon, all in one file, and is counted as soon as its end is read.
  */
 import type { BaselineValue, Rec } from './parse.js';
 
@@ -52,6 +58,8 @@ export interface RunState {
   lastStep: string | null;
   lastStepTs: number;
   wakeAt: number | null;
+  /** A run.resumed was read: other parts of the run's log may be in other files, so it is counted only at the end. */
+  resumed: boolean;
   /** Step events held until run.started says whether the run counts; null once it has. */
   pending: StepEvent[] | null;
   pendingDropped: number;
@@ -63,7 +71,7 @@ export function newRunState(rec: Rec, file: string): RunState {
     run: rec.run, workflow: rec.workflow, file, owner: null, ownerTs: -Infinity, baseline: null, baselineFromStart: false,
     startedAt: null, receivedAt: null, responseStep: null, okAt: Object.create(null) as Record<string, number>, writeAt: null,
     finishedAt: null, status: null, escalated: false, escalationFailed: false, ackDueAt: null,
-    lastTs: -Infinity, lastType: '', lastStep: null, lastStepTs: -Infinity, wakeAt: null, pending: [], pendingDropped: 0,
+    lastTs: -Infinity, lastType: '', lastStep: null, lastStepTs: -Infinity, wakeAt: null, resumed: false, pending: [], pendingDropped: 0,
   };
 }
 
@@ -99,6 +107,9 @@ export function applyRecord(s: RunState, rec: Rec): void {
         if (seen === undefined || rec.ts < seen) s.okAt[rec.step] = rec.ts;
         if (rec.method !== null && WRITES.has(rec.method) && (s.writeAt === null || rec.ts < s.writeAt)) s.writeAt = rec.ts;
       }
+      break;
+    case 'run.resumed':
+      s.resumed = true;
       break;
     case 'escalation':
       if (rec.delivered === true) s.escalated = true;
@@ -152,6 +163,7 @@ export function mergeRunStates(a: RunState, b: RunState): StepEvent[] {
     a.finishedAt = b.finishedAt;
     a.status = b.status;
   }
+  a.resumed ||= b.resumed;
   a.escalated ||= b.escalated;
   a.escalationFailed ||= b.escalationFailed;
   a.ackDueAt ??= b.ackDueAt;

@@ -54,7 +54,10 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
 
     if (options.json) {
       io.stdout.write(`${safeJson({
-        run: { ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null },
+        run: {
+          ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null,
+          lease: run.leaseOwner !== null ? { daemon: run.leaseOwner, until: isoOrNull(run.leaseUntil) } : null,
+        },
         workflow_file: onDiskJson(onDisk),
         attempts: attempts.turns.map((t) => attemptJson(t, io.cwd)),
         steps: steps.map(stepJson),
@@ -76,6 +79,7 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     ];
     if (run.finishedAt !== null) lines.splice(3, 0, ['finished', `${shortTime(run.finishedAt)}, took ${progressOf(run, clock.now())}`]);
     else if (run.status !== 'waiting') lines.splice(3, 0, ['now', progressOf(run, clock.now())]);
+    if (run.status === 'running' && run.leaseOwner !== null) lines.push(['daemon', leaseText(run, clock.now())]);
     if (run.error) lines.push(['error', `${run.error.step !== undefined ? `step \`${escapeControl(run.error.step)}\`: ` : ''}${escapeControl(reveal.masker.mask(run.error.message))}`]);
     if (run.status === 'waiting') lines.push(['waits', waitsText(run)]);
     for (const a of approvals) lines.push(['asks', approvalText(a)]);
@@ -88,7 +92,7 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     io.stdout.write(`run ${escapeControl(run.id)}  ${escapeControl(run.workflow)}  ${run.status}\n`);
     for (const [label, value] of lines) io.stdout.write(`  ${label.padEnd(11)}${value}\n`);
     io.stdout.write('\n');
-    if (attempts.turns.length > 0) io.stdout.write(`${table(['ATTEMPT', 'HOW', 'DAEMON', 'STARTED', 'ENDED'], attempts.turns.map((t, i) => attemptRow(t, i === attempts.turns.length - 1 ? run : undefined)))}\n`);
+    if (attempts.turns.length > 0) io.stdout.write(`${table(['ATTEMPT', 'HOW', 'DAEMON', 'STARTED', 'ENDED'], attempts.turns.map((t, i) => attemptRow(t, i === attempts.turns.length - 1 ? run : undefined, clock.now())))}\n`);
     if (steps.length === 0) io.stdout.write('no steps recorded yet\n');
     else io.stdout.write(table(['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'OUTPUT / ERROR'], steps.map(stepRow)));
     if (!reveal.journalOutputs && steps.some((st) => st.outputTruncated || st.outputWithheld)) {
@@ -124,11 +128,22 @@ function attemptsOf(run: RunRow, dirs: readonly string[]): { turns: RunTurn[]; p
   return { turns: turnsOf(parts), parts: parts.map((p) => p.path), problems };
 }
 
-/** One turn as a row; `current` is the run when this is its last turn, to tell a live turn from one whose daemon died. */
-function attemptRow(t: RunTurn, current: RunRow | undefined): string[] {
+/** Who holds a running run, and whether that daemon still renews its lease. */
+function leaseText(run: RunRow, now: number): string {
+  const owner = escapeControl(run.leaseOwner ?? '');
+  if (run.leaseUntil !== null && run.leaseUntil < now) return `${owner} held it; its lease lapsed at ${shortTime(run.leaseUntil)} (the daemon died or is cut off): another daemon resumes it`;
+  return `${owner} holds it (lease until ${shortTime(run.leaseUntil)})`;
+}
+
+/**
+ * One turn as a row. `current` is the run when this is its last turn: a turn without an end
+ * is running while its daemon holds the lease, else its daemon died (or handed the run back).
+ */
+function attemptRow(t: RunTurn, current: RunRow | undefined, now: number): string[] {
   let ended: string;
+  const holds = current?.status === 'running' && current.leaseOwner !== null && current.leaseOwner === t.daemon && (current.leaseUntil === null || current.leaseUntil >= now);
   if (t.end !== null) ended = `${shortTime(t.lastAt)} ${t.end}`;
-  else if (current?.status === 'running' && current.leaseOwner !== null && current.leaseOwner === t.daemon) ended = `- running (last record ${shortTime(t.lastAt)})`;
+  else if (holds) ended = `- running (last record ${shortTime(t.lastAt)})`;
   else ended = `- no end recorded (last record ${shortTime(t.lastAt)}): its daemon died or handed it back`;
   return [t.attempt === null ? '-' : String(t.attempt), t.reason ?? 'resume', t.daemon === null ? '-' : escapeControl(t.daemon), shortTime(t.startedAt), ended];
 }

@@ -133,11 +133,25 @@ steps:
     expect((await runOf(id)).leaseOwner).toBe('alpha');
     alpha.child.kill('SIGKILL');
     expect((await alpha.exit).signal).toBe('SIGKILL');
+    // Dead, and its lease not yet lapsed: the store still has the run with alpha.
+    const clockEnv = { FLUX_TEST_CLOCK: join(dir, 'clock') };
+    const held = await runFlux(['runs', 'show', id, '--state-dir', 'state', '--log-dir', 'logs-a'], { cwd: dir, env: clockEnv });
+    expect(held.code, held.stderr).toBe(0);
+    expect(held.stdout).toContain('  daemon     alpha holds it (lease until 2026-11-24 09:00:01Z)\n');
+    expect(held.stdout).toMatch(/\n1\s+start\s+alpha\s+2026-11-24 09:00:00Z\s+- running \(last record 2026-11-24 09:00:00Z\)\n/);
+    setClock(T0 + 5_000);
+    const lapsed = await runFlux(['runs', 'show', id, '--state-dir', 'state', '--log-dir', 'logs-a'], { cwd: dir, env: clockEnv });
+    expect(lapsed.stdout).toContain('  daemon     alpha held it; its lease lapsed at 2026-11-24 09:00:01Z (the daemon died or is cut off): another daemon resumes it\n');
+    expect(lapsed.stdout).toMatch(/\n1\s+start\s+alpha\s+.*- no end recorded .*its daemon died/);
+    expect(JSON.parse((await runFlux(['runs', 'show', id, '--json', '--state-dir', 'state'], { cwd: dir, env: clockEnv })).stdout)).toMatchObject({
+      run: { status: 'running', lease: { daemon: 'alpha', until: '2026-11-24T09:00:01.000Z' } },
+      // The parts are read from the state directory's logs/ only, unless --log-dir names others: none there.
+      attempts: [], run_log_parts: [],
+    });
 
     downstream.hold = false;
     // The second daemon is named by the environment; its lease check runs on the test clock.
     const beta = await daemon(['--log-dir', 'logs-b'], { FLUX_DAEMON_ID: 'beta' });
-    setClock(T0 + 5_000);
     await until(async () => (await runOf(id)).status === 'succeeded', 'the run rescued and succeeded');
     expect(await runOf(id)).toMatchObject({ attempt: 2, leaseOwner: null });
     // `first` completed before the crash: replayed from the journal, not called again; `slow` was cut off mid-call and is called again.

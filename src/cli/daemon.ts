@@ -150,7 +150,8 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
 function printSystemd(paths: readonly string[], options: DaemonCommandOptions, graceMs: number, logFormat: LogFormat, io: Io): number {
   const stateDir = options.stateDir === undefined ? SYSTEMD_STATE_DIR : isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir);
   const bin = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
-  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', options.logDir ?? ''];
+  const logDir = options.logDir === undefined ? undefined : isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir);
+  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', logDir ?? ''];
   // A unit is line-based: a path with a newline in it would end the setting and start another.
   const bad = words.find((w) => /[\u0000-\u001f\u007f]/.test(w));
   if (bad !== undefined) throw new UsageError(`cannot write a systemd unit for \`${escapeControl(bad)}\`: it holds a control character`);
@@ -160,11 +161,14 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
     ...(logFormat !== 'text' ? ['--log-format', logFormat] : []), ...(options.skipInvalid ? ['--skip-invalid'] : []), ...(options.allowSilent ? ['--allow-silent'] : []),
     ...(options.publicUrl !== undefined ? ['--public-url', options.publicUrl] : []),
     ...(options.daemonId !== undefined ? ['--daemon-id', options.daemonId] : []),
-    ...(options.logDir !== undefined ? ['--log-dir', isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir)] : []),
+    ...(logDir !== undefined ? ['--log-dir', logDir] : []),
     ...(options.resumeBudget !== undefined ? ['--resume-budget', String(options.resumeBudget)] : []),
     ...(options.maxChainDepth !== undefined && options.maxChainDepth !== DEFAULT_MAX_CHAIN_DEPTH ? ['--max-chain-depth', String(options.maxChainDepth)] : []),
   ];
   io.stdout.write(systemdUnit({ node: process.execPath, bin, paths, stateDir, flags, graceMs, user: options.user, environmentFile: SYSTEMD_ENV_FILE }));
+  if (logDir !== undefined && !`${logDir}/`.startsWith(`${stateDir}/`)) {
+    io.stderr.write(`flux: the unit lets the service write only its state directory (ProtectSystem=strict): add ReadWritePaths=${escapeControl(logDir)} under [Service] for --log-dir\n`);
+  }
   if (options.user === undefined && !stateDir.startsWith('/var/lib/')) {
     io.stderr.write(`flux: the unit runs as a dynamic user, who cannot write ${escapeControl(stateDir)}; give --user, or a --state-dir under /var/lib\n`);
   }

@@ -14,7 +14,7 @@ import {
   type Counts, type WorkflowAgg, type WorkflowWire,
 } from './figures.js';
 import { humanDuration, periodStart } from './period.js';
-import { applyRecord, cycleSeconds, holdStep, mergeRunStates, newRunState, responseSeconds, type RunState, type StepEvent } from './run-state.js';
+import { applyRecord, compactHeld, cycleSeconds, holdStep, mergeRunStates, newRunState, responseSeconds, type RunState, type StepEvent } from './run-state.js';
 
 /** Warnings listed in the report; more are counted. */
 export const MAX_WARNINGS = 100;
@@ -125,8 +125,9 @@ export class Aggregator {
       this.release(s, s.pending);
       s.pending = null;
       if (s.finishedAt !== null) this.touched.push(s);
-    } else if (rec.type === 'run.finished' && s.pending === null && !s.resumed) {
-      this.settle(s);
+    } else if (rec.type === 'run.finished' && s.pending === null) {
+      if (s.resumed) compactHeld(s);
+      else this.settle(s);
     }
   }
 
@@ -136,9 +137,14 @@ export class Aggregator {
    * `finish` counts it.
    */
   endFile(): void {
-    for (const s of this.touched) if (this.open.get(s.run) === s && !s.resumed) this.settle(s);
+    for (const s of this.touched) {
+      if (this.open.get(s.run) !== s) continue;
+      if (s.resumed) compactHeld(s);
+      else this.settle(s);
+    }
     this.touched = [];
   }
+
 
   /** This aggregator's state as plain data, for a worker's reply. */
   toPartial(): AggregatePartial {

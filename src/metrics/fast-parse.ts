@@ -58,7 +58,7 @@ function rec(
   type: string, ts: number, run: string, workflow: string, owner: string | null, baseline: Rec['baseline'], step: string | null,
   status: string | null, durationMs: number | null, method: string | null, receivedAt: number | null, responseStep: string | null,
 ): Rec {
-  return { type, ts, run, workflow, owner, baseline, step, status, durationMs, method, receivedAt, responseStep, wakeAt: null, delivered: null, error: null, ackDueAt: null, escalatedAt: null };
+  return { type, ts, run, workflow, owner, baseline, step, status, durationMs, method, receivedAt, responseStep, wakeAt: null, delivered: null, error: null, ackDueAt: null, escalatedAt: null, elsewhere: false };
 }
 
 /** The record on one line of flux's own form, or null when the line must be parsed whole. */

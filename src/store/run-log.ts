@@ -68,7 +68,11 @@ export type RunRecord = RecordBase & (
    * Under `flux daemon`, it says which daemon took it and why; a daemon that had not written
    * this run before begins a new part of its log with it, in its own log directory.
    */
-  | { readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number; readonly daemon?: string; readonly reason?: ResumeReason }
+  | {
+      readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number; readonly daemon?: string; readonly reason?: ResumeReason;
+      /** The turn before this one is not in this file: the run's log has another part, in another daemon's log directory. */
+      readonly previous_elsewhere?: boolean;
+    }
   | { readonly type: 'run.waiting'; readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string }
   | {
       readonly type: 'approval.requested'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly approvers: readonly string[];

@@ -106,11 +106,9 @@ function part(logDir: string, id: string): RunRecord[] {
   return log.records;
 }
 
-const finished = (records: readonly RunRecord[]) => records.filter((r) => r.type === 'step.finished').map((r) => (r as { step: string }).step);
-
-describe('a run rescued by another daemon with its own log directory', () => {
-  it('continues its log there, in a second part that names the daemon and the attempt', async () => {
-    writeFileSync(join(dir, 'flows', 'relay.yaml'), `name: relay
+/** A workflow of three calls; the middle one, /slow, is held open while `downstream.hold` is set. */
+function relayFlow(): void {
+  writeFileSync(join(dir, 'flows', 'relay.yaml'), `name: relay
 owner: ops@example.com
 trigger:
   webhook: { path: /hooks/relay }
@@ -125,6 +123,13 @@ steps:
     uses: http
     with: { url: "${downstream.url}/last", method: POST }
 `);
+}
+
+const finished = (records: readonly RunRecord[]) => records.filter((r) => r.type === 'step.finished').map((r) => (r as { step: string }).step);
+
+describe('a run rescued by another daemon with its own log directory', () => {
+  it('continues its log there, in a second part that names the daemon and the attempt', async () => {
+    relayFlow();
     const alpha = await daemon(['--daemon-id', 'alpha', '--log-dir', 'logs-a']);
     const res = await fetch(`${alpha.url}/hooks/relay`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(202);
@@ -162,7 +167,7 @@ steps:
     expect(a.some((r) => r.type === 'run.finished' || r.type === 'run.resumed')).toBe(false);
     expect(finished(a)).toEqual(['first']);
     const b = part('logs-b', id);
-    expect(b[0]).toMatchObject({ type: 'run.resumed', run_id: id, workflow: 'relay', owner: 'ops@example.com', daemon: 'beta', reason: 'rescue', attempt: 2, replayable: 1 });
+    expect(b[0]).toMatchObject({ type: 'run.resumed', run_id: id, workflow: 'relay', owner: 'ops@example.com', daemon: 'beta', reason: 'rescue', attempt: 2, replayable: 1, previous_elsewhere: true });
     expect(b.some((r) => r.type === 'run.started')).toBe(false);
     expect(finished(b)).toEqual(['slow', 'last']);
     expect(b.at(-1)).toMatchObject({ type: 'run.finished', status: 'succeeded' });
@@ -196,6 +201,30 @@ steps:
 
     beta.child.kill('SIGTERM');
     expect((await beta.exit).code).toBe(0);
+  });
+
+  it('a daemon restarted on the same log directory goes on in the same file, and says the log is whole there', async () => {
+    relayFlow();
+    const first = await daemon(['--log-dir', 'logs']);
+    const res = await fetch(`${first.url}/hooks/relay`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const id = ((await res.json()) as { run_id: string }).run_id;
+    await until(() => downstream.calls.includes('/slow'), 'the slow call made');
+    first.child.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+    downstream.hold = false;
+    const second = await daemon(['--log-dir', 'logs']);
+    setClock(T0 + 5_000);
+    await until(async () => (await runOf(id)).status === 'succeeded', 'the run rescued and succeeded');
+    const log = part('logs', id);
+    const resumed = log.filter((r) => r.type === 'run.resumed');
+    expect(resumed).toEqual([expect.objectContaining({ reason: 'rescue', attempt: 2, previous_elsewhere: false })]);
+    // Unnamed daemons: <hostname>:<pid>:<8 hex digits>, a new one per process.
+    const ids = [log[0], resumed[0]].map((r) => (r as { daemon?: string }).daemon);
+    for (const d of ids) expect(d).toMatch(/^[^:\s]+:\d+:[0-9a-f]{8}$/);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(finished(log)).toEqual(['first', 'slow', 'last']);
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
   });
 
   it('refuses a daemon id that cannot name it in a lease', async () => {

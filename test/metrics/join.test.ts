@@ -80,7 +80,7 @@ function turnsOf(spec: RunSpec, index: number): { head: RunHead; turns: { daemon
     if (i === 0) {
       lines.push(started(head, t, { received_at: at(t - 1), ...(spec.responseStep ? { response_step: 'reply' } : {}), daemon: `d${turn.daemon}`, attempt: 1 }));
     } else {
-      lines.push(record(head, 'run.resumed', t, { attempt: 1 + spec.turns.slice(0, i).filter((p) => p.end === 'died').length, replayable: i, daemon: `d${turn.daemon}`, reason: spec.turns[i - 1]!.end === 'died' ? 'rescue' : 'wake' }));
+      lines.push(record(head, 'run.resumed', t, { attempt: 1 + spec.turns.slice(0, i).filter((p) => p.end === 'died').length, replayable: i, daemon: `d${turn.daemon}`, reason: spec.turns[i - 1]!.end === 'died' ? 'rescue' : 'wake', previous_elsewhere: spec.turns[i - 1]!.daemon !== turn.daemon }));
     }
     for (const s of turn.steps) {
       t += 1;
@@ -156,8 +156,8 @@ describe('metrics joins the parts of a run log by run id', () => {
     const env = clockEnv(dir, '2026-11-19T00:00:00.000Z');
     const head: RunHead = { run: 'R1', workflow: 'booking', owner: 'ops@example.com', baseline: { minutes_per_run: 12, hourly_cost: 60, currency: 'USD' } };
     const a = [started(head, 10, { received_at: at(9), response_step: 'reply', daemon: 'a', attempt: 1 }), ...step(head, 'ask', 11, { method: 'POST' }), record(head, 'run.waiting', 12, { step: 'pause', path: 'pause', wake_at: at(70) })];
-    const b = [record(head, 'run.resumed', 70, { attempt: 1, replayable: 2, daemon: 'b', reason: 'wake' }), ...step(head, 'reply', 71, { method: 'POST' }), record(head, 'run.waiting', 72, { step: 'later', path: 'later', wake_at: at(130) })];
-    const a2 = [record(head, 'run.resumed', 130, { attempt: 1, replayable: 4, daemon: 'a', reason: 'wake' }), ...step(head, 'close', 131, { method: 'PUT' }), finished(head, 132, 'succeeded')];
+    const b = [record(head, 'run.resumed', 70, { attempt: 1, replayable: 2, daemon: 'b', reason: 'wake', previous_elsewhere: true }), ...step(head, 'reply', 71, { method: 'POST' }), record(head, 'run.waiting', 72, { step: 'later', path: 'later', wake_at: at(130) })];
+    const a2 = [record(head, 'run.resumed', 130, { attempt: 1, replayable: 4, daemon: 'a', reason: 'wake', previous_elsewhere: true }), ...step(head, 'close', 131, { method: 'PUT' }), finished(head, 132, 'succeeded')];
     writeLog(dir, 'a/booking/R1.jsonl', [...a, ...a2]);
     writeLog(dir, 'b/booking/R1.jsonl', b);
     writeLog(dir, 'whole/booking/R1.jsonl', [...a, ...b, ...a2]);
@@ -183,7 +183,7 @@ describe('metrics joins the parts of a run log by run id', () => {
     const env = clockEnv(dir, '2026-11-16T03:00:00.000Z');
     const head: RunHead = { run: 'R7', workflow: 'relay', owner: 'ops@example.com' };
     writeLog(dir, 'a/relay/R7.jsonl', [started(head, 60, { daemon: 'a', attempt: 1 }), ...step(head, 'first', 61, { method: 'POST' }), record(head, 'step.started', 62, { step: 'slow', path: 'slow', attempt: 1, idempotency_key: 'R7:slow' })]);
-    writeLog(dir, 'b/relay/R7.jsonl', [record(head, 'run.resumed', 170, { attempt: 2, replayable: 1, daemon: 'b', reason: 'rescue' }), ...step(head, 'slow', 171, { method: 'POST' })]);
+    writeLog(dir, 'b/relay/R7.jsonl', [record(head, 'run.resumed', 170, { attempt: 2, replayable: 1, daemon: 'b', reason: 'rescue', previous_elsewhere: true }), ...step(head, 'slow', 171, { method: 'POST' })]);
 
     // Only the second daemon's directory: records of a run whose start is elsewhere.
     const onlyB = await metricsJson(dir, ['b', '--stale-after', '1h'], env);

@@ -14,7 +14,7 @@ const lines: Record<string, string> = {
   started: started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', response_step: 'reply' }),
   'started, under a daemon': started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', response_step: 'reply', daemon: 'web-1:4242:0a1b2c3d', attempt: 1 }),
   'started, daemon with an escape': started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', daemon: 'web"1', attempt: 1 }),
-  resumed: record(head, 'run.resumed', 4, { attempt: 2, replayable: 3, daemon: 'web-2:77:00ff00ff', reason: 'rescue' }),
+  resumed: record(head, 'run.resumed', 4, { attempt: 2, replayable: 3, daemon: 'web-2:77:00ff00ff', reason: 'rescue', previous_elsewhere: true }),
   'started, older log': started({ ...head, baseline: null }, 0),
   'started, scheduled': started({ ...head, owner: '', baseline: { minutes_per_run: 2.5, response_minutes: 0, hourly_cost: -3, currency: 'eur' } }, 0, { scheduled_for: '2026-11-16T00:00:00.000Z', received_at: '2026-11-16T00:00:01.000Z' }),
   'started, bad received_at': started(head, 0, { received_at: 'soon' }),

@@ -180,7 +180,9 @@ export function previousElsewhere(path: string, entries: readonly JournalEntry[]
   return journaled > last;
 }
 
-/** The time of the last whole record of a log file, or null when there is none (or no file). */
+const RECORD_TS = /^\{"v":1,"type":"[a-z._]+","ts":"([^"]+)"/;
+
+/** The time of the last record of a log file, or null when there is none (or no file). */
 function lastRecordAt(path: string): number | null {
   let fd: number | undefined;
   try {
@@ -189,11 +191,14 @@ function lastRecordAt(path: string): number | null {
     const length = Math.min(size, TAIL_BYTES);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const m = /^\{"v":1,"type":"[a-z._]+","ts":"([^"]+)"/.exec(lines[i]!);
+    const text = buffer.toString('utf8');
+    // Line by line from the end; only each line's head is looked at (records begin v, type, ts).
+    for (let end = text.length; end > 0;) {
+      const start = text.lastIndexOf('\n', end - 1) + 1;
+      const m = RECORD_TS.exec(text.slice(start, Math.min(end, start + 100)));
       const ts = m ? Date.parse(m[1]!) : NaN;
       if (Number.isFinite(ts)) return ts;
+      end = start - 1;
     }
     return null;
   } catch {

@@ -48,6 +48,10 @@ export interface DaemonCommandOptions {
   readonly allowSilent?: boolean | undefined;
   /** The URL people reach this daemon at, for acknowledgement links (default: the listen address). */
   readonly publicUrl?: string | undefined;
+  /** This daemon's name in leases and run logs (else FLUX_DAEMON_ID, else `<hostname>:<pid>:<random>`). */
+  readonly daemonId?: string | undefined;
+  /** Where this daemon writes the run logs of the runs it executes (default: <state dir>/logs). */
+  readonly logDir?: string | undefined;
 }
 
 /** The state directory of a daemon run by systemd when none is given: systemd's own place for it. */
@@ -68,6 +72,7 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   const nameOf = (path: string) => displayPath(path, io.cwd);
   const silent = { allowSilent: options.allowSilent === true };
   const publicUrl = publicUrlOption(options.publicUrl);
+  const daemonId = daemonIdOption(options.daemonId ?? io.env.FLUX_DAEMON_ID, options.daemonId !== undefined ? '--daemon-id' : 'FLUX_DAEMON_ID');
   const files = await readWorkflowFiles(absolute, nameOf, silent);
   if (files.missing.length > 0) throw new UsageError(`${files.missing.map((m) => `\`${escapeControl(m)}\``).join(', ')}: no such file, directory, or glob match`);
   if (files.unlisted.length > 0) throw new UsageError(`cannot read ${files.unlisted.map((u) => `${escapeControl(u.path)} (${u.reason})`).join(', ')}`);
@@ -106,8 +111,9 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   try {
     daemon = await startDaemon({
       workflows: files.valid, stateDir, ...(store !== undefined ? { store } : {}), host: options.host, port: options.port, concurrency: options.concurrency, leaseMs, env: io.env,
-      clock, connectors, logDir: join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf, silent),
+      clock, connectors, logDir: options.logDir !== undefined ? (isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir)) : join(stateDir, 'logs'), log, masker, reread: () => readWorkflowFiles(absolute, nameOf, silent),
       ...(publicUrl !== undefined ? { publicUrl } : {}),
+      ...(daemonId !== undefined ? { daemonId } : {}),
       ...(options.maxChainDepth !== undefined ? { maxChainDepth: options.maxChainDepth } : {}),
       ...(options.resumeBudget !== undefined ? { resumeBudget: options.resumeBudget } : {}),
       // A test clock jumps whenever the test rewrites its file: look at it often.
@@ -138,7 +144,7 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   });
   const served = `${files.valid.length} workflow${files.valid.length === 1 ? '' : 's'}`;
   if (logFormat === 'text') io.stdout.write(`flux daemon listening on ${daemon.url} (${served}, state in ${displayPath(stateDir, io.cwd)}${store !== undefined ? `, store ${escapeControl(shownStore(store))}` : ''})\n`);
-  else log.info(`flux daemon listening on ${daemon.url} (${served})`, { kind: 'daemon.listening', url: daemon.url, workflows: files.valid.length, skipped: files.invalid.length, state_dir: stateDir, ...(store !== undefined ? { store: shownStore(store) } : {}), pid: process.pid });
+  else log.info(`flux daemon listening on ${daemon.url} (${served})`, { kind: 'daemon.listening', url: daemon.url, workflows: files.valid.length, skipped: files.invalid.length, state_dir: stateDir, ...(store !== undefined ? { store: shownStore(store) } : {}), pid: process.pid, daemon: daemon.id });
   // A stop signal, or the state database's thread dying: then nothing more can be stored, and
   // exiting non-zero lets systemd (Restart=on-failure) start a fresh daemon that resumes all.
   const ended = await Promise.race([stopSignal.then((signal) => ({ signal })), daemon.dead.then((error) => ({ error }))]);
@@ -156,7 +162,8 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
 function printSystemd(paths: readonly string[], options: DaemonCommandOptions, graceMs: number, logFormat: LogFormat, io: Io): number {
   const stateDir = options.stateDir === undefined ? SYSTEMD_STATE_DIR : isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir);
   const bin = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
-  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? ''];
+  const logDir = options.logDir === undefined ? undefined : isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir);
+  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', logDir ?? ''];
   // A unit is line-based: a path with a newline in it would end the setting and start another.
   const bad = words.find((w) => /[\u0000-\u001f\u007f]/.test(w));
   if (bad !== undefined) throw new UsageError(`cannot write a systemd unit for \`${escapeControl(bad)}\`: it holds a control character`);
@@ -165,10 +172,15 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
     '--host', options.host, '--port', String(options.port), '--concurrency', String(options.concurrency), '--lease', options.lease, '--grace', options.grace,
     ...(logFormat !== 'text' ? ['--log-format', logFormat] : []), ...(options.skipInvalid ? ['--skip-invalid'] : []), ...(options.allowSilent ? ['--allow-silent'] : []),
     ...(options.publicUrl !== undefined ? ['--public-url', options.publicUrl] : []),
+    ...(options.daemonId !== undefined ? ['--daemon-id', options.daemonId] : []),
+    ...(logDir !== undefined ? ['--log-dir', logDir] : []),
     ...(options.resumeBudget !== undefined ? ['--resume-budget', String(options.resumeBudget)] : []),
     ...(options.maxChainDepth !== undefined && options.maxChainDepth !== DEFAULT_MAX_CHAIN_DEPTH ? ['--max-chain-depth', String(options.maxChainDepth)] : []),
   ];
   io.stdout.write(systemdUnit({ node: process.execPath, bin, paths, stateDir, flags, graceMs, user: options.user, environmentFile: SYSTEMD_ENV_FILE }));
+  if (logDir !== undefined && !`${logDir}/`.startsWith(`${stateDir}/`)) {
+    io.stderr.write(`flux: the unit lets the service write only its state directory (ProtectSystem=strict): add ReadWritePaths=${escapeControl(logDir)} under [Service] for --log-dir\n`);
+  }
   if (options.user === undefined && !stateDir.startsWith('/var/lib/')) {
     io.stderr.write(`flux: the unit runs as a dynamic user, who cannot write ${escapeControl(stateDir)}; give --user, or a --state-dir under /var/lib\n`);
   }
@@ -188,6 +200,19 @@ function publicUrlOption(value: string | undefined): string | undefined {
     throw new UsageError(`--public-url takes the http(s) URL people reach this daemon at, such as https://flux.example.com, not \`${escapeControl(value)}\``);
   }
   return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * `--daemon-id` (or FLUX_DAEMON_ID): a name for leases and run logs, so printable and short; it
+ * must be unique among the daemons sharing a store (two with one name would take each other's
+ * runs for their own).
+ */
+function daemonIdOption(value: string | undefined, from: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[A-Za-z0-9._:@/-]{1,128}$/.test(value)) {
+    throw new UsageError(`${from} takes up to 128 letters, digits and . _ : @ / -, such as flux-1 or host:1234, not \`${escapeControl(value)}\``);
+  }
+  return value;
 }
 
 function durationOption(flag: string, value: string): number {

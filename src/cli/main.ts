@@ -131,7 +131,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }, 10)
     .option('--allow-silent', 'serve workflows that can fail with nobody told (a trigger but no on_error.escalate)')
     .option('--public-url <url>', 'the URL people reach this daemon at, for acknowledgement links (default: the listen address)')
-    .action(async (paths: string[], options: { stateDir?: string; store?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number; allowSilent?: boolean; publicUrl?: string }) => {
+    .option('--daemon-id <id>', "this daemon's name in leases and run logs, unique among daemons sharing a store (default: $FLUX_DAEMON_ID, else <hostname>:<pid>:<random>)")
+    .option('--log-dir <dir>', 'where this daemon writes the logs of the runs it executes (default: <state dir>/logs)')
+    .action(async (paths: string[], options: { daemonId?: string; logDir?: string; stateDir?: string; store?: string; host: string; port: number; concurrency: number; lease: string; grace: string; logFormat: string; skipInvalid?: boolean; printSystemd?: boolean; user?: string; resumeBudget?: number; maxChainDepth: number; allowSilent?: boolean; publicUrl?: string }) => {
       const { daemonCommand } = await import('./daemon.js');
       code = await daemonCommand(paths, options, io);
     });
@@ -162,7 +164,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('--store <url|file>', 'the daemons\' store: a postgres:// URL, or a SQLite file (default: $FLUX_STORE_URL, else the state directory\'s)')
     .option('--workflows <path>', "where the workflow files are, to tell whether the run's version is the file there (default: workflows/)")
     .option('-E, --env-file <path>', 'secret values, to show whole outputs from the journal (masked) when the environment lacks them')
-    .action(async (id: string, options: { json?: boolean; stateDir?: string; store?: string; workflows?: string; envFile?: string }) => {
+    .option('--log-dir <dir>', "another daemon's log directory, to read the parts of the run's log it wrote (repeatable)", collect, [])
+    .action(async (id: string, options: { json?: boolean; stateDir?: string; store?: string; workflows?: string; envFile?: string; logDir?: string[] }) => {
       const { runsShowCommand } = await import('./runs-show.js');
       code = await runsShowCommand(id, options, withStore(io, options.store));
     });

@@ -8,8 +8,11 @@
 import { waitingStep } from '../daemon/journal-keys.js';
 import { approvalText, openApprovals } from './runs-approvals.js';
 import type { RunRow } from '../store/store.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { readRunLog, runLogPath, turnsOf, type RunRecord, type RunTurn } from '../store/run-log.js';
 import { escapeControl } from '../text/escape.js';
-import { ExitCode, UsageError, type Io } from './io.js';
+import { displayPath, ExitCode, UsageError, type Io } from './io.js';
 import { ackState, duration, escalationJson, isoOrNull, preview, progressOf, runJson, safeJson, shortHash, shortTime, table } from './runs-format.js';
 import { envFileValues, revealFor } from './runs-secrets.js';
 import { clockOf, openStore, runIdArgument, stateDirOf } from './runs-state.js';
@@ -24,6 +27,8 @@ export interface RunsShowOptions {
   readonly workflows?: string | undefined;
   /** Secret values, to show whole outputs from the journal (masked). */
   readonly envFile?: string | undefined;
+  /** More log directories to read the run's log parts from (other daemons' `--log-dir`), beside the state directory's. */
+  readonly logDir?: readonly string[] | undefined;
 }
 
 /** Shows one run; exit 2 when there is no run by that id. */
@@ -45,16 +50,22 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     const event = reveal.masker.maskValue(run.event, { keys: true });
     const approvals = await openApprovals(store, run);
     const escalation = await store.getEscalation(run.id);
+    const attempts = attemptsOf(run, [state.logDir, ...(options.logDir ?? []).map((d) => (isAbsolute(d) ? d : join(io.cwd, d)))]);
 
     if (options.json) {
       io.stdout.write(`${safeJson({
-        run: { ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null },
+        run: {
+          ...runJson(run), started_at: isoOrNull(started), event, retried_as: retry ? { id: retry.id, status: retry.status } : null,
+          lease: run.leaseOwner !== null ? { daemon: run.leaseOwner, until: isoOrNull(run.leaseUntil) } : null,
+        },
         workflow_file: onDiskJson(onDisk),
+        attempts: attempts.turns.map((t) => attemptJson(t, io.cwd)),
         steps: steps.map(stepJson),
         ...escalationJson(escalation),
         approvals: approvals.map((a) => ({ step: a.step, approvers: a.approvers, quorum: a.quorum, expires_at: isoOrNull(a.expiresAt), answers: a.answers.map((x) => ({ ...x, at: isoOrNull(x.at) })) })),
         secrets_missing: reveal.missing,
         run_log: logPath,
+        run_log_parts: attempts.parts.map((p) => displayPath(p, io.cwd)),
         run_log_unreadable_lines: logProblems,
       })}\n`);
       return ExitCode.ok;
@@ -68,6 +79,7 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     ];
     if (run.finishedAt !== null) lines.splice(3, 0, ['finished', `${shortTime(run.finishedAt)}, took ${progressOf(run, clock.now())}`]);
     else if (run.status !== 'waiting') lines.splice(3, 0, ['now', progressOf(run, clock.now())]);
+    if (run.status === 'running' && run.leaseOwner !== null) lines.push(['daemon', leaseText(run, clock.now())]);
     if (run.error) lines.push(['error', `${run.error.step !== undefined ? `step \`${escapeControl(run.error.step)}\`: ` : ''}${escapeControl(reveal.masker.mask(run.error.message))}`]);
     if (run.status === 'waiting') lines.push(['waits', waitsText(run)]);
     for (const a of approvals) lines.push(['asks', approvalText(a)]);
@@ -80,17 +92,64 @@ export async function runsShowCommand(idArg: string, options: RunsShowOptions, i
     io.stdout.write(`run ${escapeControl(run.id)}  ${escapeControl(run.workflow)}  ${run.status}\n`);
     for (const [label, value] of lines) io.stdout.write(`  ${label.padEnd(11)}${value}\n`);
     io.stdout.write('\n');
+    if (attempts.turns.length > 0) io.stdout.write(`${table(['ATTEMPT', 'HOW', 'DAEMON', 'STARTED', 'ENDED'], attempts.turns.map((t, i) => attemptRow(t, i === attempts.turns.length - 1 ? run : undefined, clock.now())))}\n`);
     if (steps.length === 0) io.stdout.write('no steps recorded yet\n');
     else io.stdout.write(table(['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'OUTPUT / ERROR'], steps.map(stepRow)));
     if (!reveal.journalOutputs && steps.some((st) => st.outputTruncated || st.outputWithheld)) {
       const names = reveal.missing.map((n) => `\`${escapeControl(n)}\``).join(', ');
       io.stdout.write(`\nsome outputs are cut (the run log keeps 16 KiB of each) or not shown: their whole copy is the journal's, unmasked, and the secret values of ${names} are not in this environment to mask it with; set them, or pass --env-file, to see them whole\n`);
     }
-    if (logProblems > 0) io.stdout.write(`\n${logProblems} line(s) of the run log ${escapeControl(logPath ?? '')} could not be read\n`);
+    if (attempts.problems > 0) io.stdout.write(`\n${attempts.problems} line(s) of the run log's parts could not be read\n`);
+    else if (logProblems > 0) io.stdout.write(`\n${logProblems} line(s) of the run log ${escapeControl(logPath ?? '')} could not be read\n`);
     return ExitCode.ok;
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The run's turns (attempts, and wakes within one) from the parts of its log in `dirs`: one
+ * part per daemon that ran it, each under its own log directory at `<workflow>/<run-id>.jsonl`.
+ */
+function attemptsOf(run: RunRow, dirs: readonly string[]): { turns: RunTurn[]; parts: string[]; problems: number } {
+  const parts: { path: string; records: RunRecord[] }[] = [];
+  let problems = 0;
+  for (const dir of new Set(dirs)) {
+    const path = runLogPath(dir, run.workflow, run.id);
+    if (!existsSync(path)) continue;
+    try {
+      const read = readRunLog(path);
+      problems += read.problems.length;
+      parts.push({ path, records: read.records.filter((r) => r.run_id === run.id) });
+    } catch {
+      problems++;
+    }
+  }
+  return { turns: turnsOf(parts), parts: parts.map((p) => p.path), problems };
+}
+
+/** Who holds a running run, and whether that daemon still renews its lease. */
+function leaseText(run: RunRow, now: number): string {
+  const owner = escapeControl(run.leaseOwner ?? '');
+  if (run.leaseUntil !== null && run.leaseUntil < now) return `${owner} held it; its lease lapsed at ${shortTime(run.leaseUntil)} (the daemon died or is cut off): another daemon resumes it`;
+  return `${owner} holds it (lease until ${shortTime(run.leaseUntil)})`;
+}
+
+/**
+ * One turn as a row. `current` is the run when this is its last turn: a turn without an end
+ * is running while its daemon holds the lease, else its daemon died (or handed the run back).
+ */
+function attemptRow(t: RunTurn, current: RunRow | undefined, now: number): string[] {
+  let ended: string;
+  const holds = current?.status === 'running' && current.leaseOwner !== null && current.leaseOwner === t.daemon && (current.leaseUntil === null || current.leaseUntil >= now);
+  if (t.end !== null) ended = `${shortTime(t.lastAt)} ${t.end}`;
+  else if (holds) ended = `- running (last record ${shortTime(t.lastAt)})`;
+  else ended = `- no end recorded (last record ${shortTime(t.lastAt)}): its daemon died or handed it back`;
+  return [t.attempt === null ? '-' : String(t.attempt), t.reason ?? 'resume', t.daemon === null ? '-' : escapeControl(t.daemon), shortTime(t.startedAt), ended];
+}
+
+function attemptJson(t: RunTurn, cwd: string): Record<string, unknown> {
+  return { attempt: t.attempt, reason: t.reason, daemon: t.daemon, started_at: isoOrNull(t.startedAt), last_record_at: isoOrNull(t.lastAt), end: t.end, log: displayPath(t.part, cwd) };
 }
 
 function waitsText(run: RunRow): string {

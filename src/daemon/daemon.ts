@@ -66,6 +66,8 @@ export interface DaemonOptions {
   readonly clock: Clock;
   readonly connectors: Readonly<Record<string, ConnectorRuntime>>;
   readonly logDir: string;
+  /** This daemon's name in leases and run logs (default: defaultDaemonId()); unique among the daemons sharing a store. */
+  readonly daemonId?: string;
   /** How many times a run may be rescued from a daemon that died before it is given up (runner.ts; default 3). */
   readonly resumeBudget?: number;
   /** How many event hops a chain of runs may take (default 10); an event past it starts nothing. */
@@ -87,6 +89,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly url: string;
+  /** This daemon's name in leases and in the run logs it writes. */
+  readonly id: string;
   /** Route problems found at start (a webhook that cannot be served), already logged. */
   readonly problems: readonly string[];
   /** The workflows served now; the scheduler and event delivery read them here. */
@@ -103,6 +107,15 @@ export interface Daemon {
   readonly dead: Promise<Error>;
   /** Stops intake, waits up to `graceMs` for running runs, then releases the state directory. */
   stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * A daemon's name when none is given: `<hostname>:<pid>:<8 hex digits>`, readable in `flux runs
+ * show` and unique per process start, so a container restarted as pid 1 on the same host does
+ * not pass for the daemon that held the leases before it.
+ */
+export function defaultDaemonId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
 /** A second daemon on the same state directory: refused, naming the first one's pid. */
@@ -138,9 +151,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const reporting = { log: o.log, metrics };
   const health = new Health();
   const claimLoop = health.heartbeat('claim loop');
-  // Unique per process start: a container restarted as pid 1 on the same host must not pass
-  // for the daemon that held the leases before it.
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const owner = o.daemonId ?? defaultDaemonId();
   const secrets = Object.fromEntries(Object.entries(o.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const running = new Set<Promise<void>>();
   const shutdown = new AbortController();
@@ -277,6 +288,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   return {
     url: server.url,
+    id: owner,
     problems,
     workflows: set,
     metrics,

@@ -3,8 +3,10 @@
  * a daemon that died) and drives the engine to its next stop, finished or waiting, keeping the
  * store in step: the run's lease is renewed while it runs, each completed step is journaled
  * before the next one starts, and the outcome is recorded. A rescued or woken run resumes by
- * replay: its journal comes back as the engine's history, and its run log goes on in the same
- * file, so the log of a run holds each step.finished and its run.finished exactly once.
+ * replay: its journal comes back as the engine's history, and its run log goes on under the
+ * same relative path in this daemon's log directory (a new part of the log when another daemon
+ * wrote the earlier turns), so the parts of a run's log hold each step.finished and its
+ * run.finished exactly once; every turn's first record names the daemon (turnFields).
  *
  * Events: an emit step's events are stored with its journal entry, in one transaction, so a
  * step that is journaled has emitted and a replayed one never emits again. Events the daemon
@@ -16,6 +18,7 @@
  * rescued forever and never end. Past the budget the run is given up: failed, and escalated to
  * its owner by the engine, as any failure is, so no run stays `running` without someone told.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Clock } from '../engine/clock.js';
 import { runWorkflow } from '../engine/run.js';
@@ -97,10 +100,13 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       if (!state.held || state.cancelRequested) controller.abort();
     }, () => {});
   }, Math.max(50, Math.floor(deps.leaseMs / 3)));
-  const file = new FileJournal(runLogPath(deps.logDir, workflow.value.name, run.id));
+  const path = runLogPath(deps.logDir, workflow.value.name, run.id);
+  const elsewhere = claim.reason === 'start' ? false : previousElsewhere(path, entries);
+  const file = new FileJournal(path);
+  const turn = turnFields(claim, deps.owner, elsewhere);
   // Once another daemon holds the run, it writes the run's log: this one must not add an end to
   // it; nor may a run handed back at shutdown, which the next daemon goes on with.
-  const journal = { append: (record: RunRecord) => (lost || released ? undefined : file.append(record)), close: () => file.close() };
+  const journal = { append: (record: RunRecord) => (lost || released ? undefined : file.append(turn(record))), close: () => file.close() };
   let result: RunResult;
   try {
     result = await runWorkflow({
@@ -136,6 +142,70 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
     await deps.store.finishRun(run.id, deps.owner, result.status as FinalState, result.error ?? null, now);
   }
   return { kind: 'ran', result };
+}
+
+/**
+ * Names the daemon and the attempt on the record that begins a turn (`run.started`, or
+ * `run.resumed` with why), so the run log says which daemon ran each attempt. A resumed run's
+ * log goes on in this daemon's own log directory, under the same `<workflow>/<run-id>.jsonl`:
+ * when this daemon has not written the run before, that `run.resumed` begins a new part of
+ * the log, which readers (`flux metrics`, `flux runs show`) join to the others by run id.
+ */
+export function turnFields(claim: ClaimedRun, daemon: string, elsewhere: boolean): (record: RunRecord) => RunRecord {
+  return (record) => {
+    if (record.type === 'run.started') return { ...record, daemon, attempt: claim.run.attempt };
+    if (record.type === 'run.resumed') return { ...record, daemon, reason: claim.reason === 'rescue' ? 'rescue' : 'wake', previous_elsewhere: elsewhere };
+    return record;
+  };
+}
+
+/** How much of the end of a run's log is read to find its last record (a record is at most ~16 KiB of output plus its fields). */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Whether the turn before this one wrote its records somewhere else than `path` (another
+ * daemon's log directory): this daemon's part of the log is missing, or it ends before the
+ * journal's last entry (each entry is written after its records, by the same daemon's clock),
+ * so another daemon ran the run since. Readers (`flux metrics`) then know the run's log has
+ * another part to join; when false, the run's log so far is all in this file. Errs towards
+ * true (an entry journaled just before a crash, before its next record): a reader then only
+ * holds the run a little longer. A turn that died before journaling anything is not seen.
+ */
+export function previousElsewhere(path: string, entries: readonly JournalEntry[]): boolean {
+  const last = lastRecordAt(path);
+  if (last === null) return true;
+  let journaled = -Infinity;
+  // Deliveries are journaled by the event service, not by a turn of the run.
+  for (const e of entries) if (deliveryStepKey(e.key) === undefined && e.finishedAt > journaled) journaled = e.finishedAt;
+  return journaled > last;
+}
+
+const RECORD_TS = /^\{"v":1,"type":"[a-z._]+","ts":"([^"]+)"/;
+
+/** The time of the last record of a log file, or null when there is none (or no file). */
+function lastRecordAt(path: string): number | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    // Line by line from the end; only each line's head is looked at (records begin v, type, ts).
+    for (let end = text.length; end > 0;) {
+      const start = text.lastIndexOf('\n', end - 1) + 1;
+      const m = RECORD_TS.exec(text.slice(start, Math.min(end, start + 100)));
+      const ts = m ? Date.parse(m[1]!) : NaN;
+      if (Number.isFinite(ts)) return ts;
+      end = start - 1;
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The aggregator: records in, figures out. It holds per-run state only for runs it cannot
- * count yet (not finished, or whose run.started it has not read), and counts a run once, in
- * the window its run.started falls in. One aggregator reads all files in-process; in the
+ * count yet (not finished, or whose run.started it has not read, or whose log is in parts,
+ * one per daemon, joined by run id), and counts a run once, in the window its
+ * run.started falls in. One aggregator reads all files in-process; in the
  * worker pool each worker has one, and the main thread merges their partials (`toPartial`,
  * `mergePartial`) before `finish` judges the runs still open against the stale threshold.
  */
@@ -13,7 +14,7 @@ import {
   type Counts, type WorkflowAgg, type WorkflowWire,
 } from './figures.js';
 import { humanDuration, periodStart } from './period.js';
-import { applyRecord, cycleSeconds, holdStep, mergeRunStates, newRunState, responseSeconds, type RunState, type StepEvent } from './run-state.js';
+import { applyRecord, compactHeld, cycleSeconds, holdStep, mergeRunStates, newRunState, responseSeconds, type RunState, type StepEvent } from './run-state.js';
 
 /** Warnings listed in the report; more are counted. */
 export const MAX_WARNINGS = 100;
@@ -125,15 +126,25 @@ export class Aggregator {
       s.pending = null;
       if (s.finishedAt !== null) this.touched.push(s);
     } else if (rec.type === 'run.finished' && s.pending === null) {
-      this.settle(s);
+      if (s.inParts) compactHeld(s);
+      else this.settle(s);
     }
   }
 
-  /** Ends a file: runs completed by it (their start read after their end) are counted. */
+  /**
+   * Ends a file: runs completed by it (their start read after their end) are counted. A run
+   * in parts is not: other daemons' parts of its log may be still unread (run-state.ts);
+   * `finish` counts it.
+   */
   endFile(): void {
-    for (const s of this.touched) if (this.open.get(s.run) === s) this.settle(s);
+    for (const s of this.touched) {
+      if (this.open.get(s.run) !== s) continue;
+      if (s.inParts) compactHeld(s);
+      else this.settle(s);
+    }
     this.touched = [];
   }
+
 
   /** This aggregator's state as plain data, for a worker's reply. */
   toPartial(): AggregatePartial {
@@ -181,7 +192,9 @@ export class Aggregator {
     for (const s of [...this.open.values()]) {
       if (s.startedAt === null) {
         this.open.delete(s.run);
-        this.warn(s.file, null, `run ${s.run} of workflow "${s.workflow}": records without its run.started (its first log file is missing?): not counted`);
+        this.warn(s.file, null, s.inParts
+          ? `run ${s.run} of workflow "${s.workflow}": a part of its log that resumes it, without the part that holds its run.started (written by the daemon that started it: give that daemon's log directory too): not counted`
+          : `run ${s.run} of workflow "${s.workflow}": records without its run.started (its first log file is missing?): not counted`);
       } else if (s.finishedAt !== null) {
         this.settle(s);
       } else {

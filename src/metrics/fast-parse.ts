@@ -8,9 +8,9 @@
  * - a succeeded or skipped `step.finished`: up to the key after `method` (its `output` or
  *   `continued`, whose value is not read). Failed steps, whose `error` follows the output,
  *   are parsed whole.
- * - `run.started` and `run.finished` (without an `error`): the whole line; their owner and
- *   baseline are read as JSON.parse gives them (the baseline's text by JSON.parse, cached:
- *   baseline.ts).
+ * - `run.started` (with the `daemon` and `attempt` flux daemon adds) and `run.finished`
+ *   (without an `error`): the whole line; their owner and baseline are read as JSON.parse
+ *   gives them (the baseline's text by JSON.parse, cached: baseline.ts).
  * Strings are matched only without escapes and numbers only as JSON writes them; anything
  * else (an escape in a name, another writer's key order, a newer field) returns null and the
  * line is parsed whole: the fast path changes speed, never results (test/metrics/parse.test.ts
@@ -51,14 +51,14 @@ const FINISHED = new RegExp(
 const RUN_FINISHED = new RegExp(String.raw`^\{"v":1,"type":"run\.finished",${FULL_HEAD}"status":"(${S}{0,200})","duration_ms":${NUM}\}$`);
 const RUN_STARTED = new RegExp(
   String.raw`^\{"v":1,"type":"run\.started",${FULL_HEAD}"trigger":"${S}{0,200}","event_sha256":"${S}{0,200}","file":"${S}{0,1000}",` +
-  String.raw`"dry_run":(?:true|false)(?:,"scheduled_for":"${S}{0,40}")?(?:,"received_at":"(${S}{0,40})")?(?:,"response_step":"(${S}{0,200})")?\}$`,
+  String.raw`"dry_run":(?:true|false)(?:,"scheduled_for":"${S}{0,40}")?(?:,"received_at":"(${S}{0,40})")?(?:,"response_step":"(${S}{0,200})")?(?:,"daemon":"${S}{1,200}","attempt":${INT})?\}$`,
 );
 
 function rec(
   type: string, ts: number, run: string, workflow: string, owner: string | null, baseline: Rec['baseline'], step: string | null,
   status: string | null, durationMs: number | null, method: string | null, receivedAt: number | null, responseStep: string | null,
 ): Rec {
-  return { type, ts, run, workflow, owner, baseline, step, status, durationMs, method, receivedAt, responseStep, wakeAt: null, delivered: null, error: null, ackDueAt: null, escalatedAt: null };
+  return { type, ts, run, workflow, owner, baseline, step, status, durationMs, method, receivedAt, responseStep, wakeAt: null, delivered: null, error: null, ackDueAt: null, escalatedAt: null, elsewhere: false };
 }
 
 /** The record on one line of flux's own form, or null when the line must be parsed whole. */

@@ -41,6 +41,8 @@ export interface Rec {
   readonly ackDueAt: number | null;
   /** An `escalation.acked`'s `escalated_at`: time to acknowledgement is `ts` minus it. */
   readonly escalatedAt: number | null;
+  /** A `run.resumed` whose previous turn is in another part of the run's log (`previous_elsewhere`). */
+  readonly elsewhere: boolean;
 }
 
 /** A line read: a record, a record of a newer format, or a line that is not a record. */
@@ -96,6 +98,7 @@ export function fromObject(value: unknown): Parsed {
       error: typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? cut((err as { message: string }).message) : null,
       ackDueAt: time(o.ack_due_at),
       escalatedAt: time(o.escalated_at),
+      elsewhere: o.previous_elsewhere === true,
     },
   };
 }

@@ -26,6 +26,8 @@ export interface RecordBase {
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'escalated' | 'rejected' | 'cancelled';
+/** Why a run was resumed: its wait was over (`wake`), or the daemon running it died (`rescue`). */
+export type ResumeReason = 'wake' | 'rescue';
 export type StepStatus = 'succeeded' | 'failed' | 'skipped';
 
 export interface ErrorInfo {
@@ -41,6 +43,8 @@ export type RunRecord = RecordBase & (
       readonly received_at?: string;
       /** The id of the step marked `response: true`, when the workflow marks one. */
       readonly response_step?: string;
+      /** Under `flux daemon`: the daemon that started the run, and the attempt (1). */
+      readonly daemon?: string; readonly attempt?: number;
     }
   | { readonly type: 'step.started'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly idempotency_key: string }
   | { readonly type: 'step.retry'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly attempt: number; readonly delay_ms: number; readonly error: ErrorInfo }
@@ -61,7 +65,16 @@ export type RunRecord = RecordBase & (
   | { readonly type: 'escalation.acked'; readonly by: string; readonly via: string; readonly escalated_at: string }
   /** The `then` call made when the escalation went unacknowledged past its deadline: one record per attempt. */
   | { readonly type: 'escalation.then'; readonly via: string; readonly delivered: boolean; readonly attempt: number; readonly delivery_error?: string; readonly retry_at?: string }
-  | { readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number }
+  /**
+   * A turn of the run after the first: woken from a wait, or rescued from a daemon that died.
+   * Under `flux daemon`, it says which daemon took it and why; a daemon that had not written
+   * this run before begins a new part of its log with it, in its own log directory.
+   */
+  | {
+      readonly type: 'run.resumed'; readonly attempt: number; readonly replayable: number; readonly daemon?: string; readonly reason?: ResumeReason;
+      /** The turn before this one is not in this file: the run's log has another part, in another daemon's log directory. */
+      readonly previous_elsewhere?: boolean;
+    }
   | { readonly type: 'run.waiting'; readonly step: string; readonly path: string; readonly wake_at: string; readonly event?: string }
   | {
       readonly type: 'approval.requested'; readonly step: string; readonly path: string; readonly index?: readonly number[]; readonly approvers: readonly string[];
@@ -286,4 +299,50 @@ function previewJson(value: unknown, maxBytes: number, mask: (text: string) => s
   }
   const text = mask(JSON.stringify(value) ?? '');
   return text.slice(0, maxBytes);
+}
+
+/**
+ * A turn of a run: from its `run.started` or `run.resumed` to the last record that daemon wrote
+ * for it (its `run.waiting` or `run.finished`, or nothing when it died or handed the run back).
+ * Under several daemons a run's turns are in several parts of its log, one per log directory.
+ */
+export interface RunTurn {
+  /** The run's attempt (starts: +1 per rescue); null in a log written before it was recorded. */
+  readonly attempt: number | null;
+  /** `start`, `wake` or `rescue`; null for a `run.resumed` written before the reason was. */
+  readonly reason: 'start' | ResumeReason | null;
+  /** The daemon that ran it, null in logs of `flux run` or written before daemons were named. */
+  readonly daemon: string | null;
+  readonly startedAt: number;
+  /** The last record of the turn. */
+  readonly lastAt: number;
+  /** How it ended: `finished` (the run ended), `waiting`, or null: no end recorded (its daemon died, was stopped, or still runs it). */
+  readonly end: 'finished' | 'waiting' | null;
+  /** The part (file) it was read from. */
+  readonly part: string;
+}
+
+/** The turns in the parts of one run's log, in the order they began. */
+export function turnsOf(parts: readonly { readonly path: string; readonly records: readonly RunRecord[] }[]): RunTurn[] {
+  const turns: RunTurn[] = [];
+  for (const { path, records } of parts) {
+    let turn: { -readonly [K in keyof RunTurn]: RunTurn[K] } | undefined;
+    for (const r of records) {
+      const ts = Date.parse(r.ts);
+      if (!Number.isFinite(ts)) continue;
+      if (r.type === 'run.started' || r.type === 'run.resumed') {
+        if (turn) turns.push(turn);
+        const reason = r.type === 'run.started' ? 'start' : r.reason ?? null;
+        const attempt = r.type === 'run.started' ? r.attempt ?? null : r.attempt;
+        turn = { attempt, reason, daemon: typeof r.daemon === 'string' ? r.daemon : null, startedAt: ts, lastAt: ts, end: null, part: path };
+      } else if (turn && r.type !== 'escalation.acked' && r.type !== 'escalation.then') {
+        // Acknowledgements and `then` calls are written after the run ended, by whichever daemon: not part of a turn.
+        turn.lastAt = Math.max(turn.lastAt, ts);
+        if (r.type === 'run.finished') turn.end = 'finished';
+        else if (r.type === 'run.waiting') turn.end = 'waiting';
+      }
+    }
+    if (turn) turns.push(turn);
+  }
+  return turns.sort((a, b) => a.startedAt - b.startedAt || (a.attempt ?? 0) - (b.attempt ?? 0));
 }

@@ -12,6 +12,9 @@ const asFast = (p: Parsed) => (p.kind === 'record' && !p.rec.type.startsWith('ru
 
 const lines: Record<string, string> = {
   started: started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', response_step: 'reply' }),
+  'started, under a daemon': started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', response_step: 'reply', daemon: 'web-1:4242:0a1b2c3d', attempt: 1 }),
+  'started, daemon with an escape': started(head, 0, { received_at: '2026-11-15T23:59:00.000Z', daemon: 'web"1', attempt: 1 }),
+  resumed: record(head, 'run.resumed', 4, { attempt: 2, replayable: 3, daemon: 'web-2:77:00ff00ff', reason: 'rescue', previous_elsewhere: true }),
   'started, older log': started({ ...head, baseline: null }, 0),
   'started, scheduled': started({ ...head, owner: '', baseline: { minutes_per_run: 2.5, response_minutes: 0, hourly_cost: -3, currency: 'eur' } }, 0, { scheduled_for: '2026-11-16T00:00:00.000Z', received_at: '2026-11-16T00:00:01.000Z' }),
   'started, bad received_at': started(head, 0, { received_at: 'soon' }),
@@ -47,7 +50,7 @@ describe('parseLine', () => {
 
   it('takes the fast path for the lines it is for, and JSON.parse for the others', () => {
     const fast = [
-      'started', 'started, older log', 'started, scheduled', 'started, bad received_at', 'step.started', 'step.finished GET', 'step.finished POST',
+      'started', 'started, under a daemon', 'started, older log', 'started, scheduled', 'started, bad received_at', 'step.started', 'step.finished GET', 'step.finished POST',
       'step.finished no method', 'skipped', 'in a foreach', 'continued', 'baseline null', 'emitted', 'finished', 'finished, no baseline',
     ];
     for (const [name, line] of Object.entries(lines)) expect(fastRecord(line) !== null, name).toBe(fast.includes(name));

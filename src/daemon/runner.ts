@@ -100,6 +100,16 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       if (!state.held || state.cancelRequested) controller.abort();
     }, () => {});
   }, Math.max(50, Math.floor(deps.leaseMs / 3)));
+  // A journal write that fails (the lease was taken over, or the store cannot be reached: a
+  // connection cut, a database restarting) ends this turn without ending the run: nothing
+  // further is logged here, and the run is left to its lease, which lapses unless renewed, so
+  // that a daemon that can reach the store resumes it from the journal, the step whose entry
+  // was not written run again with the same idempotency key. A store that fails every time
+  // makes a run crash every time, and the resume budget ends it (failed and escalated).
+  const handBackOnFailure = <T>(write: Promise<T>): Promise<T> => write.catch((error: unknown) => {
+    lost = true;
+    throw error;
+  });
   const path = runLogPath(deps.logDir, workflow.value.name, run.id);
   const elsewhere = claim.reason === 'start' ? false : previousElsewhere(path, entries);
   const file = new FileJournal(path);
@@ -116,10 +126,10 @@ export async function runClaimed(claim: ClaimedRun, deps: RunnerDeps): Promise<R
       approvals: { answers, ...(deps.approvalLink ? { link: (key: string, expiresAt: number, approver?: string) => deps.approvalLink!(run.id, key, expiresAt, approver) } : {}) },
       onStepCompleted: async (step, emits) => {
         const now = deps.clock.now();
-        await deps.store.recordStep(deps.owner, toEntry(run, step, now), emits.map((e, i) => toEvent(run, step, e, i, now)));
+        await handBackOnFailure(deps.store.recordStep(deps.owner, toEntry(run, step, now), emits.map((e, i) => toEvent(run, step, e, i, now))));
         if (emits.length > 0) deps.onEmitted?.();
       },
-      draws: drawsOf(entries), onDraw: (d) => deps.store.recordStep(deps.owner, drawEntry(run, d, deps.clock.now())).then(() => undefined),
+      draws: drawsOf(entries), onDraw: (d) => handBackOnFailure(deps.store.recordStep(deps.owner, drawEntry(run, d, deps.clock.now()))).then(() => undefined),
       ...abandonment(claim, deps.resumeBudget ?? DEFAULT_RESUME_BUDGET),
       ...(deps.ackLink ? { openAck: ackOpener(deps.store, deps.ackLink, workflow.value) } : {}),
     });

@@ -109,6 +109,27 @@ describe('the runner', () => {
     expect((await store.getRun('RUN1'))?.status).toBe('succeeded');
   });
 
+  it('a journal write the store refuses (the database unreachable) hands the run back: not failed, resumed by the next claim', async () => {
+    server.script('POST /a', { status: 201, body: { id: 'x' } });
+    server.script('POST /b', { status: 200, body: {} });
+    server.script('POST /c', { status: 200, body: {} });
+    await enqueue(WORKFLOW(server.url));
+    const [claim] = await store.claimRuns('daemon-a', 1, 1_000, Date.now());
+    // The store cannot take the entry of step b: the connection to the database is gone.
+    const cut: typeof store = Object.create(store);
+    cut.recordStep = (owner, entry, emits) => (entry.key === 'b' ? Promise.reject(new Error('Connection terminated unexpectedly')) : store.recordStep(owner, entry, emits));
+    const outcome = await runClaimed(claim!, { ...(await deps('daemon-a')), store: cut });
+    expect(outcome).toEqual({ kind: 'lost' });
+    expect((await store.getRun('RUN1'))?.status).toBe('running');
+    expect(logOf('RUN1').records.map((r) => r.type)).not.toContain('run.finished');
+    // Its lease lapses; another daemon takes it up from the journal: a replayed, b called again.
+    const [rescue] = await store.claimRuns('daemon-b', 1, 60_000, Date.now() + 1_001);
+    expect(rescue?.reason).toBe('rescue');
+    expect(await runClaimed(rescue!, await deps('daemon-b'))).toMatchObject({ kind: 'ran', result: { status: 'succeeded' } });
+    expect(server.received.map((r) => r.path)).toEqual(['/a', '/b', '/b', '/c']);
+    expect(new Set(server.received.filter((r) => r.path === '/b').map((r) => r.headers['idempotency-key'])).size).toBe(1);
+  });
+
   it('parks a durable wait in the store and finishes it on a later claim, once it is due', async () => {
     server.script('POST /chase', { status: 200, body: {} });
     await enqueue(`name: handoff\nowner: ops@example.com\ntrigger: manual\nsteps:\n  - id: reply\n    wait: 48h\n  - id: chase\n    uses: http\n    with: { url: "${server.url}/chase", method: POST }\n`);

@@ -282,6 +282,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   void claim();
   void events.tick();
+  // Several daemons on one store: another one's intake, fires, answers and events wake this
+  // one at once (PostgreSQL's LISTEN/NOTIFY); the polls above remain the fallback.
+  const unsubscribe = store.subscribe?.((topic) => (topic === 'runs' ? claimIfFree() : void events.tick())) ?? (() => {});
 
   const reload = o.reread ? reloader({ reread: o.reread, set, store, clock: o.clock, env: o.env, ...reporting, ...(o.masker ? { masker: o.masker } : {}) }) : async () => undefined;
   const stopWatching = o.env.FLUX_DEBUG_LOOP_DELAY === '1' ? watchLoopDelay(o.log) : () => {};
@@ -299,6 +302,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     dead,
     async stop(graceMs) {
       stopping = true;
+      unsubscribe();
       clearInterval(poll);
       wakes.stop();
       stopWatching();

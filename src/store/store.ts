@@ -376,8 +376,18 @@ export class PollLeaseLostError extends Error {
   }
 }
 
+/** What a store's notifications are about: runs that may be due (enqueued, woken, answered), or events to deliver. */
+export type StoreTopic = 'runs' | 'events';
+
 /** The daemon's durable state. See the file header for the rules every backend keeps. */
 export interface Store {
+  /**
+   * Calls `listener` when another daemon on this store (or this one) made work due, so an idle
+   * daemon claims at once instead of at its next poll. Optional: a backend one daemon owns
+   * (SQLite) has no one to hear from. A hint only: notifications may be lost or repeated, and
+   * daemons keep polling. Returns a function that stops listening.
+   */
+  subscribe?(listener: (topic: StoreTopic) => void): () => void;
   /** Adds a queued run, or returns the run already holding `run.key`. */
   enqueueRun(run: NewRun, now: number): Promise<Enqueued>;
   /**

@@ -13,10 +13,11 @@ import {
   DEFAULT_MAX_SEEN_KEYS, LeaseLostError, PollLeaseLostError, type AckOutcome, type AnswerOutcome, type ApprovalAnswer, type CancelOutcome, type ClaimedRun,
   type ClaimReason, type Delivered, type Delivery, type Enqueued, type EscalationCount, type EscalationRow, type EventRow, type FinalState, type FireOutcome,
   type JournalEntry, type LeaseState, type NewEscalation, type NewEvent, type NewRun, type Overlap, type PollClaim, type PolledKey, type PollState,
-  type Recorded, type RetryOutcome, type RunCount, type RunFilter, type RunRow, type RunState, type Store, type WaitingFor, type WorkflowLimit,
+  type Recorded, type RetryOutcome, type RunCount, type RunFilter, type RunRow, type RunState, type Store, type StoreTopic, type WaitingFor, type WorkflowLimit,
   type WorkflowVersion,
 } from '../store.js';
 import { createPool, describePgError, type PostgresConnectOptions } from './connection.js';
+import { channelOf, NotifyListener, NotifySender } from './notifier.js';
 import { parseStoreUrl, PostgresOpenError, type StoreUrl } from './url.js';
 import { checkStatus, migrate, readStatus, type SchemaStatus } from './migrate.js';
 import type { Migration } from './migrations.js';
@@ -138,8 +139,32 @@ export class PostgresStore implements Store {
   /** Each run's journal writes from this store, in call order: a run's journal keeps the order its runner wrote it. */
   private readonly journalChains = new Map<string, Promise<unknown>>();
 
+  private readonly sender: NotifySender;
+  private readonly listeners = new Set<NotifyListener>();
+
   /** Use `openPostgresStore`, which migrates the schema first. */
-  constructor(private readonly pool: pg.Pool, private readonly url: StoreUrl) {}
+  constructor(private readonly pool: pg.Pool, private readonly url: StoreUrl) {
+    this.sender = new NotifySender(pool, channelOf(url.schema));
+  }
+
+  /** Other daemons on this schema are told (LISTEN/NOTIFY) when this store makes work due. */
+  subscribe(listener: (topic: StoreTopic) => void): () => void {
+    this.open();
+    const l = new NotifyListener(this.url, channelOf(this.url.schema), listener);
+    this.listeners.add(l);
+    return () => {
+      this.listeners.delete(l);
+      void l.stop();
+    };
+  }
+
+  /** Passes `value` on once it is committed, telling the listeners of `topic` when `due` says it made work due. */
+  private told<T>(topic: StoreTopic, due: (value: T) => boolean): (value: T) => T {
+    return (value) => {
+      if (due(value)) this.sender.notify(topic);
+      return value;
+    };
+  }
 
   /** The store's URL as it may be shown (no password). */
   get shownUrl(): string {
@@ -194,9 +219,10 @@ export class PostgresStore implements Store {
     if (run.key?.kind === 'fire' && run.scheduledFor === undefined) throw new TypeError(`a schedule fire of ${run.workflow} needs scheduledFor`);
     if (!run.key) {
       await this.one('insertRun', runParams(run, now));
+      this.sender.notify('runs');
       return { id: run.id, created: true };
     }
-    return this.tx((q) => insertRun(q, run, now));
+    return this.tx((q) => insertRun(q, run, now)).then(this.told('runs', (e) => e.created));
   }
 
   claimRuns(owner: string, limit: number, leaseMs: number, now: number, limits?: ReadonlyMap<string, WorkflowLimit>): Promise<ClaimedRun[]> {
@@ -250,7 +276,7 @@ export class PostgresStore implements Store {
         }
       }
       return outcomes;
-    });
+    }).then(this.told('runs', (outcomes) => outcomes.some((o) => o.kind === 'created')));
   }
 
   async renewLease(runId: string, owner: string, leaseMs: number, now: number): Promise<LeaseState> {
@@ -270,6 +296,7 @@ export class PostgresStore implements Store {
   }
 
   private writeStep(owner: string, entry: JournalEntry, emits: readonly NewEvent[]): Promise<Recorded> {
+    const announce = this.told<Recorded>('events', (r) => r.created && emits.length > 0);
     return this.tx(async (q): Promise<Recorded> => {
       if ((await q('holdsLease', { id: entry.runId, owner })).length === 0) throw new LeaseLostError(entry.runId, owner);
       const inserted = (await q('recordStep', {
@@ -281,7 +308,7 @@ export class PostgresStore implements Store {
         return { entry: toJournalEntry(inserted), created: true };
       }
       return { entry: toJournalEntry((await q('journalEntry', { run_id: entry.runId, key: entry.key }))[0]!), created: false };
-    });
+    }).then(announce);
   }
 
   async journalFor(runId: string): Promise<JournalEntry[]> {
@@ -320,7 +347,7 @@ export class PostgresStore implements Store {
       if (holder) return { outcome: 'exists', id: String(holder.id) };
       const run = (await q('getRun', params))[0];
       return run ? { outcome: 'not-retryable', status: String(run.status) as RunState } : { outcome: 'not-found' };
-    });
+    }).then(this.told('runs', (r) => r.outcome === 'created'));
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
@@ -351,6 +378,7 @@ export class PostgresStore implements Store {
 
   async appendEvent(event: NewEvent): Promise<void> {
     await this.one('appendEvent', eventParams(event));
+    this.sender.notify('events');
   }
 
   async claimEvents(owner: string, limit: number, leaseMs: number, now: number): Promise<EventRow[]> {
@@ -377,7 +405,7 @@ export class PostgresStore implements Store {
         if (enqueued.created) started.push(enqueued.id);
       }
       return { delivered: true, woken, started };
-    });
+    }).then(this.told('runs', (d) => d.woken.length + d.started.length > 0));
   }
 
   async getEvent(eventId: string): Promise<EventRow | undefined> {
@@ -416,7 +444,7 @@ export class PostgresStore implements Store {
         return 'recorded';
       }
       return (await q('answerOf', keys)).length > 0 ? 'duplicate' : 'closed';
-    });
+    }).then(this.told('runs', (outcome) => outcome === 'recorded'));
   }
 
   async approvalAnswers(runId: string): Promise<ApprovalAnswer[]> {
@@ -449,7 +477,7 @@ export class PostgresStore implements Store {
       }
       await q('trimSeen', { workflow, keep: maxSeen });
       return started;
-    });
+    }).then(this.told('runs', (started) => started.length > 0));
   }
 
   failPoll(workflow: string, owner: string, error: string, nextPollAt: number, escalateAfter: number, now: number): Promise<{ failures: number; escalate: boolean }> {
@@ -516,6 +544,8 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.journalChains.values()]);
+    await Promise.allSettled([...this.listeners].map((l) => l.stop()));
+    this.listeners.clear();
     await this.pool.end();
   }
 }

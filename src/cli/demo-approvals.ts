@@ -47,7 +47,7 @@ export async function approvalsAct(o: ApprovalsActOptions): Promise<void> {
   await o.settled();
   o.out(`the onboarding ticket the run then opened: ${await lastTicket(o.env)}`);
 
-  const other = { ...sample, deal_id: 'D-101', discount: 25 };
+  const other = { ...sample, deal_id: 'D-101', title: 'Acme pilot', value: 3000, contact_email: 'luis@acme.example', discount: 25 };
   o.out(`\nPOST /hooks/crm/deal-won for D-101 with a 25% discount: this one is answered from the command line`);
   o.out(`  → ${await deal(other, o)}`);
   await o.settled();

@@ -85,12 +85,17 @@ export async function demoCommand(options: { dir?: string | undefined; logDir?: 
 /** What the demo left in the sandbox: each vendor's records by kind, and the Slack messages the runs posted. */
 function received(state: SandboxState): string[] {
   const v = state.vendors;
-  const n = (vendor: string, kind: string) => v[vendor]?.[kind]?.length ?? 0;
+  /** `1 company`, `4 contacts`: how many records of `kind` the vendor holds. */
+  const n = (vendor: string, kind: string, one: string, many = `${one}s`) => {
+    const count = v[vendor]?.[kind]?.length ?? 0;
+    return `${count} ${count === 1 ? one : many}`;
+  };
+  const tagged = state.conversations.filter((c) => (c.tags as unknown[]).length > 0).length;
   const lines = [
-    `  Intercom: ${n('intercom', 'contacts')} contacts, ${n('intercom', 'companies')} companies, ${n('intercom', 'notes')} notes, ${n('intercom', 'tickets')} tickets`,
-    `  Google Calendar: ${n('google', 'events')} events; Xero: ${n('xero', 'contacts')} contacts, ${n('xero', 'invoices')} invoices; Notion: ${n('notion', 'pages')} pages`,
-    `  email: ${n('resend', 'emails')} through Resend, ${n('sendgrid', 'mail')} through SendGrid; help desk: ${state.conversations.filter((c) => (c.tags as unknown[]).length > 0).length} conversations tagged`,
-    `  Slack: ${n('slack', 'messages')} messages`,
+    `  Intercom: ${n('intercom', 'contacts', 'contact')}, ${n('intercom', 'companies', 'company', 'companies')}, ${n('intercom', 'notes', 'note')}, ${n('intercom', 'tickets', 'ticket')}`,
+    `  Google Calendar: ${n('google', 'events', 'event')}; Xero: ${n('xero', 'contacts', 'contact')}, ${n('xero', 'invoices', 'invoice')}; Notion: ${n('notion', 'pages', 'page')}`,
+    `  email: ${n('resend', 'emails', 'email')} through Resend, ${n('sendgrid', 'mail', 'email')} through SendGrid; help desk: ${tagged} conversation${tagged === 1 ? '' : 's'} tagged`,
+    `  Slack: ${n('slack', 'messages', 'message')}`,
   ];
   const channels = new Map((v.slack?.channels ?? []).map((c) => [c.id, c.name]));
   // The first message is the seeded welcome; the runs' come after it.

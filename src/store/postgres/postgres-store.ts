@@ -18,6 +18,7 @@ import {
 } from '../store.js';
 import { createPool, describePgError, type PostgresConnectOptions } from './connection.js';
 import { channelOf, NotifyListener, NotifySender } from './notifier.js';
+import { RunBatcher } from './run-batcher.js';
 import { parseStoreUrl, PostgresOpenError, type StoreUrl } from './url.js';
 import { checkStatus, migrate, readStatus, type SchemaStatus } from './migrate.js';
 import type { Migration } from './migrations.js';
@@ -140,11 +141,17 @@ export class PostgresStore implements Store {
   private readonly journalChains = new Map<string, Promise<unknown>>();
 
   private readonly sender: NotifySender;
+  /** Unkeyed runs (webhook intake) inserted many to a statement: see RunBatcher. */
+  private readonly intake: RunBatcher;
   private readonly listeners = new Set<NotifyListener>();
 
   /** Use `openPostgresStore`, which migrates the schema first. */
   constructor(private readonly pool: pg.Pool, private readonly url: StoreUrl) {
     this.sender = new NotifySender(pool, channelOf(url.schema));
+    this.intake = new RunBatcher(
+      (rows) => execute(this.pool, 'insertRuns', batchParams(rows)).then(() => undefined),
+      (row) => execute(this.pool, 'insertRun', row).then(() => undefined),
+    );
   }
 
   /** Other daemons on this schema are told (LISTEN/NOTIFY) when this store makes work due. */
@@ -218,7 +225,8 @@ export class PostgresStore implements Store {
   async enqueueRun(run: NewRun, now: number): Promise<Enqueued> {
     if (run.key?.kind === 'fire' && run.scheduledFor === undefined) throw new TypeError(`a schedule fire of ${run.workflow} needs scheduledFor`);
     if (!run.key) {
-      await this.one('insertRun', runParams(run, now));
+      this.open();
+      await this.intake.submit(runParams(run, now));
       this.sender.notify('runs');
       return { id: run.id, created: true };
     }
@@ -544,6 +552,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.journalChains.values()]);
+    await this.intake.drained();
     await Promise.allSettled([...this.listeners].map((l) => l.stop()));
     this.listeners.clear();
     await this.pool.end();
@@ -554,6 +563,15 @@ function runParams(run: NewRun, now: number): Params {
   return {
     id: run.id, workflow: run.workflow, workflow_version: run.workflowVersion, trigger: run.trigger, event: toJson(run.event), received_at: int(run.receivedAt),
     scheduled_for: intOrNull(run.scheduledFor), parent_run_id: run.parentRunId ?? null, chain_depth: run.chainDepth ?? 0, now: int(now),
+  };
+}
+
+/** The columns of many runs' rows, for `insertRuns`. */
+function batchParams(rows: readonly Params[]): Params {
+  const column = (name: string) => rows.map((r) => r[name]);
+  return {
+    ids: column('id'), workflows: column('workflow'), versions: column('workflow_version'), triggers: column('trigger'), events: column('event'),
+    received: column('received_at'), scheduled: column('scheduled_for'), parents: column('parent_run_id'), depths: column('chain_depth'), nows: column('now'),
   };
 }
 

@@ -30,6 +30,19 @@ const SQL = {
     VALUES (:id, :workflow, :workflow_version, 'queued', :trigger, :event::json, :received_at, :scheduled_for,
             :parent_run_id, :chain_depth, :now, :now)`,
 
+  /**
+   * Many unkeyed runs in one statement (one commit, one WAL flush): webhook intake under load.
+   * Each array holds one column, row by row.
+   */
+  insertRuns: `
+    INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, scheduled_for,
+                      parent_run_id, chain_depth, created_at, updated_at)
+    SELECT r.id, r.workflow, r.workflow_version, 'queued', r.trigger, r.event::json, r.received_at, r.scheduled_for,
+           r.parent_run_id, r.chain_depth, r.now, r.now
+    FROM unnest(:ids::text[], :workflows::text[], :versions::text[], :triggers::text[], :events::text[], :received::bigint[],
+                :scheduled::bigint[], :parents::text[], :depths::integer[], :nows::bigint[])
+         AS r(id, workflow, workflow_version, trigger, event, received_at, scheduled_for, parent_run_id, chain_depth, now)`,
+
   /** A crashed runner's run whose cancel was asked is cancelled, not rescued. */
   cancelAbandoned: `
     UPDATE runs SET status = 'cancelled', error = :cancelled::json, lease_owner = NULL, lease_until = NULL, finished_at = :now, updated_at = :now

@@ -51,6 +51,8 @@ export const xeroSite: VendorSite = {
   prefix: 'xero',
   origin: 'https://api.xero.com',
   connectors: ['xero'],
+  // identity.xero.com/connect/token, played at `<sandbox>/xero/connect/token`.
+  oauth: { tokenPath: '/connect/token', clientAuth: 'either' },
   error(e) {
     if (e.kind === 'unauthorized') return { status: 401, body: { Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' } };
     if (e.kind === 'not_found') return { status: 404, body: { Title: 'Not Found', Status: 404, Detail: e.message } };

@@ -153,3 +153,23 @@ describe('Box uploads', () => {
     expect(output(again)).toMatchObject({ type: 'error', code: 'item_name_in_use' });
   });
 });
+
+describe('the connector fixes, against the sandbox', () => {
+  it('Xero: an invoice for a contact by Name makes that contact once, and a second invoice by Name reuses it', async () => {
+    const invoice = (reference: string) => ({ invoices: [{ Type: 'ACCREC', Contact: { Name: 'Northwind Traders' }, Reference: reference, LineItems: [{ Description: 'Service', Quantity: 1, UnitAmount: 90, AccountCode: '200' }] }] });
+    const first = output(await vendors.call('xero', 'create_invoices', invoice('A')));
+    const second = output(await vendors.call('xero', 'create_invoices', invoice('B')));
+    const contactOf = (o: Json) => ((o.Invoices as Json[])[0]!.Contact as Json).ContactID;
+    expect(contactOf(first)).toEqual(expect.any(String));
+    expect(contactOf(second)).toBe(contactOf(first));
+    expect(records('xero', 'contacts').filter((c) => c.Name === 'Northwind Traders')).toHaveLength(1);
+    const none = await vendors.call('xero', 'create_invoices', { invoices: [{ Type: 'ACCREC', Contact: {} }] });
+    expect(none.error?.message).toBe('Xero: ValidationException: A Contact must be specified for this type of transaction');
+  });
+
+  it('Intercom: a note on a contact by its hex string ID', async () => {
+    const o = await vendors.call('intercom', 'add_note', { contact_id: '6762f0dd1bb69f9f2193bb83', body: '<p>Call back Monday</p>' });
+    expect(o.ok).toBe(true);
+    expect(records('intercom', 'notes').at(-1)).toMatchObject({ body: '<p>Call back Monday</p>' });
+  });
+});

@@ -124,7 +124,8 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
     // candidate whose description puts the operation on the origin it was read at.
     let problems: string[] = [];
     for (const candidate of candidates.filter((c) => c.template === matched.template)) {
-      problems = checkRequest(candidate.d, { method, url: candidate.url, headers, body: call.body === '' ? null : call.body });
+      const errata = errataOf(site, key);
+      problems = checkRequest(candidate.d, { method, url: candidate.url, headers, body: call.body === '' ? null : call.body }).filter((p) => !errata.includes(p));
       if (!problems.some((p) => p.includes(' is served at '))) break;
     }
     if (problems.length > 0) return { vendor: prefix, operation, reply: errorReply(new VendorError('invalid', problems.join('; '), fieldOf(problems[0]!))) };
@@ -163,6 +164,14 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
       vendor.failures.push({ ...failure });
     },
   };
+}
+
+/** The problems the site's connectors' errata excuse at `key` (`METHOD template`): the description's known mistakes. */
+function errataOf(site: VendorSite, key: string): readonly string[] {
+  return site.connectors.flatMap((name) => {
+    const check = connectorSpecs[name]?.vendorCheck;
+    return check?.checked === true ? check.errata?.[key] ?? [] : [];
+  });
 }
 
 function failed(site: VendorSite, failure: QueuedFailure, nowMs: number): Reply {

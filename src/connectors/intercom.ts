@@ -102,7 +102,12 @@ export const intercomSpec: ConnectorSpec = {
   summary: 'Intercom: contacts, notes, companies, tickets and conversation replies.',
   baseUrl: 'https://api.intercom.io',
   auth: ['bearer'],
-  vendorCheck: { checked: true, file: 'intercom.json', format: 'openapi-3.0' },
+  vendorCheck: {
+    checked: true, file: 'intercom.json', format: 'openapi-3.0',
+    // The description types the notes path's contact_id as an integer; Intercom's contact IDs
+    // are hex strings (6762f0dd1bb69f9f2193bb83), as its other contact paths type them.
+    errata: { 'POST /contacts/{contact_id}/notes': ['path parameter `contact_id` must be integer'] },
+  },
   headers: { 'Intercom-Version': INTERCOM_VERSION },
   rateLimit: { resetEpochSeconds: 'x-ratelimit-reset' },
   errorOf(body, status) {
@@ -148,9 +153,9 @@ export const intercomSpec: ConnectorSpec = {
       summary: 'Add a note to a contact.',
       http: { method: 'POST', path: '/contacts/{contact_id}/notes', body: 'json' },
       fields: {
-        // Intercom's description types this path parameter as an integer, unlike the other
-        // contact paths; flux follows the description it is checked against.
-        contact_id: { type: 'integer', description: 'The ID of the contact.', required: true, in: 'path', example: 123 },
+        // Intercom's description types this path parameter as an integer (see errata above), but
+        // the IDs create_contact and search_contacts return are hex strings; both are taken.
+        contact_id: { type: ['string', 'integer'], description: 'The ID of the contact (the `id` Intercom gave it).', required: true, in: 'path', example: '6762f0dd1bb69f9f2193bb83' },
         body: { type: 'string', description: 'The note text (HTML allowed).', required: true, example: '<p>Asked for a call back on Monday.</p>' },
         admin_id: { type: 'string', description: 'The ID of the teammate writing the note.', example: '991267' },
       },

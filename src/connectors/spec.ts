@@ -162,6 +162,12 @@ export type VendorCheck =
     readonly format: 'swagger-2.0' | 'openapi-3.0' | 'openapi-3.1' | 'google-discovery';
     /** Parameters the description lists that flux sends as auth instead (Slack's `token`). */
     readonly authParameters?: readonly string[];
+    /**
+     * Known mistakes of the description, by `METHOD template`: the exact problems the check
+     * (and the sandbox) tolerate there because the vendor's real API differs, each with a
+     * comment in the connector saying why.
+     */
+    readonly errata?: Readonly<Record<string, readonly string[]>>;
   }
   | { readonly checked: false; readonly reason: string };
 

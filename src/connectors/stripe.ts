@@ -48,7 +48,10 @@ export const stripeSpec: ConnectorSpec = {
     if (status < 400) return undefined;
     const message = clipText(pick(body, 'error.message')) ?? `HTTP ${status}`;
     const code = clipText(pick(body, 'error.code'), 60) ?? clipText(pick(body, 'error.type'), 60);
-    return `Stripe: ${message}${code ? ` (${code})` : ''}`;
+    // Stripe names the parameter at fault in `param`; its message usually names it too, not always.
+    const param = clipText(pick(body, 'error.param'), 80);
+    const where = param && !message.includes(param) ? ` [${param}]` : '';
+    return `Stripe: ${message}${where}${code ? ` (${code})` : ''}`;
   },
   operations: {
     create_customer: write('Create a customer.', '/v1/customers', {

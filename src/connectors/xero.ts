@@ -44,8 +44,12 @@ const invoice: FieldSpec = {
   properties: {
     Type: { type: 'string', description: 'ACCREC: a sales invoice (you are owed); ACCPAY: a bill (you owe).', enum: ['ACCREC', 'ACCPAY'], required: true },
     Contact: {
-      type: 'object', description: 'Who the invoice is for: `{ ContactID }` of an existing contact.', required: true,
-      properties: { ContactID: { type: 'string', format: 'uuid', description: 'The contact\'s ID.', required: true } },
+      // Xero takes either key: a Name it does not know creates that contact with the invoice.
+      type: 'object', description: 'Who the invoice is for: `{ ContactID }` of an existing contact, or `{ Name }` (an existing contact by name, or a new one).', required: true,
+      properties: {
+        ContactID: { type: 'string', format: 'uuid', description: "The contact's ID (give this or Name)." },
+        Name: { type: 'string', description: "The contact's name (give this or ContactID); Xero creates the contact when no contact has it." },
+      },
     },
     LineItems: { type: 'array', description: 'The lines of the invoice.', items: lineItem },
     Date: date('Invoice date; default today'),

@@ -5,7 +5,8 @@
  * The contract sandbox (contract/) plays each named connector's vendor at its own prefix
  * (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API description.
  * `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit headers) for a
- * vendor's next calls, so retries can be tested against it. Beside the vendors, a generic help
+ * vendor's next calls, so retries can be tested against it; `POST /_sandbox/expire-tokens`
+ * expires every OAuth access token the vendors' token endpoints issued, so a refresh can be. Beside the vendors, a generic help
  * desk without webhooks (`/helpdesk`), which flux polls over plain HTTP; it checks that
  * requests carry credentials and honours Idempotency-Key.
  */
@@ -21,7 +22,9 @@ export interface SandboxState {
   conversations: Json[];
   /** The contract sandbox's vendors: records by vendor prefix, then collection (`vendors.intercom.contacts`). */
   vendors: Record<string, Record<string, Json[]>>;
-  /** Every request received, newest last: method, path, status (and for a vendor, which operation). */
+  /** The OAuth token endpoints: token requests by vendor, tokens issued and live (counts only, never a token). */
+  readonly oauth: Json;
+  /** Every request received, newest last: method, path, status (and for a vendor, which operation: `oauth token` for a token request). */
   requests: { method: string; path: string; status: number; idempotency_key?: string; vendor?: string; operation?: string }[];
 }
 
@@ -43,6 +46,7 @@ export function sandboxEnvironment(url: string): Record<string, string> {
 const SANDBOX_CONNECTORS: readonly [string, string][] = [
   ['GOOGLE_CALENDAR_URL', 'google_calendar'], ['INTERCOM_URL', 'intercom'], ['NOTION_URL', 'notion'], ['RESEND_URL', 'resend'], ['SENDGRID_URL', 'sendgrid'],
   ['SLACK_URL', 'slack'], ['SQUARE_URL', 'square'], ['STRIPE_URL', 'stripe'], ['XERO_URL', 'xero'],
+  ['PAYPAL_URL', 'paypal_invoicing'], ['GOOGLE_DRIVE_URL', 'google_drive'], ['BOX_URL', 'box'],
 ];
 
 function seed(contract: ContractSandbox): SandboxState {
@@ -53,6 +57,9 @@ function seed(contract: ContractSandbox): SandboxState {
       { id: 503, subject: 'Add a second admin', customer: 'Initech', priority: 'normal', updated_at: '2026-11-24T08:55:00Z', tags: [] },
     ],
     vendors: contract.state(),
+    get oauth() {
+      return contract.tokens.summary();
+    },
     requests: [],
   };
 }
@@ -88,6 +95,11 @@ export async function startSandbox(options: { port?: number; host?: string; now?
     };
     if (url.pathname === '/' || url.pathname === '/_sandbox/state') {
       reply(200, state);
+      return;
+    }
+    if (url.pathname === '/_sandbox/expire-tokens') {
+      if (method !== 'POST') reply(405, { error: 'POST to expire every access token the sandbox issued' });
+      else reply(200, { expired: contract.tokens.expireAll() });
       return;
     }
     if (url.pathname === '/_sandbox/fail') {

@@ -1,10 +1,12 @@
 // Calls a vendor connector's operation through the real runtime (vendor runtime on the HTTP
 // connector) against a running sandbox, as a workflow step would.
+import { afterEach, beforeEach } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { CallOutcome, ConnectionConfig, ConnectorRuntime } from '../../src/connectors/runtime.js';
 import { createVendorRuntime } from '../../src/connectors/vendor-runtime.js';
 import { vendorBaseUrl } from '../../src/sandbox/contract/sites.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { Masker } from '../../src/secrets/masker.js';
 
 export interface Caller {
@@ -29,4 +31,18 @@ export async function caller(url: string): Promise<Caller> {
       await http.close?.();
     },
   };
+}
+
+/** A fresh sandbox and caller for each test of the calling file: `ctx.sandbox`, `ctx.vendors`. */
+export function sandboxPerTest(): { sandbox: Sandbox; vendors: Caller } {
+  const ctx = {} as { sandbox: Sandbox; vendors: Caller };
+  beforeEach(async () => {
+    ctx.sandbox = await startSandbox();
+    ctx.vendors = await caller(ctx.sandbox.url);
+  });
+  afterEach(async () => {
+    await ctx.vendors.close();
+    await ctx.sandbox.close();
+  });
+  return ctx;
 }

@@ -1,9 +1,12 @@
 /**
  * Box in the sandbox: folders created (a name taken in the parent is a 409), folder items
- * listed with markers (`usemarker=true`, `next_marker`), and files shared by link. Errors are
+ * listed with markers (`usemarker=true`, `next_marker`), small files uploaded as
+ * multipart/form-data (`attributes` JSON, then `file`) at Box's upload host, which the same
+ * prefix stands for (`<sandbox>/box/2.0/files/content` is upload.box.com/api/2.0/files/content),
+ * and files shared by link. Tokens come from `<sandbox>/box/oauth2/token`. Errors are
  * `{ type: 'error', status, code, message }`.
  */
-import { find, limitOf, obj, offsetPage, VendorError, type Json, type VendorSite } from './site.js';
+import { find, iso, limitOf, multipartOf, obj, offsetPage, VendorError, type Json, type VendorSite } from './site.js';
 
 const STATUS: Record<string, [number, string]> = {
   invalid: [400, 'bad_request'], unauthorized: [401, 'unauthorized'], not_found: [404, 'not_found'], conflict: [409, 'item_name_in_use'], rate_limited: [429, 'rate_limit_exceeded'],
@@ -16,7 +19,9 @@ function mini(item: Json): Json {
 export const boxSite: VendorSite = {
   prefix: 'box',
   origin: 'https://api.box.com',
+  otherOrigins: ['https://upload.box.com/api'],
   connectors: ['box'],
+  oauth: { tokenPath: '/oauth2/token', clientAuth: 'either' },
   error(e) {
     const [status, code] = STATUS[e.kind]!;
     return { status: e.status ?? status, body: { type: 'error', status: e.status ?? status, code: e.code ?? code, message: e.message, request_id: 'sbxrequest' } };
@@ -37,6 +42,30 @@ export const boxSite: VendorSite = {
       const folder = { type: 'folder', id: call.store.id('2'), name: b.name, parent: parentId };
       call.store.list('items').push(folder);
       return { status: 201, body: { ...mini(folder), parent: mini(parent), item_status: 'active' } };
+    },
+    'POST /files/content'(call) {
+      const parts = multipartOf(call);
+      const named = (name: string) => parts.find((p) => new RegExp(`;\\s*name="${name}"`).test(p.headers['content-disposition'] ?? ''));
+      const attributes = named('attributes');
+      const file = named('file');
+      // Box reads the attributes before the file: the other order is refused.
+      if (!attributes || !file || parts.indexOf(attributes) > parts.indexOf(file)) throw new VendorError('invalid', 'The attributes part must come before the file part', 'attributes', 'bad_request');
+      let attrs: Json;
+      try {
+        attrs = obj(JSON.parse(attributes.content));
+      } catch {
+        throw new VendorError('invalid', 'attributes is not JSON', 'attributes', 'bad_request');
+      }
+      const parentId = String(obj(attrs.parent).id);
+      const parent = find(call.store.list('items').filter((i) => i.type === 'folder'), 'id', parentId, 'folder', 'parent.id');
+      if (call.store.list('items').some((i) => i.parent === parentId && i.name === attrs.name)) throw new VendorError('conflict', `Item with the same name already exists: ${String(attrs.name)}`, 'name');
+      const now = iso(call.store.now());
+      const item = { type: 'file', id: call.store.id('1'), name: attrs.name, parent: parentId, size: Buffer.byteLength(file.content), content: file.content };
+      call.store.list('items').push(item);
+      return {
+        status: 201,
+        body: { total_count: 1, entries: [{ ...mini(item), size: item.size, parent: mini(parent), created_at: now, modified_at: attrs.content_modified_at ?? now, item_status: 'active', path_collection: { total_count: 1, entries: [mini(parent)] } }] },
+      };
     },
     'GET /folders/{folder_id}/items'(call) {
       find(call.store.list('items').filter((i) => i.type === 'folder'), 'id', call.params.folder_id, 'folder', 'folder_id');

@@ -1,10 +1,12 @@
 /**
  * Google in the sandbox: Calendar events (inserted, listed with a time window and
- * `nextPageToken`, fetched, patched), Gmail sends and drafts, and Chat messages. Each Google
+ * `nextPageToken`, fetched, patched), Drive files (drive.ts), Gmail sends and drafts, and Chat
+ * messages. Google's token endpoint is `<sandbox>/google/token`. Each Google
  * host is its own prefix (`/google` for www.googleapis.com, `/gmail`, `/google-chat`), and the
  * connectors' paths carry the discovery document's servicePath (`/calendar/v3/...`). Errors
  * are `{ error: { code, message, status, errors: [{ domain, reason, message }] } }`.
  */
+import { driveHandlers, seedDrive } from './drive.js';
 import { find, iso, limitOf, obj, offsetPage, VendorError, type Json, type Reply, type VendorCall, type VendorError as Failure, type VendorSite } from './site.js';
 
 const STATUS: Record<string, [number, string, string]> = {
@@ -48,9 +50,12 @@ function shown(event: Json): Json {
 export const googleSite: VendorSite = {
   prefix: 'google',
   origin: 'https://www.googleapis.com',
-  connectors: ['google_calendar'],
+  connectors: ['google_calendar', 'google_drive'],
   error: googleError,
+  // oauth2.googleapis.com/token, played at `<sandbox>/google/token`; Gmail and Chat take its tokens too.
+  oauth: { tokenPath: '/token', clientAuth: 'either' },
   seed(store) {
+    seedDrive(store);
     const base = { kind: 'calendar#event', status: 'confirmed', created: '2026-11-01T10:00:00Z', updated: '2026-11-01T10:00:00Z', calendarId: 'primary', organizer: { email: 'sandbox@example.com', self: true }, sequence: 0 };
     store.list('events').push({
       ...base, id: 'g2f9p8s4c1h0r7b6e5a4d3c2b1', etag: '"g2f9"', htmlLink: 'https://www.google.com/calendar/event?eid=g2f9', iCalUID: 'g2f9@google.com',
@@ -58,6 +63,7 @@ export const googleSite: VendorSite = {
     });
   },
   handlers: {
+    ...driveHandlers,
     'POST /calendar/v3/calendars/{calendarId}/events': insertEvent,
     'GET /calendar/v3/calendars/{calendarId}/events'(call) {
       const q = call.query;
@@ -93,6 +99,7 @@ export const gmailSite: VendorSite = {
   origin: 'https://gmail.googleapis.com',
   connectors: ['gmail'],
   error: googleError,
+  tokensFrom: 'google',
   seed() {},
   handlers: {
     'POST /gmail/v1/users/{userId}/messages/send'(call) {
@@ -116,6 +123,7 @@ export const googleChatSite: VendorSite = {
   origin: 'https://chat.googleapis.com',
   connectors: ['google_chat'],
   error: googleError,
+  tokensFrom: 'google',
   idempotencyKey: (call) => call.query.get('requestId') ?? undefined,
   seed(store) {
     store.list('spaces').push({ name: 'spaces/AAAAbCdEfGh', displayName: 'Orders' });

@@ -114,7 +114,7 @@ export const intercomSite: VendorSite = {
       if (b.email === undefined && b.external_id === undefined && b.role !== 'lead') throw new VendorError('invalid', 'One of email, external_id or role: lead is required', 'email', 'parameter_not_found');
       const same = call.store.list('contacts').find((c) => (b.email !== undefined && c.email === b.email) || (b.external_id !== undefined && c.external_id === b.external_id));
       if (same) throw new VendorError('conflict', `A contact matching those details already exists with id=${String(same.id)}`, 'email');
-      // Numeric ids: Intercom's description types the notes path's contact_id as an integer.
+      // Numeric ids (real ones are hex): the examples pass them to add_note through int(), which both forms satisfy.
       const record = contact(call, b, call.store.id());
       call.store.list('contacts').push(record);
       return record;

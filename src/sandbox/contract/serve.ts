@@ -11,6 +11,7 @@
  */
 import { connectorSpecs } from '../../connectors/index.js';
 import { checkRequest, decodeForm, loadDescription, matchPath, serverPath, type Description } from '../../connectors/contract/check.js';
+import { createTokenIssuer, type TokenIssuer } from './oauth.js';
 import { createStore, VendorError, type Json, type Reply, type VendorCall, type VendorSite, type VendorStore } from './site.js';
 import { vendorSites } from './sites.js';
 
@@ -39,6 +40,8 @@ export interface ContractSandbox {
   fail(prefix: string, failure: QueuedFailure): void;
   /** The vendor prefixes served. */
   readonly prefixes: readonly string[];
+  /** The OAuth token endpoints' issuer: expire its tokens, count its requests. */
+  readonly tokens: TokenIssuer;
 }
 
 interface LiveSite {
@@ -65,6 +68,7 @@ function descriptionOf(name: string): Description {
 export function createContractSandbox(options: { now?: () => number; sites?: readonly VendorSite[] } = {}): ContractSandbox {
   const now = options.now ?? Date.now;
   const live = new Map<string, LiveSite>();
+  const tokens = createTokenIssuer(now);
   for (const site of options.sites ?? vendorSites) {
     const store = createStore(now);
     site.seed(store);
@@ -77,35 +81,53 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
     const vendor = live.get(prefix);
     if (!vendor) return undefined;
     const { site } = vendor;
+    const headers = Object.fromEntries(Object.entries(call.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    if (site.oauth && `/${rest.join('/')}` === site.oauth.tokenPath) {
+      return { vendor: prefix, operation: 'oauth token', reply: tokens.token(prefix, site.oauth, call.method.toUpperCase(), headers, call.body) };
+    }
     const failure = vendor.failures[0];
     if (failure) {
       if (--failure.count <= 0) vendor.failures.shift();
       return { vendor: prefix, reply: failed(site, failure, now()) };
     }
-    const vendorUrl = `${site.origin}/${rest.join('/')}${at.search}`;
     const method = call.method.toUpperCase();
-    let matched: { d: Description; template: string; values: Readonly<Record<string, string>> } | undefined;
-    for (const name of site.connectors) {
-      const d = descriptionOf(name);
-      const rawPath = serverPath(d, vendorUrl);
-      const found = rawPath === undefined ? undefined : matchPath(d, rawPath);
-      const item = found ? (d.doc.paths as Record<string, Json>)[found.template] : undefined;
-      if (found && item?.[method.toLowerCase()]) {
-        matched = { d, template: found.template, values: found.values };
-        break;
+    // Every (origin, description) the path matches an operation of, the site's main origin first.
+    const candidates: { d: Description; url: string; template: string; values: Readonly<Record<string, string>> }[] = [];
+    for (const origin of [site.origin, ...(site.otherOrigins ?? [])]) {
+      const url = `${origin}/${rest.join('/')}${at.search}`;
+      for (const name of site.connectors) {
+        const d = descriptionOf(name);
+        const rawPath = serverPath(d, url);
+        const found = rawPath === undefined ? undefined : matchPath(d, rawPath);
+        const item = found ? (d.doc.paths as Record<string, Json>)[found.template] : undefined;
+        if (found && item?.[method.toLowerCase()]) candidates.push({ d, url, template: found.template, values: found.values });
       }
     }
+    const matched = candidates[0];
     const errorReply = (e: VendorError): Reply => site.error(e);
     if (!matched) return { vendor: prefix, reply: errorReply(new VendorError('not_found', `Unrecognized request URL (${method}: /${rest.join('/')})`)) };
     const key = `${method} ${matched.template}`;
     const handler = site.handlers[key];
     const operation = matched.template;
     if (!handler) return { vendor: prefix, operation, reply: errorReply(new VendorError('not_found', `The sandbox does not play ${key} yet`)) };
-    const headers = Object.fromEntries(Object.entries(call.headers).map(([k, v]) => [k.toLowerCase(), v]));
-    if (!site.public?.includes(key) && !hasCredentials(headers.authorization)) {
-      return { vendor: prefix, operation, reply: errorReply(new VendorError('unauthorized', 'No valid credentials were sent (Authorization header missing or empty)')) };
+    if (!site.public?.includes(key)) {
+      if (!hasCredentials(headers.authorization)) {
+        return { vendor: prefix, operation, reply: errorReply(new VendorError('unauthorized', 'No valid credentials were sent (Authorization header missing or empty)')) };
+      }
+      const verdict = tokens.check(site.tokensFrom ?? prefix, headers.authorization);
+      if (verdict !== 'ok') {
+        const why = verdict === 'expired' ? 'The access token expired' : 'The access token is not one this vendor issued';
+        return { vendor: prefix, operation, reply: errorReply(new VendorError('unauthorized', `${why}; get a new one from the token endpoint`)) };
+      }
     }
-    const problems = checkRequest(matched.d, { method, url: vendorUrl, headers, body: call.body === '' ? null : call.body });
+    // An operation served on another host (Box's uploads) is checked at that host: the first
+    // candidate whose description puts the operation on the origin it was read at.
+    let problems: string[] = [];
+    for (const candidate of candidates.filter((c) => c.template === matched.template)) {
+      const errata = errataOf(site, key);
+      problems = checkRequest(candidate.d, { method, url: candidate.url, headers, body: call.body === '' ? null : call.body }).filter((p) => !errata.includes(p));
+      if (!problems.some((p) => p.includes(' is served at '))) break;
+    }
     if (problems.length > 0) return { vendor: prefix, operation, reply: errorReply(new VendorError('invalid', problems.join('; '), fieldOf(problems[0]!))) };
     const vendorCall: VendorCall = {
       method, template: matched.template, params: matched.values, query: at.searchParams, body: parseBody(call.body, headers['content-type']), headers, store: vendor.store,
@@ -134,6 +156,7 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
   return {
     handle,
     prefixes: [...live.keys()],
+    tokens,
     state: () => Object.fromEntries([...live].map(([prefix, v]) => [prefix, v.store.collections])),
     fail(prefix, failure) {
       const vendor = live.get(prefix);
@@ -141,6 +164,14 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
       vendor.failures.push({ ...failure });
     },
   };
+}
+
+/** The problems the site's connectors' errata excuse at `key` (`METHOD template`): the description's known mistakes. */
+function errataOf(site: VendorSite, key: string): readonly string[] {
+  return site.connectors.flatMap((name) => {
+    const check = connectorSpecs[name]?.vendorCheck;
+    return check?.checked === true ? check.errata?.[key] ?? [] : [];
+  });
 }
 
 function failed(site: VendorSite, failure: QueuedFailure, nowMs: number): Reply {

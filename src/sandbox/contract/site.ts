@@ -7,6 +7,8 @@
  * vendor's own error body.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeMultipart, type DecodedPart } from '../../connectors/contract/check.js';
+import type { TokenEndpoint } from './oauth.js';
 
 export type Json = Record<string, unknown>;
 
@@ -69,6 +71,8 @@ export interface VendorSite {
   readonly prefix: string;
   /** The vendor origin the descriptions' servers are on (`https://slack.com`). */
   readonly origin: string;
+  /** Other vendor origins the prefix also stands for: operations a description puts on another host (Box's uploads at upload.box.com). */
+  readonly otherOrigins?: readonly string[];
   /** Connectors whose descriptions this site serves (Stripe's payments and invoicing share one API). */
   readonly connectors: readonly string[];
   /** The vendor's body (and status, headers) for a failure. */
@@ -77,6 +81,10 @@ export interface VendorSite {
   rateLimitHeaders?(retryAfterSeconds: number, nowMs: number): Record<string, string>;
   /** The key a retried write carries (Stripe's Idempotency-Key header, Square's idempotency_key body field), if any. */
   idempotencyKey?(call: VendorCall): string | undefined;
+  /** The vendor's OAuth token endpoint, for connectors that take `oauth2` (see oauth.ts). */
+  readonly oauth?: TokenEndpoint;
+  /** The prefix whose token endpoint issues this vendor's tokens, when not its own (Gmail's are Google's). */
+  readonly tokensFrom?: string;
   /** Operations that need no credentials (Discord's webhook, whose token is in its path). */
   readonly public?: readonly string[];
   /** Records the site starts with: what the connectors' examples refer to. */
@@ -141,4 +149,18 @@ export function epochSeconds(ms: number): number {
 /** RFC 3339 without milliseconds. */
 export function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The parts of a multipart body (Drive's multipart/related upload, Box's form-data upload),
+ * read with the contract check's decoder; a body that is not one is the vendor's 400.
+ */
+export function multipartOf(call: VendorCall): DecodedPart[] {
+  const boundary = /boundary="?([^";]+)"?/i.exec(call.headers['content-type'] ?? '')?.[1];
+  if (boundary === undefined || typeof call.body !== 'string') throw new VendorError('invalid', 'The body is not multipart (no boundary in the Content-Type)');
+  try {
+    return decodeMultipart(call.body, boundary);
+  } catch (error) {
+    throw new VendorError('invalid', `The multipart body ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

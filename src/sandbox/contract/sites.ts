@@ -10,6 +10,7 @@ import { gmailSite, googleChatSite, googleSite } from './google.js';
 import { intercomSite } from './intercom.js';
 import { resendSite, sendgridSite } from './mail.js';
 import { notionSite } from './notion.js';
+import { paypalSite } from './paypal.js';
 import type { VendorSite } from './site.js';
 import { slackSite } from './slack.js';
 import { squareSite } from './square.js';
@@ -17,7 +18,7 @@ import { stripeSite } from './stripe.js';
 import { xeroSite } from './xero.js';
 
 export const vendorSites: readonly VendorSite[] = [
-  boxSite, discordSite, gmailSite, googleSite, googleChatSite, intercomSite, notionSite, resendSite, sendgridSite, slackSite, squareSite, stripeSite, xeroSite,
+  boxSite, discordSite, gmailSite, googleSite, googleChatSite, intercomSite, notionSite, paypalSite, resendSite, sendgridSite, slackSite, squareSite, stripeSite, xeroSite,
 ];
 
 /** The base URL a connection of connector `name` takes to reach the sandbox at `sandboxUrl`. */

@@ -1,6 +1,8 @@
 /**
- * Square in the sandbox: payment links, invoices (created as DRAFT, published to UNPAID when
- * the version matches) and invoice search by location and customer, paged with `cursor`.
+ * Square in the sandbox: payments (taken COMPLETED, or APPROVED with `autocomplete: false`),
+ * refunds (bounded by what is left unrefunded; each one raises the payment's
+ * `refunded_money`), payment links, invoices (created as DRAFT, published to UNPAID when the
+ * version matches) and invoice search by location and customer, paged with `cursor`.
  * Writes replay on their `idempotency_key` body field. Errors are
  * `{ errors: [{ category, code, detail, field }] }`.
  */
@@ -12,6 +14,16 @@ const STATUS: Record<string, [number, string, string]> = {
 };
 
 const LOCATION = 'L88917AVBK2S5';
+
+/** Money in Square's shape. */
+function money(amount: unknown, currency: unknown): Json {
+  return { amount, currency };
+}
+
+/** The keys of `from` that are set. */
+function pickDefined(from: Json, keys: readonly string[]): Json {
+  return Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
+}
 
 export const squareSite: VendorSite = {
   prefix: 'square',
@@ -27,6 +39,11 @@ export const squareSite: VendorSite = {
   },
   seed(store) {
     store.list('locations').push({ id: LOCATION, name: 'Main street' });
+    // The payment refund_payment's example refunds.
+    store.list('payments').push({
+      id: 'R2B3Z8WMVt3EAmzYWLZvz7Y69EbZY', status: 'COMPLETED', amount_money: money(18000, 'USD'), total_money: money(18000, 'USD'), refunded_money: money(0, 'USD'),
+      source_type: 'CARD', location_id: LOCATION, created_at: '2026-11-20T10:00:00Z', updated_at: '2026-11-20T10:00:00Z',
+    });
     store.list('invoices').push({
       id: 'inv:0-ChCHu2mZEabLeeHahQnXDjZQECY', version: 0, location_id: LOCATION, order_id: 'CAISENgvlJ6jLWAzERDzjyHVybY', status: 'DRAFT',
       primary_recipient: { customer_id: 'JDKYHBWT1D4F8MFH63DBMEN8Y4' }, payment_requests: [{ uid: 'pr-seed', request_type: 'BALANCE', due_date: '2026-12-08' }],
@@ -34,6 +51,46 @@ export const squareSite: VendorSite = {
     });
   },
   handlers: {
+    'POST /v2/payments'(call) {
+      const b = obj(call.body);
+      const location = b.location_id ?? LOCATION;
+      find(call.store.list('locations'), 'id', location, 'location', 'location_id');
+      const amount = obj(b.amount_money);
+      const tip = obj(b.tip_money);
+      if (b.tip_money !== undefined && tip.currency !== amount.currency) throw new VendorError('invalid', 'tip_money must be in the currency of amount_money', 'tip_money.currency', 'CURRENCY_MISMATCH');
+      const total = Number(amount.amount) + Number(tip.amount ?? 0);
+      const now = new Date(call.store.now()).toISOString();
+      const source = String(b.source_id);
+      const payment: Json = {
+        id: call.store.id('SBXPAY'), created_at: now, updated_at: now, amount_money: money(amount.amount, amount.currency), total_money: money(total, amount.currency),
+        ...(b.tip_money !== undefined ? { tip_money: money(tip.amount, tip.currency) } : {}), refunded_money: money(0, amount.currency),
+        status: b.autocomplete === false ? 'APPROVED' : 'COMPLETED', source_type: source === 'CASH' ? 'CASH' : source === 'EXTERNAL' ? 'EXTERNAL' : 'CARD', location_id: location,
+        ...pickDefined(b, ['customer_id', 'order_id', 'reference_id', 'note', 'buyer_email_address']),
+        receipt_url: `https://squareup.com/receipt/preview/${String(call.store.id('SBXR'))}`,
+      };
+      call.store.list('payments').push(payment);
+      return { payment };
+    },
+    'POST /v2/refunds'(call) {
+      const b = obj(call.body);
+      const payment = find(call.store.list('payments'), 'id', b.payment_id, 'payment', 'payment_id');
+      const asked = obj(b.amount_money);
+      const paid = obj(payment.total_money);
+      const refunded = obj(payment.refunded_money);
+      if (asked.currency !== paid.currency) throw new VendorError('invalid', `The refund must be in the payment's currency, ${String(paid.currency)}`, 'amount_money.currency', 'CURRENCY_MISMATCH');
+      if (payment.status !== 'COMPLETED') throw new VendorError('invalid', `Only a COMPLETED payment can be refunded; this one is ${String(payment.status)}`, 'payment_id', 'PAYMENT_NOT_REFUNDABLE');
+      const left = Number(paid.amount) - Number(refunded.amount ?? 0);
+      if (Number(asked.amount) > left) throw new VendorError('invalid', `The refund amount (${String(asked.amount)}) exceeds what is left unrefunded (${left})`, 'amount_money.amount', 'REFUND_AMOUNT_INVALID');
+      const now = new Date(call.store.now()).toISOString();
+      payment.refunded_money = money(Number(refunded.amount ?? 0) + Number(asked.amount), paid.currency);
+      payment.updated_at = now;
+      const refund = {
+        id: call.store.id('SBXREF'), status: 'PENDING', amount_money: money(asked.amount, asked.currency), payment_id: payment.id, location_id: payment.location_id,
+        ...pickDefined(b, ['reason']), created_at: now, updated_at: now,
+      };
+      call.store.list('refunds').push(refund);
+      return { refund };
+    },
     'POST /v2/online-checkout/payment-links'(call) {
       const b = obj(call.body);
       const quick = obj(b.quick_pay);

@@ -51,6 +51,8 @@ export const xeroSite: VendorSite = {
   prefix: 'xero',
   origin: 'https://api.xero.com',
   connectors: ['xero'],
+  // identity.xero.com/connect/token, played at `<sandbox>/xero/connect/token`.
+  oauth: { tokenPath: '/connect/token', clientAuth: 'either' },
   error(e) {
     if (e.kind === 'unauthorized') return { status: 401, body: { Type: null, Title: 'Unauthorized', Status: 401, Detail: 'AuthenticationUnsuccessful' } };
     if (e.kind === 'not_found') return { status: 404, body: { Title: 'Not Found', Status: 404, Detail: e.message } };
@@ -99,10 +101,13 @@ export const xeroSite: VendorSite = {
     'PUT /Invoices'(call) {
       const given = (obj(call.body).Invoices as Json[] | undefined) ?? [];
       const problems: string[] = [];
+      const newContacts: Json[] = [];
       const made = given.map((inv) => {
-        const contactId = obj(inv.Contact).ContactID;
-        const contact = call.store.list('contacts').find((c) => c.ContactID === contactId || (contactId === undefined && c.Name === obj(inv.Contact).Name));
-        if (!contact) problems.push(`Contact ${String(contactId ?? obj(inv.Contact).Name ?? '(none)')} does not exist`);
+        const { ContactID: contactId, Name: name } = obj(inv.Contact);
+        // Xero takes the contact by ContactID, or by Name: a name no contact has makes a new contact.
+        let contact = [...call.store.list('contacts'), ...newContacts].find((c) => (contactId !== undefined ? c.ContactID === contactId : c.Name === name));
+        if (!contact && contactId === undefined && typeof name === 'string' && name.trim() !== '') newContacts.push(contact = { ContactID: call.store.uuid(), Name: name, ContactStatus: 'ACTIVE' });
+        if (!contact) problems.push(contactId === undefined && name === undefined ? 'A Contact must be specified for this type of transaction' : `Contact ${String(contactId ?? name)} does not exist`);
         const lines = ((inv.LineItems as Json[] | undefined) ?? []).map((l) => ({ ...l, LineAmount: Number(l.Quantity ?? 1) * Number(l.UnitAmount ?? 0) }));
         if (lines.length === 0 && inv.Status === 'AUTHORISED') problems.push('An invoice must have at least one line item to be approved');
         const total = lines.reduce((s, l) => s + Number(l.LineAmount), 0);
@@ -115,6 +120,7 @@ export const xeroSite: VendorSite = {
         };
       });
       if (problems.length > 0) throw validation(problems);
+      call.store.list('contacts').push(...newContacts);
       call.store.list('invoices').push(...made);
       return { Id: call.store.uuid(), Status: 'OK', ProviderName: 'flux sandbox', Invoices: made };
     },

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { createConnectors } from '../connectors/index.js';
 import { DEFAULT_MAX_CHAIN_DEPTH } from '../daemon/events.js';
 import { StateDirLocked, startDaemon } from '../daemon/daemon.js';
-import { isStoreOpenError, resolveStoreSpec, shownStore, unsupportedScheme } from '../store/open.js';
+import { isPostgresSpec, isStoreOpenError, resolveStoreSpec, shownStore, unsupportedScheme } from '../store/open.js';
 import { createDaemonLog, maskDeclaredSecrets, type LogFormat } from '../daemon/log.js';
 import { systemdUnit } from '../daemon/systemd.js';
 import { readWorkflowFiles } from '../daemon/workflow-files.js';
@@ -163,7 +163,12 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
   const stateDir = options.stateDir === undefined ? SYSTEMD_STATE_DIR : isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir);
   const bin = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
   const logDir = options.logDir === undefined ? undefined : isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir);
-  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', logDir ?? ''];
+  // A PostgreSQL URL may carry a password: it belongs in the environment file, not the unit.
+  // A SQLite file other than the state directory's is a path, written out like the others.
+  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
+  const pgStore = storeGiven !== undefined && isPostgresSpec(storeGiven);
+  const storeFile = storeGiven !== undefined && !pgStore ? resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd }) : undefined;
+  const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', logDir ?? '', storeFile ?? ''];
   // A unit is line-based: a path with a newline in it would end the setting and start another.
   const bad = words.find((w) => /[\u0000-\u001f\u007f]/.test(w));
   if (bad !== undefined) throw new UsageError(`cannot write a systemd unit for \`${escapeControl(bad)}\`: it holds a control character`);
@@ -174,10 +179,14 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
     ...(options.publicUrl !== undefined ? ['--public-url', options.publicUrl] : []),
     ...(options.daemonId !== undefined ? ['--daemon-id', options.daemonId] : []),
     ...(logDir !== undefined ? ['--log-dir', logDir] : []),
+    ...(storeFile !== undefined ? ['--store', storeFile] : []),
     ...(options.resumeBudget !== undefined ? ['--resume-budget', String(options.resumeBudget)] : []),
     ...(options.maxChainDepth !== undefined && options.maxChainDepth !== DEFAULT_MAX_CHAIN_DEPTH ? ['--max-chain-depth', String(options.maxChainDepth)] : []),
   ];
   io.stdout.write(systemdUnit({ node: process.execPath, bin, paths, stateDir, flags, graceMs, user: options.user, environmentFile: SYSTEMD_ENV_FILE }));
+  if (pgStore) {
+    io.stderr.write(`flux: the store URL is not written into the unit (it may hold a password): put FLUX_STORE_URL=${escapeControl(shownStore(storeGiven))} (with its password) in ${SYSTEMD_ENV_FILE}\n`);
+  }
   if (logDir !== undefined && !`${logDir}/`.startsWith(`${stateDir}/`)) {
     io.stderr.write(`flux: the unit lets the service write only its state directory (ProtectSystem=strict): add ReadWritePaths=${escapeControl(logDir)} under [Service] for --log-dir\n`);
   }

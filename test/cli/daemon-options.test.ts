@@ -54,4 +54,15 @@ describe('flux daemon --daemon-id and --log-dir', () => {
     expect(inside.stdout).toMatch(/ --log-dir \/var\/lib\/flux\/runs$/m);
     expect(inside.stderr).toBe('');
   });
+
+  it('--print-systemd keeps a PostgreSQL store URL (and its password) out of the unit and says where it goes', async () => {
+    const out = await runFlux(['daemon', 'flows', '--print-systemd', '--state-dir', '/var/lib/flux', '--store', 'postgres://flux:s3cret-pw@db.internal:5432/flux?schema=ops', '--allow-silent'], { cwd: dir });
+    expect(out.code).toBe(0);
+    expect(out.stdout).not.toContain('postgres://');
+    expect(out.stdout + out.stderr).not.toContain('s3cret-pw');
+    expect(out.stderr).toBe('flux: the store URL is not written into the unit (it may hold a password): put FLUX_STORE_URL=postgres://flux@db.internal:5432/flux?schema=ops (with its password) in /etc/flux/flux.env\n');
+    const file = await runFlux(['daemon', 'flows', '--print-systemd', '--state-dir', '/var/lib/flux', '--store', '/srv/flux/state.db', '--allow-silent'], { cwd: dir });
+    expect(file.code).toBe(0);
+    expect(file.stdout).toMatch(/^ExecStart=.* --store \/srv\/flux\/state\.db$/m);
+  });
 });

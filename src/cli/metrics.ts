@@ -8,8 +8,11 @@ import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';
 import { buildReport } from '../metrics/build-report.js';
 import { findLogFiles } from '../metrics/files.js';
+import { readLive, type LiveRead } from '../metrics/live.js';
 import { planRead, readAll } from '../metrics/pool.js';
 import type { MetricsReport, Period } from '../metrics/report.js';
+import { isPostgresSpec, isStoreOpenError, openStore, resolveStoreSpec, shownStore, unsupportedScheme } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
@@ -34,6 +37,8 @@ export interface MetricsOptions {
   readonly color?: boolean | undefined;
   /** Where the workflow files are, for the maps in the HTML report (default: workflows/ when present). */
   readonly workflows?: string | undefined;
+  /** The daemons' store, for the live state and open runs (default: $FLUX_STORE_URL; none without either). */
+  readonly store?: string | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -55,6 +60,11 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
     staleMs = d.ms;
   }
   const format = chooseFormat(options.format, options.out, io);
+  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
+  const storeSpec = storeGiven === undefined ? undefined : resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd });
+  if (storeSpec !== undefined && unsupportedScheme(storeSpec) !== undefined) {
+    throw new UsageError(`--store takes a postgres:// URL or a SQLite file, not \`${escapeControl(shownStore(storeSpec).slice(0, 200))}\``);
+  }
 
   const inputs = [...paths, ...(options.logDir !== undefined ? [options.logDir] : [])].map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
   const defaulted = inputs.length === 0;
@@ -73,13 +83,20 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
   const agg = await readAll(files, {
     since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
   }, await planRead(files, io.env));
-  agg.finish();
-  const report = buildReport(agg, { generatedAt: now, since, until });
+  const read = storeSpec === undefined ? undefined : await readStore(storeSpec, io, now, agg.unfinishedRuns());
+  for (const w of read?.warnings ?? []) agg.warn(w.file, w.line, w.message);
+  agg.finish(read?.verdicts);
+  const report = buildReport(agg, { generatedAt: now, since, until, live: read?.live });
   const text = await render(report, format, io, options);
 
   if (options.out !== undefined) writeAtomically(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text, io);
   else io.stdout.write(text);
 
+  if (report.live !== undefined) {
+    const n = report.live.log_incomplete_runs;
+    if (n > 0) io.stderr.write(`flux: log incomplete: ${n} run${n === 1 ? '' : 's'} with no end in the logs ${n === 1 ? 'is' : 'are'} finished in the store, counted with the store's outcome; give every daemon's log directory\n`);
+    if (format === 'csv') io.stderr.write('flux: the store\'s live state is not in the csv report (its rows are periods of the window, not the present): see it with --format json, prom, table or html\n');
+  }
   const warnings = report.warnings.length + report.warnings_omitted;
   if (warnings > 0) {
     const where = format === 'json' ? 'the "warnings" list of the report' : '`--format json` (the "warnings" list)';
@@ -135,6 +152,33 @@ export function timeOption(flag: string, value: string, now: number): number {
     if (Number.isFinite(at)) return at;
   }
   throw new UsageError(`${flag} takes a duration back from now (7d, 12h, 30m) or a date (2026-11-01, 2026-11-01T09:00Z), not \`${escapeControl(value)}\``);
+}
+
+/**
+ * Opens the store read-only (nothing created or migrated) and reads what it says now. A store
+ * that cannot be opened or read is an input error (exit 2), named without its password.
+ */
+async function readStore(spec: string, io: Io, now: number, openRuns: readonly string[]): Promise<LiveRead> {
+  const shown = escapeControl(isPostgresSpec(spec) ? shownStore(spec) : displayPath(spec, io.cwd));
+  let store: Store;
+  try {
+    store = await openStore(spec, { now: () => now, readOnly: true });
+  } catch (error) {
+    if (isStoreOpenError(error)) throw new UsageError(scrub(error.message, spec, shown));
+    throw error;
+  }
+  try {
+    return await readLive(store, { shown, now, openRuns });
+  } catch (error) {
+    throw new UsageError(`cannot read the store ${shown}: ${scrub(error instanceof Error ? error.message : String(error), spec, shown)}`);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+/** A message about the store with its spec (which may hold a password) replaced by how it may be shown. */
+function scrub(message: string, spec: string, shown: string): string {
+  return escapeControl(message.split(spec).join(shown));
 }
 
 function clockNow(io: Io): number {

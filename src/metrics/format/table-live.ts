@@ -14,7 +14,11 @@ const esc = (text: string): string => escapeControl(text);
 
 /** The section's lines, title first. */
 export function liveSection(live: LiveFigures, width: number): Line[] {
-  const lines: Line[] = [[], [seg('Live', 'bold'), seg(`  ${esc(live.store)}, read ${esc(formatTime(live.read_at))}`, 'dim')]];
+  const lines: Line[] = [[], [seg('Live', 'bold'), seg(`  the store now, read ${esc(formatTime(live.read_at))}`, 'dim')]];
+  // A URL has no spaces to wrap at, and a cut one cannot be copied: it is broken anywhere instead.
+  const room = Math.max(20, width - 8);
+  const store = esc(live.store).match(new RegExp(`.{1,${room}}`, 'gu')) ?? [''];
+  lines.push(...store.map((part, i): Line => [seg(i === 0 ? `  store ${part}` : `        ${part}`, 'dim')]));
   const names = [...new Set([...live.runs.map((r) => r.workflow), ...live.escalations.map((e) => e.workflow)])].sort();
   if (names.length === 0) {
     lines.push([seg('  no run in flight and no escalation awaiting an answer', 'dim')]);

@@ -1,21 +1,20 @@
 /**
  * `flux metrics [paths…]`: read run logs and report what each workflow is worth and where it
  * leaks (src/metrics/). Exit 0 when the report is written; 1 with --fail-on-leak when a run
- * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist); 3 on an
+ * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist, a --store
+ * that cannot be opened or read); 3 on an
  * internal fault (a stack only with --debug, printed by main).
  */
 import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';
 import { buildReport } from '../metrics/build-report.js';
 import { findLogFiles } from '../metrics/files.js';
-import { readLive, type LiveRead } from '../metrics/live.js';
 import { planRead, readAll } from '../metrics/pool.js';
 import type { MetricsReport, Period } from '../metrics/report.js';
-import { isPostgresSpec, isStoreOpenError, openStore, resolveStoreSpec, shownStore, unsupportedScheme } from '../store/open.js';
-import type { Store } from '../store/store.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
+import { openMetricsStore, readMetricsStore } from './metrics-store.js';
 import { writeAtomically } from './write-out.js';
 
 /** The formats `--format` takes. */
@@ -60,12 +59,6 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
     staleMs = d.ms;
   }
   const format = chooseFormat(options.format, options.out, io);
-  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
-  const storeSpec = storeGiven === undefined ? undefined : resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd });
-  if (storeSpec !== undefined && unsupportedScheme(storeSpec) !== undefined) {
-    throw new UsageError(`--store takes a postgres:// URL or a SQLite file, not \`${escapeControl(shownStore(storeSpec).slice(0, 200))}\``);
-  }
-
   const inputs = [...paths, ...(options.logDir !== undefined ? [options.logDir] : [])].map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
   const defaulted = inputs.length === 0;
   if (defaulted) inputs.push(io.env.FLUX_HOME ? join(resolve(io.env.FLUX_HOME, io), 'logs') : join(io.cwd, '.flux', 'logs'));
@@ -80,13 +73,19 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
     throw new UsageError(found.unreadable.map((u) => `cannot read \`${escapeControl(displayPath(u.path, io.cwd))}\`: ${u.reason}`).join('\n'));
   }
   const files = found.files.map((f) => ({ ...f, shown: displayPath(f.path, io.cwd) }));
-  const agg = await readAll(files, {
-    since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
-  }, await planRead(files, io.env));
-  const read = storeSpec === undefined ? undefined : await readStore(storeSpec, io, now, agg.unfinishedRuns());
-  for (const w of read?.warnings ?? []) agg.warn(w.file, w.line, w.message);
-  agg.finish(read?.verdicts);
-  const report = buildReport(agg, { generatedAt: now, since, until, live: read?.live });
+  const store = await openMetricsStore(options.store, io, now);
+  let report: MetricsReport;
+  try {
+    const agg = await readAll(files, {
+      since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
+    }, await planRead(files, io.env));
+    const read = store === undefined ? undefined : await readMetricsStore(store, { now, until }, agg.unfinishedRuns());
+    for (const w of read?.warnings ?? []) agg.warn(w.file, w.line, w.message);
+    agg.finish(read?.verdicts);
+    report = buildReport(agg, { generatedAt: now, since, until, live: read?.live });
+  } finally {
+    await store?.store.close().catch(() => undefined);
+  }
   const text = await render(report, format, io, options);
 
   if (options.out !== undefined) writeAtomically(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text, io);
@@ -152,33 +151,6 @@ export function timeOption(flag: string, value: string, now: number): number {
     if (Number.isFinite(at)) return at;
   }
   throw new UsageError(`${flag} takes a duration back from now (7d, 12h, 30m) or a date (2026-11-01, 2026-11-01T09:00Z), not \`${escapeControl(value)}\``);
-}
-
-/**
- * Opens the store read-only (nothing created or migrated) and reads what it says now. A store
- * that cannot be opened or read is an input error (exit 2), named without its password.
- */
-async function readStore(spec: string, io: Io, now: number, openRuns: readonly string[]): Promise<LiveRead> {
-  const shown = escapeControl(isPostgresSpec(spec) ? shownStore(spec) : displayPath(spec, io.cwd));
-  let store: Store;
-  try {
-    store = await openStore(spec, { now: () => now, readOnly: true });
-  } catch (error) {
-    if (isStoreOpenError(error)) throw new UsageError(scrub(error.message, spec, shown));
-    throw error;
-  }
-  try {
-    return await readLive(store, { shown, now, openRuns });
-  } catch (error) {
-    throw new UsageError(`cannot read the store ${shown}: ${scrub(error instanceof Error ? error.message : String(error), spec, shown)}`);
-  } finally {
-    await store.close().catch(() => undefined);
-  }
-}
-
-/** A message about the store with its spec (which may hold a password) replaced by how it may be shown. */
-function scrub(message: string, spec: string, shown: string): string {
-  return escapeControl(message.split(spec).join(shown));
 }
 
 function clockNow(io: Io): number {

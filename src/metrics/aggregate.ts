@@ -46,6 +46,11 @@ export interface StoreVerdict {
   readonly finishedAt: number | null;
 }
 
+/** Whether the store's verdict says the run had ended by `until`. */
+function finishedBy(verdict: StoreVerdict | undefined, until: number): boolean {
+  return verdict !== undefined && verdict.finishedAt !== null && verdict.finishedAt <= until;
+}
+
 /** How much was read. */
 export interface InputCounts {
   files: number;
@@ -221,7 +226,8 @@ export class Aggregator {
           : `run ${s.run} of workflow "${s.workflow}": records without its run.started (its first log file is missing?): not counted`);
       } else if (s.finishedAt !== null) {
         this.settle(s);
-      } else if (known?.get(s.run)?.finishedAt != null) {
+      } else if (known !== undefined && finishedBy(known.get(s.run), until)) {
+        // Finished in the store by `until` (a run that ended after --until was in flight then).
         const verdict = known.get(s.run)!;
         s.finishedAt = Math.max(verdict.finishedAt!, s.startedAt);
         s.status = verdict.status;

@@ -29,8 +29,11 @@ export interface LiveRead {
 /** Run ids a warning names; the rest are counted. */
 const NAMED = 5;
 
-/** Reads the live state at `now`, and looks up the open runs (at most `MAX_LOOKUPS` of them). */
-export async function readLive(store: Store, o: { readonly shown: string; readonly now: number; readonly openRuns: readonly string[] }): Promise<LiveRead> {
+/**
+ * Reads the live state at `now`, and looks up the open runs (at most `MAX_LOOKUPS` of them). A
+ * run the store finished after `until` (an earlier --until) was in flight then, not incomplete.
+ */
+export async function readLive(store: Store, o: { readonly shown: string; readonly now: number; readonly until: number; readonly openRuns: readonly string[] }): Promise<LiveRead> {
   const [counts, escalations, polls] = await Promise.all([store.countRuns(), store.countEscalations(o.now), store.failingPolls()]);
   const runs = new Map<string, { queued: number; running: number; waiting: number }>();
   for (const c of counts) {
@@ -53,7 +56,7 @@ export async function readLive(store: Store, o: { readonly shown: string; readon
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, checked.length) }, worker));
-  const incomplete = [...verdicts].filter(([, v]) => v.finishedAt !== null).map(([id]) => id).sort(compareText);
+  const incomplete = [...verdicts].filter(([, v]) => v.finishedAt !== null && v.finishedAt <= o.until).map(([id]) => id).sort(compareText);
   const finished = incomplete.length;
   const warnings: MetricsWarning[] = [];
   if (finished > 0) {

@@ -155,6 +155,16 @@ describe.each(backends)('flux metrics --store on $name', (backend) => {
     expect(report.leaked_runs.map((l) => l.run_id)).not.toContain('LIVE1');
   });
 
+  it('--until before the store finished a run: it was in flight then (running), not log incomplete', async () => {
+    const r = await runFlux(['metrics', 'logs', '--format', 'json', '--until', at(24), '--store', spec], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as MetricsReport;
+    expectValid(report);
+    expect(report.workflows.find((w) => w.name === 'sync')!.runs).toMatchObject({ started: 3, succeeded: 1, running: 2, stalled: 0 });
+    expect(report.live).toMatchObject({ open_runs_checked: 2, open_runs_live: 2, log_incomplete_runs: 0 });
+    expect(r.stderr).not.toContain('log incomplete');
+  });
+
   it('table: a Live section with runs and escalations per workflow, the failing poll escaped, the open runs', async () => {
     const r = await runFlux(['metrics', 'logs', '--format', 'table', '--store', spec], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);

@@ -2,8 +2,8 @@
  * `flux metrics [paths…]`: read run logs and report what each workflow is worth and where it
  * leaks (src/metrics/). Exit 0 when the report is written; 1 with --fail-on-leak when a run
  * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist, a --store
- * that cannot be opened or read); 3 on an
- * internal fault (a stack only with --debug, printed by main).
+ * that cannot be opened or read); 3 on an internal fault (a stack only with --debug, printed
+ * by main).
  */
 import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';

@@ -262,10 +262,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     .option('-o, --out <file>', 'write the report to this file (atomically) instead of standard output')
     .option('--stale-after <duration>', 'a run with no end and no record for this long has leaked (default: 24h)')
     .option('--fail-on-leak', 'exit 1 when any run leaked')
+    .option('--store <url|file>', 'also read the daemons\' store (a postgres:// URL or a SQLite file, read-only): runs in flight now, escalations, failing polls, and runs whose logs have no end (default: $FLUX_STORE_URL)')
     .option('--workflows <dir>', 'the workflow files, to draw each workflow\'s map in the HTML report (default: workflows/ when present)')
     .option('--no-color', 'never colour the output')
     .option('--debug', 'print stack traces for internal errors')
-    .action(async (paths: string[], options: { logDir?: string; since?: string; until?: string; workflow?: string[]; by?: string; format?: string; out?: string; staleAfter?: string; failOnLeak?: boolean; color?: boolean; workflows?: string }) => {
+    .action(async (paths: string[], options: { logDir?: string; since?: string; until?: string; workflow?: string[]; by?: string; format?: string; out?: string; staleAfter?: string; failOnLeak?: boolean; color?: boolean; workflows?: string; store?: string }) => {
       const { metricsCommand } = await import('./metrics.js');
       code = await metricsCommand(paths, options, io);
     });

@@ -1,8 +1,9 @@
 /**
  * `flux metrics [paths…]`: read run logs and report what each workflow is worth and where it
  * leaks (src/metrics/). Exit 0 when the report is written; 1 with --fail-on-leak when a run
- * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist); 3 on an
- * internal fault (a stack only with --debug, printed by main).
+ * leaked; 2 on usage or input errors (a bad flag value, a path that does not exist, a --store
+ * that cannot be opened or read); 3 on an internal fault (a stack only with --debug, printed
+ * by main).
  */
 import { isAbsolute, join } from 'node:path';
 import { readTestClock } from '../engine/test-clock.js';
@@ -13,6 +14,7 @@ import type { MetricsReport, Period } from '../metrics/report.js';
 import { escapeControl } from '../text/escape.js';
 import { parseDuration } from '../workflow/duration.js';
 import { displayPath, ExitCode, UsageError, useColor, type Io } from './io.js';
+import { openMetricsStore, readMetricsStore } from './metrics-store.js';
 import { writeAtomically } from './write-out.js';
 
 /** The formats `--format` takes. */
@@ -34,6 +36,8 @@ export interface MetricsOptions {
   readonly color?: boolean | undefined;
   /** Where the workflow files are, for the maps in the HTML report (default: workflows/ when present). */
   readonly workflows?: string | undefined;
+  /** The daemons' store, for the live state and open runs (default: $FLUX_STORE_URL; none without either). */
+  readonly store?: string | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -55,7 +59,6 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
     staleMs = d.ms;
   }
   const format = chooseFormat(options.format, options.out, io);
-
   const inputs = [...paths, ...(options.logDir !== undefined ? [options.logDir] : [])].map((p) => (isAbsolute(p) ? p : join(io.cwd, p)));
   const defaulted = inputs.length === 0;
   if (defaulted) inputs.push(io.env.FLUX_HOME ? join(resolve(io.env.FLUX_HOME, io), 'logs') : join(io.cwd, '.flux', 'logs'));
@@ -70,16 +73,29 @@ export async function metricsCommand(paths: readonly string[], options: MetricsO
     throw new UsageError(found.unreadable.map((u) => `cannot read \`${escapeControl(displayPath(u.path, io.cwd))}\`: ${u.reason}`).join('\n'));
   }
   const files = found.files.map((f) => ({ ...f, shown: displayPath(f.path, io.cwd) }));
-  const agg = await readAll(files, {
-    since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
-  }, await planRead(files, io.env));
-  agg.finish();
-  const report = buildReport(agg, { generatedAt: now, since, until });
+  const store = await openMetricsStore(options.store, io, now);
+  let report: MetricsReport;
+  try {
+    const agg = await readAll(files, {
+      since, until, cutAtUntil: options.until !== undefined, staleMs, by, workflows: options.workflow && options.workflow.length > 0 ? options.workflow : null,
+    }, await planRead(files, io.env));
+    const read = store === undefined ? undefined : await readMetricsStore(store, { now, until }, agg.unfinishedRuns());
+    for (const w of read?.warnings ?? []) agg.warn(w.file, w.line, w.message);
+    agg.finish(read?.verdicts);
+    report = buildReport(agg, { generatedAt: now, since, until, live: read?.live });
+  } finally {
+    await store?.store.close().catch(() => undefined);
+  }
   const text = await render(report, format, io, options);
 
   if (options.out !== undefined) writeAtomically(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text, io);
   else io.stdout.write(text);
 
+  if (report.live !== undefined) {
+    const n = report.live.log_incomplete_runs;
+    if (n > 0) io.stderr.write(`flux: log incomplete: ${n} run${n === 1 ? '' : 's'} with no end in the logs ${n === 1 ? 'is' : 'are'} finished in the store, counted with the store's outcome; give every daemon's log directory\n`);
+    if (format === 'csv') io.stderr.write('flux: the store\'s live state is not in the csv report (its rows are periods of the window, not the present): see it with --format json, prom, table or html\n');
+  }
   const warnings = report.warnings.length + report.warnings_omitted;
   if (warnings > 0) {
     const where = format === 'json' ? 'the "warnings" list of the report' : '`--format json` (the "warnings" list)';

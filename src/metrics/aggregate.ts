@@ -37,6 +37,20 @@ export interface AggregateOptions {
   readonly workflows: readonly string[] | null;
 }
 
+/**
+ * What the store says of a run whose logs have no end: its state, and when it finished (null
+ * while it is queued, running or waiting).
+ */
+export interface StoreVerdict {
+  readonly status: string;
+  readonly finishedAt: number | null;
+}
+
+/** Whether the store's verdict says the run had ended by `until`. */
+function finishedBy(verdict: StoreVerdict | undefined, until: number): boolean {
+  return verdict !== undefined && verdict.finishedAt !== null && verdict.finishedAt <= until;
+}
+
 /** How much was read. */
 export interface InputCounts {
   files: number;
@@ -186,8 +200,23 @@ export class Aggregator {
     for (const k of Object.keys(this.input) as (keyof InputCounts)[]) this.input[k] += p.input[k];
   }
 
-  /** Counts every run still open: finished ones, then the others judged at `until`. */
-  finish(): void {
+  /**
+   * The runs in the window whose logs have no end (read so far): those `finish` judges by the
+   * stale threshold unless the store knows them.
+   */
+  unfinishedRuns(): string[] {
+    const ids: string[] = [];
+    for (const s of this.open.values()) if (s.startedAt !== null && s.finishedAt === null && this.inWindow(s)) ids.push(s.run);
+    return ids.sort(compareText);
+  }
+
+  /**
+   * Counts every run still open: finished ones, then the others judged at `until`, or by what
+   * the store says of them (`known`, from `--store`): a run the store still holds is running or
+   * waiting whatever its last record's age; one the store finished is counted with the store's
+   * outcome, its end being in a log not read.
+   */
+  finish(known?: ReadonlyMap<string, StoreVerdict>): void {
     const { until, staleMs } = this.options;
     for (const s of [...this.open.values()]) {
       if (s.startedAt === null) {
@@ -197,10 +226,18 @@ export class Aggregator {
           : `run ${s.run} of workflow "${s.workflow}": records without its run.started (its first log file is missing?): not counted`);
       } else if (s.finishedAt !== null) {
         this.settle(s);
+      } else if (known !== undefined && finishedBy(known.get(s.run), until)) {
+        // Finished in the store by `until` (a run that ended after --until was in flight then).
+        const verdict = known.get(s.run)!;
+        s.finishedAt = Math.max(verdict.finishedAt!, s.startedAt);
+        s.status = verdict.status;
+        this.settle(s);
       } else {
         this.open.delete(s.run);
         if (!this.inWindow(s)) continue;
-        if (s.lastType === 'run.waiting' && s.wakeAt !== null) {
+        const verdict = known?.get(s.run);
+        if (verdict !== undefined) this.count(s, verdict.status === 'waiting' ? 'waiting' : 'running', null);
+        else if (s.lastType === 'run.waiting' && s.wakeAt !== null) {
           if (until <= s.wakeAt + staleMs) this.count(s, 'waiting', null);
           else this.count(s, 'stalled', `waiting until ${new Date(s.wakeAt).toISOString()} and not resumed ${humanDuration(until - s.wakeAt)} after it`);
         } else if (until - s.lastTs <= staleMs) {

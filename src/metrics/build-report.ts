@@ -9,7 +9,7 @@ import { compareText } from './bounded.js';
 import { mergeWorkflow, newWorkflowAgg, type Reclaimed, type WorkflowAgg } from './figures.js';
 import { periodRange } from './period.js';
 import {
-  METRICS_VERSION, type Baseline, type MetricsReport, type OwnerFigures, type PeriodFigures, type Quantiles, type StepFigures, type WorkflowFigures,
+  METRICS_VERSION, type Baseline, type LiveFigures, type MetricsReport, type OwnerFigures, type PeriodFigures, type Quantiles, type StepFigures, type WorkflowFigures,
 } from './report.js';
 import type { Sketch } from './sketch.js';
 
@@ -18,6 +18,8 @@ export interface ReportMeta {
   readonly generatedAt: number;
   readonly since: number | null;
   readonly until: number;
+  /** The store's live state (`--store`), appended as `live`. */
+  readonly live?: LiveFigures | undefined;
 }
 
 /** The owner a workflow without one is listed under. */
@@ -78,6 +80,7 @@ export function buildReport(agg: Aggregator, meta: ReportMeta): MetricsReport {
     leaked_runs_omitted: agg.leaked.omitted,
     warnings: agg.warnings.list(),
     warnings_omitted: agg.warnings.omitted,
+    ...(meta.live === undefined ? {} : { live: meta.live }),
   };
 }
 

@@ -178,4 +178,60 @@ export interface MetricsReport {
   readonly warnings: readonly MetricsWarning[];
   /** Warnings beyond the listing cap, counted but not listed. */
   readonly warnings_omitted: number;
+  /** What the daemons' store says now (`--store`); absent without it. */
+  readonly live?: LiveFigures;
+}
+
+/** One workflow's runs queued, running and waiting now, by the store. */
+export interface LiveRuns {
+  readonly workflow: string;
+  readonly queued: number;
+  readonly running: number;
+  readonly waiting: number;
+}
+
+/** One workflow's escalations nobody has acknowledged yet, and how many are past their deadline. */
+export interface LiveEscalations {
+  readonly workflow: string;
+  readonly unacknowledged: number;
+  readonly overdue: number;
+}
+
+/** A poll trigger whose last poll failed. */
+export interface LiveFailingPoll {
+  readonly workflow: string;
+  /** Failed polls in a row. */
+  readonly failures: number;
+  /** The last failure's message (cut to 500 characters), null when none was kept. */
+  readonly last_error: string | null;
+  /** When the owner was told of these failures, null before. */
+  readonly escalated_at: string | null;
+  readonly next_poll_at: string;
+}
+
+/**
+ * The cluster as the store sees it when the report is made (`--store`): work in flight, whoever
+ * runs it, escalations awaiting an answer, polls failing; and how the store settled the runs
+ * whose logs have no end.
+ */
+export interface LiveFigures {
+  /** The store, as it may be shown (a URL without its password, or the SQLite file). */
+  readonly store: string;
+  /** When the store was read (the real clock, not --until). */
+  readonly read_at: string;
+  /** Every workflow with a run in a live state, sorted by name. */
+  readonly runs: readonly LiveRuns[];
+  readonly totals: { readonly queued: number; readonly running: number; readonly waiting: number };
+  /** Every workflow with an unacknowledged escalation, sorted by name. */
+  readonly escalations: readonly LiveEscalations[];
+  /** Sorted by workflow. */
+  readonly failing_polls: readonly LiveFailingPoll[];
+  /** Runs in the window whose logs have no end, looked up in the store. */
+  readonly open_runs_checked: number;
+  /** Of those, still queued, running or waiting in the store: counted running or waiting, never leaked. */
+  readonly open_runs_live: number;
+  /** Of those, finished in the store: counted with the store's outcome (their end is in a log not read). */
+  readonly log_incomplete_runs: number;
+  /** Open runs not looked up because there were more than the bound: judged by --stale-after. */
+  readonly open_runs_unchecked: number;
 }

@@ -11,6 +11,7 @@
  */
 import type { MetricsReport, WorkflowFigures } from '../report.js';
 import { hoursChart, runsChart } from './html-charts.js';
+import { liveSection } from './html-live.js';
 import { leakedSection, ownersSection, topFailingSection, warningsSection } from './html-sections.js';
 import { CSS } from './html-style.js';
 import {
@@ -128,6 +129,7 @@ export function formatHtml(report: MetricsReport, options: HtmlOptions = {}): st
     report.workflows.map((w, i) => workflowSection(w, i, report, options.maps?.get(w.name))).join('\n') +
     ownersSection(report) +
     topFailingSection(report) +
+    liveSection(report.live) +
     warningsSection(report) +
     footer(report) +
     `</main></body></html>\n`

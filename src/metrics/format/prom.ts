@@ -13,7 +13,7 @@
  * A figure that cannot be computed (null) has no sample, rather than a NaN that graphs as 0.
  */
 import { escapeControl } from '../../text/escape.js';
-import type { MetricsReport, Quantiles, WorkflowFigures } from '../report.js';
+import type { LiveFigures, MetricsReport, Quantiles, WorkflowFigures } from '../report.js';
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -80,8 +80,44 @@ export function formatProm(report: MetricsReport): string {
       help: 'Log lines or files that could not be used while computing this report.',
       samples: sample({}, report.warnings.length + report.warnings_omitted),
     },
+    ...(report.live === undefined ? [] : liveFamilies(report.live)),
   ];
   return families.map(render).join('');
+}
+
+/**
+ * With --store, the store's state when the report was made, named flux_store_* so they never
+ * mix with the daemon's own /metrics (flux_runs, read at each scrape). A workflow with nothing
+ * in flight has no sample: the store lists only the pairs it has.
+ */
+function liveFamilies(live: LiveFigures): Family[] {
+  return [
+    {
+      name: 'flux_store_runs',
+      help: 'Runs queued, running and waiting in the store when the report was made, by workflow and status.',
+      samples: live.runs.flatMap((r) => (['queued', 'running', 'waiting'] as const).flatMap((status) => sample({ workflow: r.workflow, status }, r[status]))),
+    },
+    {
+      name: 'flux_store_escalations_unacknowledged',
+      help: 'Escalations nobody has acknowledged yet, by workflow.',
+      samples: live.escalations.flatMap((e) => sample({ workflow: e.workflow }, e.unacknowledged)),
+    },
+    {
+      name: 'flux_store_escalations_overdue',
+      help: 'Unacknowledged escalations past their ack_within deadline, by workflow.',
+      samples: live.escalations.flatMap((e) => sample({ workflow: e.workflow }, e.overdue)),
+    },
+    {
+      name: 'flux_store_poll_failures',
+      help: 'Failed polls in a row of the poll triggers failing now, by workflow.',
+      samples: live.failing_polls.flatMap((p) => sample({ workflow: p.workflow }, p.failures)),
+    },
+    {
+      name: 'flux_metrics_log_incomplete_runs',
+      help: 'Runs with no end in the logs read that the store says finished (their end is in a log directory not given).',
+      samples: sample({}, live.log_incomplete_runs),
+    },
+  ];
 }
 
 function ids(w: WorkflowFigures): Labels {

@@ -12,6 +12,7 @@ import { escapeControl } from '../../text/escape.js';
 import type { MetricsReport } from '../report.js';
 import { render, seg, wrap, type Line, type Painter } from './cells.js';
 import { grid } from './grid.js';
+import { liveSection } from './table-live.js';
 import { ownersGrid, stepsGrid, workflowsGrid } from './table-grids.js';
 import { formatCountLong, formatDuration, formatHoursLong, formatMoney, formatPercent, formatSpeedup, formatTime } from './units.js';
 
@@ -37,6 +38,7 @@ export function formatTable(report: MetricsReport, options: TableOptions): strin
     ...section('Workflows', report.workflows.length === 0 ? [[seg('  no runs in this window', 'dim')]] : grid(workflowsGrid(report, width), width)),
     ...(report.owners.length === 0 ? [] : section('Owners', grid(ownersGrid(report), width))),
     ...(report.top_failing_steps.length === 0 ? [] : section('Top failing steps', grid(stepsGrid(report), width))),
+    ...(report.live === undefined ? [] : liveSection(report.live, width)),
     ...warnings(report, width),
   ];
   return render(lines, width, painter(options.color));

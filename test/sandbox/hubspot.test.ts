@@ -4,10 +4,12 @@
 // records round-trip through create, search and update; HubSpot's errors (400 with errors[],
 // 401, 404, 409 CONFLICT) come back as one readable message from the connector's errorOf;
 // search pages with `after` over three pages with `paginate: true`.
+import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { hubspotSpec } from '../../src/connectors/hubspot.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { exampleParams } from '../connectors/arbitraries.js';
+import { BIN } from '../helpers.js';
 import { caller, type Caller } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -177,4 +179,27 @@ describe('hubspot in the sandbox', () => {
     expect((await post('/crm/v3/objects/deals/search', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
     expect((await post('/crm/v3/objects/deals/search', {}, { authorization: 'Bearer sbx_at_forged' })).status).toBe(401);
   });
+});
+
+it('`flux sandbox` prints HUBSPOT_URL, and a contact can be created at it', async () => {
+  const child = spawn(process.execPath, [BIN, 'sandbox', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const found = /^ {2}HUBSPOT_URL=(\S+)$/m.exec(out);
+        if (found && out.includes('state: ')) resolve(found[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`flux sandbox exited ${String(code)} before printing HUBSPOT_URL: ${out}`)));
+    });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/hubspot$/);
+    const res = await fetch(`${url}/crm/v3/objects/contacts`, { method: 'POST', headers: { authorization: 'Bearer t0k3n', 'content-type': 'application/json' }, body: JSON.stringify({ properties: { email: 'cli@example.com' } }) });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ properties: { email: 'cli@example.com' } });
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }
 });

@@ -5,12 +5,11 @@
 // 401, 404, 409 CONFLICT) come back as one readable message from the connector's errorOf;
 // search pages with `after` over three pages with `paginate: true`.
 import { spawn } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hubspotSpec } from '../../src/connectors/hubspot.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { exampleParams } from '../connectors/arbitraries.js';
 import { BIN } from '../helpers.js';
-import { caller, type Caller } from './helpers.js';
+import { sandboxPerBlock, sandboxPerTest } from './helpers.js';
 
 type Json = Record<string, unknown>;
 const output = (o: { output: unknown }) => o.output as Json;
@@ -22,23 +21,14 @@ function expectRecord(value: unknown): void {
 }
 
 describe("every hubspot operation's spec example, through the connector runtime", () => {
-  let sandbox: Sandbox;
-  let vendors: Caller;
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    vendors = await caller(sandbox.url);
-  });
-  afterAll(async () => {
-    await vendors.close();
-    await sandbox.close();
-  });
+  const ctx = sandboxPerBlock();
   // In the spec's order, on one sandbox: the contact created first is the one searched for.
   for (const [name, op] of Object.entries(hubspotSpec.operations)) {
     it(`${name} succeeds with HubSpot's answer`, async () => {
-      const outcome = await vendors.call('hubspot', name, exampleParams(op));
+      const outcome = await ctx.vendors.call('hubspot', name, exampleParams(op));
       expect(outcome.error?.message, JSON.stringify(outcome.output)).toBeUndefined();
       expect(outcome.ok).toBe(true);
-      const served = sandbox.state.requests.at(-1)!;
+      const served = ctx.sandbox.state.requests.at(-1)!;
       expect(served).toMatchObject({ vendor: 'hubspot', operation: op.http!.path, method: op.http!.method });
       if (op.http!.path.endsWith('/search')) {
         const o = output(outcome);
@@ -54,80 +44,73 @@ describe("every hubspot operation's spec example, through the connector runtime"
 });
 
 describe('hubspot in the sandbox', () => {
-  let sandbox: Sandbox;
-  let vendors: Caller;
-  let clock: number;
-  beforeEach(async () => {
+  let clock = 0;
+  beforeEach(() => {
     clock = Date.parse('2026-11-24T09:00:00Z');
-    sandbox = await startSandbox({ now: () => clock });
-    vendors = await caller(sandbox.url);
   });
-  afterEach(async () => {
-    await vendors.close();
-    await sandbox.close();
-  });
+  const ctx = sandboxPerTest({ now: () => clock });
   const post = async (path: string, body: unknown, headers: Record<string, string> = { authorization: 'Bearer sandbox-token-0123' }) => {
-    const res = await fetch(`${sandbox.url}/hubspot${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${ctx.sandbox.url}/hubspot${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Json };
   };
 
   it('a contact is created, found by search and updated', async () => {
-    const created = await vendors.call('hubspot', 'create_contact', { email: 'Ada.Byron@example.com', firstname: 'Ada', lastname: 'Byron', lifecyclestage: 'lead' });
+    const created = await ctx.vendors.call('hubspot', 'create_contact', { email: 'Ada.Byron@example.com', firstname: 'Ada', lastname: 'Byron', lifecyclestage: 'lead' });
     expect(created.status).toBe(201);
     const id = output(created).id as string;
     expect(output(created)).toMatchObject({ createdAt: '2026-11-24T09:00:00.000Z', properties: { email: 'Ada.Byron@example.com', firstname: 'Ada', hs_object_id: id } });
 
-    const byEmail = output(await vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'EQ', value: 'ada.byron@example.com' }], return_properties: ['email', 'lifecyclestage', 'phone'] }));
+    const byEmail = output(await ctx.vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'EQ', value: 'ada.byron@example.com' }], return_properties: ['email', 'lifecyclestage', 'phone'] }));
     expect(byEmail).toMatchObject({ total: 1, results: [{ id, properties: { email: 'Ada.Byron@example.com', lifecyclestage: 'lead', phone: null } }] });
     expect(byEmail.paging).toBeUndefined();
-    const byToken = output(await vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'byron' }] }));
+    const byToken = output(await ctx.vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'byron' }] }));
     expect((byToken.results as Json[]).map((r) => r.id)).toEqual([id]);
-    const none = output(await vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'byr' }] }));
+    const none = output(await ctx.vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'byr' }] }));
     expect(none).toMatchObject({ total: 0, results: [] });
-    const either = output(await vendors.call('hubspot', 'search_contacts', { filter_groups: [{ filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'Ada' }] }, { filters: [{ propertyName: 'lastname', operator: 'EQ', value: 'Lee' }] }], sorts: [{ propertyName: 'firstname', direction: 'DESCENDING' }] }));
+    const either = output(await ctx.vendors.call('hubspot', 'search_contacts', { filter_groups: [{ filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'Ada' }] }, { filters: [{ propertyName: 'lastname', operator: 'EQ', value: 'Lee' }] }], sorts: [{ propertyName: 'firstname', direction: 'DESCENDING' }] }));
     expect((either.results as Json[]).map((r) => (r.properties as Json).firstname)).toEqual(['Sam', 'Ada']);
 
     clock += 60_000;
-    const updated = await vendors.call('hubspot', 'update_contact', { contact_id: id, lifecyclestage: 'customer' });
+    const updated = await ctx.vendors.call('hubspot', 'update_contact', { contact_id: id, lifecyclestage: 'customer' });
     expect(updated.status).toBe(200);
     expect(output(updated)).toMatchObject({ id, updatedAt: '2026-11-24T09:01:00.000Z', properties: { lifecyclestage: 'customer', firstname: 'Ada', lastmodifieddate: '2026-11-24T09:01:00.000Z' } });
-    const after = output(await vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'lifecyclestage', operator: 'EQ', value: 'customer' }] }));
+    const after = output(await ctx.vendors.call('hubspot', 'search_contacts', { filters: [{ propertyName: 'lifecyclestage', operator: 'EQ', value: 'customer' }] }));
     expect((after.results as Json[]).map((r) => r.id)).toEqual([id]);
     // Named by a unique property instead of the id (HubSpot's idProperty).
-    const byProperty = await vendors.call('hubspot', 'update_contact', { contact_id: 'ada.byron@example.com', id_property: 'email', jobtitle: 'Analyst' });
+    const byProperty = await ctx.vendors.call('hubspot', 'update_contact', { contact_id: 'ada.byron@example.com', id_property: 'email', jobtitle: 'Analyst' });
     expect(output(byProperty)).toMatchObject({ id, properties: { jobtitle: 'Analyst' } });
   });
 
   it('a deal is created with its contact, found by stage and moved to another', async () => {
-    const created = await vendors.call('hubspot', 'create_deal', { dealname: 'Globex: 10 seats', amount: 900, dealstage: 'qualifiedtobuy', contact_ids: ['151'] });
+    const created = await ctx.vendors.call('hubspot', 'create_deal', { dealname: 'Globex: 10 seats', amount: 900, dealstage: 'qualifiedtobuy', contact_ids: ['151'] });
     expect(created.status).toBe(201);
     const id = output(created).id as string;
     expect(output(created)).toMatchObject({ properties: { dealname: 'Globex: 10 seats', amount: '900', pipeline: 'default' } });
-    expect(sandbox.state.vendors.hubspot!.deals!.find((d) => d.id === id)).toMatchObject({ associations: [{ to: '151', associationTypeId: 3 }] });
-    const found = output(await vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'amount', operator: 'GT', value: 500 }, { propertyName: 'dealstage', operator: 'IN', values: ['qualifiedtobuy', 'closedwon'] }] }));
+    expect(ctx.sandbox.state.vendors.hubspot!.deals!.find((d) => d.id === id)).toMatchObject({ associations: [{ to: '151', associationTypeId: 3 }] });
+    const found = output(await ctx.vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'amount', operator: 'GT', value: 500 }, { propertyName: 'dealstage', operator: 'IN', values: ['qualifiedtobuy', 'closedwon'] }] }));
     expect((found.results as Json[]).map((r) => r.id)).toEqual([id]);
-    await vendors.call('hubspot', 'update_deal', { deal_id: id, dealstage: 'closedwon' });
-    const won = output(await vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'dealstage', operator: 'EQ', value: 'closedwon' }] }));
+    await ctx.vendors.call('hubspot', 'update_deal', { deal_id: id, dealstage: 'closedwon' });
+    const won = output(await ctx.vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'dealstage', operator: 'EQ', value: 'closedwon' }] }));
     expect((won.results as Json[]).map((r) => r.id)).toEqual([id]);
   });
 
   it('a second contact with an existing email is the 409 CONFLICT, one readable message in flux', async () => {
-    const first = output(await vendors.call('hubspot', 'create_contact', { email: 'jo@example.com' }));
-    const again = await vendors.call('hubspot', 'create_contact', { email: 'JO@example.com', firstname: 'Jo' });
+    const first = output(await ctx.vendors.call('hubspot', 'create_contact', { email: 'jo@example.com' }));
+    const again = await ctx.vendors.call('hubspot', 'create_contact', { email: 'JO@example.com', firstname: 'Jo' });
     expect(again.ok).toBe(false);
     expect(again.status).toBe(409);
     expect(output(again)).toMatchObject({ status: 'error', category: 'CONFLICT', message: `Contact already exists. Existing ID: ${String(first.id)}`, correlationId: expect.any(String) });
     expect(again.error?.message).toBe(`HubSpot: CONFLICT: Contact already exists. Existing ID: ${String(first.id)}`);
-    expect(sandbox.state.vendors.hubspot!.contacts).toHaveLength(2);
+    expect(ctx.sandbox.state.vendors.hubspot!.contacts).toHaveLength(2);
   });
 
   it('no bearer token is the 401, an unknown id the 404', async () => {
-    const anonymous = await vendors.call('hubspot', 'search_deals', {}, { auth: false });
+    const anonymous = await ctx.vendors.call('hubspot', 'search_deals', {}, { auth: false });
     expect(anonymous.status).toBe(401);
     expect(output(anonymous)).toMatchObject({ status: 'error', category: 'INVALID_AUTHENTICATION' });
     expect(anonymous.error?.message).toMatch(/^HubSpot: INVALID_AUTHENTICATION: No valid credentials were sent/);
 
-    const missing = await vendors.call('hubspot', 'update_deal', { deal_id: '4242', amount: 1 });
+    const missing = await ctx.vendors.call('hubspot', 'update_deal', { deal_id: '4242', amount: 1 });
     expect(missing.status).toBe(404);
     expect(missing.error?.message).toBe('HubSpot: OBJECT_NOT_FOUND: Object not found: no deal with ID 4242');
     expect((await post('/crm/v3/objects/tasks', {})).status).toBe(404);
@@ -141,7 +124,7 @@ describe('hubspot in the sandbox', () => {
     const bad = await post('/crm/v3/objects/contacts', { properties: { email: 'not-an-address', lifecyclestage: 'prospect', tags: ['x'] } });
     expect(bad.status).toBe(400);
     expect((bad.body.errors as Json[]).map((e) => `${String(e.in)} ${String(e.code)}`)).toEqual(['tags INVALID_TYPE', 'email INVALID_EMAIL', 'lifecyclestage INVALID_OPTION']);
-    expect(sandbox.state.vendors.hubspot!.contacts).toHaveLength(1);
+    expect(ctx.sandbox.state.vendors.hubspot!.contacts).toHaveLength(1);
 
     expect((await post('/crm/v3/objects/contacts', '{not json')).body).toMatchObject({ category: 'VALIDATION_ERROR', errors: [{ code: 'INVALID_JSON' }] });
     expect((await post('/crm/v3/objects/deals/search', { filterGroups: [{ filters: [{ propertyName: 'dealstage', operator: 'LIKE', value: 'x' }] }] })).body).toMatchObject({ errors: [{ in: 'filterGroups[0].filters[0].operator' }] });
@@ -150,30 +133,30 @@ describe('hubspot in the sandbox', () => {
 
     // Through the connector: a request its spec allows and HubSpot refuses, as one message.
     const groups = Array.from({ length: 6 }, () => ({ filters: [{ propertyName: 'dealname', operator: 'HAS_PROPERTY' }] }));
-    const tooMany = await vendors.call('hubspot', 'search_deals', { filter_groups: groups });
+    const tooMany = await ctx.vendors.call('hubspot', 'search_deals', { filter_groups: groups });
     expect(tooMany.status).toBe(400);
     expect(tooMany.error?.message).toBe('HubSpot: VALIDATION_ERROR: Up to 5 filterGroups are allowed, got 6');
   });
 
   it('paginate: true follows paging.next.after over three pages', async () => {
-    for (const name of ['Initech: pilot', 'Umbrella: renewal']) await vendors.call('hubspot', 'create_deal', { dealname: name, dealstage: 'appointmentscheduled' });
-    const o = output(await vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'dealstage', operator: 'EQ', value: 'appointmentscheduled' }], sorts: ['dealname'], limit: 1, paginate: true }));
+    for (const name of ['Initech: pilot', 'Umbrella: renewal']) await ctx.vendors.call('hubspot', 'create_deal', { dealname: name, dealstage: 'appointmentscheduled' });
+    const o = output(await ctx.vendors.call('hubspot', 'search_deals', { filters: [{ propertyName: 'dealstage', operator: 'EQ', value: 'appointmentscheduled' }], sorts: ['dealname'], limit: 1, paginate: true }));
     expect(o).toMatchObject({ count: 3, has_more: false });
     expect((o.items as Json[]).map((r) => (r.properties as Json).dealname)).toEqual(['Initech: pilot', 'Northwind: renewal', 'Umbrella: renewal']);
-    expect(sandbox.state.requests.filter((r) => r.operation === '/crm/v3/objects/deals/search' && r.status === 200)).toHaveLength(3);
-    const first = output(await vendors.call('hubspot', 'search_deals', { limit: 2 }));
+    expect(ctx.sandbox.state.requests.filter((r) => r.operation === '/crm/v3/objects/deals/search' && r.status === 200)).toHaveLength(3);
+    const first = output(await ctx.vendors.call('hubspot', 'search_deals', { limit: 2 }));
     expect(first).toMatchObject({ total: 3, paging: { next: { after: '2' } } });
-    expect(output(await vendors.call('hubspot', 'search_deals', { limit: 2, after: '2' }))).toMatchObject({ total: 3, results: [expect.any(Object)] });
+    expect(output(await ctx.vendors.call('hubspot', 'search_deals', { limit: 2, after: '2' }))).toMatchObject({ total: 3, results: [expect.any(Object)] });
   });
 
   it("a queued 429 carries HubSpot's rate-limit headers; its token endpoint issues tokens the prefix takes", async () => {
-    await fetch(`${sandbox.url}/_sandbox/fail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vendor: 'hubspot', status: 429, count: 1, retry_after: 2 }) });
+    await fetch(`${ctx.sandbox.url}/_sandbox/fail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vendor: 'hubspot', status: 429, count: 1, retry_after: 2 }) });
     const limited = await post('/crm/v3/objects/deals/search', {});
     expect(limited.status).toBe(429);
     expect(limited.headers.get('x-hubspot-ratelimit-remaining')).toBe('0');
     expect(limited.body).toMatchObject({ status: 'error', category: 'RATE_LIMITS', errorType: 'RATE_LIMIT' });
 
-    const res = await fetch(`${sandbox.url}/hubspot/oauth/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r1', client_id: 'id', client_secret: 'secret' }).toString() });
+    const res = await fetch(`${ctx.sandbox.url}/hubspot/oauth/v1/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r1', client_id: 'id', client_secret: 'secret' }).toString() });
     expect(res.status).toBe(200);
     const token = ((await res.json()) as Json).access_token as string;
     expect((await post('/crm/v3/objects/deals/search', {}, { authorization: `Bearer ${token}` })).status).toBe(200);

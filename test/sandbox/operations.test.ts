@@ -4,29 +4,18 @@
 // schema the vendor's description gives for it, where it gives one. A connector with no vendor
 // description (HubSpot) is played instead: its site must route and handle each of its
 // operations, and hubspot.test.ts runs their examples.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkResponse, loadDescription } from '../../src/connectors/contract/check.js';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import { matchRoute } from '../../src/sandbox/contract/site.js';
 import { vendorSites } from '../../src/sandbox/contract/sites.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { exampleParams } from '../connectors/arbitraries.js';
-import { caller, type Caller } from './helpers.js';
+import { sandboxPerBlock } from './helpers.js';
 
 const checked = Object.values(connectorSpecs).filter((c) => c.vendorCheck?.checked === true);
-let sandbox: Sandbox;
-let vendors: Caller;
+const ctx = sandboxPerBlock();
 let described = 0;
 const unreadable: string[] = [];
-
-beforeAll(async () => {
-  sandbox = await startSandbox();
-  vendors = await caller(sandbox.url);
-});
-afterAll(async () => {
-  await vendors.close();
-  await sandbox.close();
-});
 
 describe('the contract sandbox plays every operation of every checked connector', () => {
   for (const spec of checked) {
@@ -36,10 +25,10 @@ describe('the contract sandbox plays every operation of every checked connector'
       // In the spec's order: a connector lists create before update, finalize before pay.
       for (const [name, op] of Object.entries(spec.operations)) {
         it(`${name}: the spec's example succeeds and its answer matches the described response`, async () => {
-          const outcome = await vendors.call(spec.name, name, exampleParams(op));
+          const outcome = await ctx.vendors.call(spec.name, name, exampleParams(op));
           expect(outcome.error?.message, JSON.stringify(outcome.output)).toBeUndefined();
           expect(outcome.ok).toBe(true);
-          const served = sandbox.state.requests.at(-1)!;
+          const served = ctx.sandbox.state.requests.at(-1)!;
           expect(served.vendor).toBeDefined();
           const result = checkResponse(description, op.http!.method, served.operation!, outcome.status!, outcome.output);
           if (result.described) described++;

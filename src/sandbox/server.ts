@@ -3,7 +3,8 @@
  * talk to, keeps its state in memory and shows what it received (`GET /_sandbox/state`).
  *
  * The contract sandbox (contract/) plays each named connector's vendor at its own prefix
- * (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API description.
+ * (`/slack/api/...`, `/stripe/v1/...`), checked against the vendor's API description; HubSpot,
+ * whose description is not openly licensed, is played at `/hubspot` without one (contract/hubspot.ts).
  * `POST /_sandbox/fail` queues failures (a 429 with the vendor's rate-limit headers) for a
  * vendor's next calls, so retries can be tested against it; `POST /_sandbox/expire-tokens`
  * expires every OAuth access token the vendors' token endpoints issued, so a refresh can be. Beside the vendors, a generic help
@@ -46,7 +47,7 @@ export function sandboxEnvironment(url: string): Record<string, string> {
 const SANDBOX_CONNECTORS: readonly [string, string][] = [
   ['GOOGLE_CALENDAR_URL', 'google_calendar'], ['INTERCOM_URL', 'intercom'], ['NOTION_URL', 'notion'], ['RESEND_URL', 'resend'], ['SENDGRID_URL', 'sendgrid'],
   ['SLACK_URL', 'slack'], ['SQUARE_URL', 'square'], ['STRIPE_URL', 'stripe'], ['XERO_URL', 'xero'],
-  ['PAYPAL_URL', 'paypal_invoicing'], ['GOOGLE_DRIVE_URL', 'google_drive'], ['BOX_URL', 'box'],
+  ['PAYPAL_URL', 'paypal_invoicing'], ['GOOGLE_DRIVE_URL', 'google_drive'], ['BOX_URL', 'box'], ['HUBSPOT_URL', 'hubspot'],
 ];
 
 function seed(contract: ContractSandbox): SandboxState {

@@ -1,6 +1,6 @@
 // Calls a vendor connector's operation through the real runtime (vendor runtime on the HTTP
 // connector) against a running sandbox, as a workflow step would.
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createHttp } from '../../src/connectors/http.js';
 import { connectorSpecs } from '../../src/connectors/index.js';
 import type { CallOutcome, ConnectionConfig, ConnectorRuntime } from '../../src/connectors/runtime.js';
@@ -33,14 +33,23 @@ export async function caller(url: string): Promise<Caller> {
   };
 }
 
-/** A fresh sandbox and caller for each test of the calling file: `ctx.sandbox`, `ctx.vendors`. */
-export function sandboxPerTest(): { sandbox: Sandbox; vendors: Caller } {
+/** A fresh sandbox (on the clock `now`, if given) and caller for each test of the calling block: `ctx.sandbox`, `ctx.vendors`. */
+export function sandboxPerTest(options: { now?: () => number } = {}): { sandbox: Sandbox; vendors: Caller } {
+  return sandboxFor(beforeEach, afterEach, options);
+}
+
+/** One sandbox and caller shared by every test of the calling block, in order. */
+export function sandboxPerBlock(): { sandbox: Sandbox; vendors: Caller } {
+  return sandboxFor(beforeAll, afterAll, {});
+}
+
+function sandboxFor(before: typeof beforeAll, after: typeof afterAll, options: { now?: () => number }): { sandbox: Sandbox; vendors: Caller } {
   const ctx = {} as { sandbox: Sandbox; vendors: Caller };
-  beforeEach(async () => {
-    ctx.sandbox = await startSandbox();
+  before(async () => {
+    ctx.sandbox = await startSandbox(options);
     ctx.vendors = await caller(ctx.sandbox.url);
   });
-  afterEach(async () => {
+  after(async () => {
     await ctx.vendors.close();
     await ctx.sandbox.close();
   });

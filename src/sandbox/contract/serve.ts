@@ -6,13 +6,16 @@
  * does the vendor's handler run against the vendor's state. What fails gets the vendor's own
  * error body and status, so a workflow that would fail in production fails here too.
  *
+ * A vendor with no description the project may keep (HubSpot) is played, not checked: its site
+ * declares `routes` (its connector's operations) instead, and only its handlers look at a request.
+ *
  * Besides the vendors: idempotent replays as each vendor does them, and queued failures (a
  * 429 with the vendor's rate-limit headers) that tests ask for through `/_sandbox/fail`.
  */
 import { connectorSpecs } from '../../connectors/index.js';
 import { checkRequest, decodeForm, loadDescription, matchPath, serverPath, type Description } from '../../connectors/contract/check.js';
 import { createTokenIssuer, type TokenIssuer } from './oauth.js';
-import { createStore, VendorError, type Json, type Reply, type VendorCall, type VendorSite, type VendorStore } from './site.js';
+import { createStore, matchRoute, VendorError, type Json, type Reply, type VendorCall, type VendorSite, type VendorStore } from './site.js';
 import { vendorSites } from './sites.js';
 
 /** A request as the sandbox's HTTP server read it. */
@@ -92,8 +95,10 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
     }
     const method = call.method.toUpperCase();
     // Every (origin, description) the path matches an operation of, the site's main origin first.
+    // A site without a description (routes) has none: it is routed by its own list, and the
+    // checks below that need a description find no candidate to check against.
     const candidates: { d: Description; url: string; template: string; values: Readonly<Record<string, string>> }[] = [];
-    for (const origin of [site.origin, ...(site.otherOrigins ?? [])]) {
+    for (const origin of site.routes ? [] : [site.origin, ...(site.otherOrigins ?? [])]) {
       const url = `${origin}/${rest.join('/')}${at.search}`;
       for (const name of site.connectors) {
         const d = descriptionOf(name);
@@ -103,7 +108,7 @@ export function createContractSandbox(options: { now?: () => number; sites?: rea
         if (found && item?.[method.toLowerCase()]) candidates.push({ d, url, template: found.template, values: found.values });
       }
     }
-    const matched = candidates[0];
+    const matched = site.routes ? matchRoute(site.routes, method, `/${rest.join('/')}`) : candidates[0];
     const errorReply = (e: VendorError): Reply => site.error(e);
     if (!matched) return { vendor: prefix, reply: errorReply(new VendorError('not_found', `Unrecognized request URL (${method}: /${rest.join('/')})`)) };
     const key = `${method} ${matched.template}`;

@@ -87,9 +87,36 @@ export interface VendorSite {
   readonly tokensFrom?: string;
   /** Operations that need no credentials (Discord's webhook, whose token is in its path). */
   readonly public?: readonly string[];
+  /**
+   * For a vendor with no description the sandbox may check against (HubSpot publishes its under
+   * a proprietary licence): its operations as `METHOD /path/{param}` from the vendor origin. A
+   * request is routed by these instead of a description, and nothing checks it but the site's
+   * own handlers: the vendor is played, not checked.
+   */
+  readonly routes?: readonly string[];
   /** Records the site starts with: what the connectors' examples refer to. */
   seed(store: VendorStore): void;
   readonly handlers: Readonly<Record<string, Handler>>;
+}
+
+/** The route of `routes` (`METHOD /a/{b}`) that `method` and `path` match, with its path parameters. */
+export function matchRoute(routes: readonly string[], method: string, path: string): { template: string; values: Record<string, string> } | undefined {
+  const segments = path.split('/');
+  for (const route of routes) {
+    const [routeMethod, template = ''] = route.split(' ');
+    const parts = template.split('/');
+    if (routeMethod !== method || parts.length !== segments.length) continue;
+    const values: Record<string, string> = {};
+    const same = parts.every((part, i) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (name === undefined) return part === segments[i];
+      if (!segments[i]) return false;
+      values[name] = decodeURIComponent(segments[i]!);
+      return true;
+    });
+    if (same) return { template, values };
+  }
+  return undefined;
 }
 
 /** A store whose ids count from 1000, on `now`. */

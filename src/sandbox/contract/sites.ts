@@ -7,6 +7,7 @@ import { connectorSpecs } from '../../connectors/index.js';
 import { boxSite } from './box.js';
 import { discordSite } from './discord.js';
 import { gmailSite, googleChatSite, googleSite } from './google.js';
+import { hubspotSite } from './hubspot.js';
 import { intercomSite } from './intercom.js';
 import { resendSite, sendgridSite } from './mail.js';
 import { notionSite } from './notion.js';
@@ -18,7 +19,7 @@ import { stripeSite } from './stripe.js';
 import { xeroSite } from './xero.js';
 
 export const vendorSites: readonly VendorSite[] = [
-  boxSite, discordSite, gmailSite, googleSite, googleChatSite, intercomSite, notionSite, paypalSite, resendSite, sendgridSite, slackSite, squareSite, stripeSite, xeroSite,
+  boxSite, discordSite, gmailSite, googleSite, googleChatSite, hubspotSite, intercomSite, notionSite, paypalSite, resendSite, sendgridSite, slackSite, squareSite, stripeSite, xeroSite,
 ];
 
 /** The base URL a connection of connector `name` takes to reach the sandbox at `sandboxUrl`. */

@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { autocannon, cpuMs, ROOT, spawnDaemon, spawnServer, statusCount } from './processes.mjs';
+import { autocannon, cpuMs, intakeWorkflow, ROOT, spawnDaemon, spawnServer, statusCount, threeStepWorkflow } from './processes.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
 const totalRuns = Number(process.argv[3] ?? 3000);
@@ -53,29 +53,8 @@ function flows(name, yaml) {
   return d;
 }
 
-const intakeFlows = flows('intake', `name: intake
-owner: ops@example.com
-trigger:
-  webhook: { path: /hooks/intake }
-steps:
-  - id: notify
-    uses: http
-    with: { url: "${downstream.url}/slow", method: POST, json: { email: "\${{ event.lead.email }}" } }
-`);
-const syncText = `name: sync
-owner: ops@example.com
-trigger: manual
-steps:
-  - id: fetch
-    uses: http
-    with: { url: "${downstream.url}/customers/42" }
-  - id: transform
-    uses: http
-    with: { url: "${downstream.url}/transform", method: POST, json: { ok: "\${{ steps.fetch.output.body.ok }}", n: "\${{ event.n }}" } }
-  - id: push
-    uses: http
-    with: { url: "${downstream.url}/push", method: POST, json: { ok: "\${{ steps.transform.output.body.ok }}" } }
-`;
+const intakeFlows = flows('intake', intakeWorkflow(downstream.url, '/slow'));
+const syncText = threeStepWorkflow(downstream.url);
 const syncFlows = flows('sync', syncText);
 const slowFlows = flows('failover', `name: failover
 owner: ops@example.com

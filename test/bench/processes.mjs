@@ -118,3 +118,34 @@ export function cpuMs(pid) {
     return NaN;
   }
 }
+
+/** The benchmarks' run workload: a manual workflow of three HTTP steps against `downstream`, each using the previous step's output. */
+export function threeStepWorkflow(downstream) {
+  return `name: sync
+owner: ops@example.com
+trigger: manual
+steps:
+  - id: fetch
+    uses: http
+    with: { url: "${downstream}/customers/42" }
+  - id: transform
+    uses: http
+    with: { url: "${downstream}/transform", method: POST, json: { ok: "\${{ steps.fetch.output.body.ok }}", n: "\${{ event.n }}" } }
+  - id: push
+    uses: http
+    with: { url: "${downstream}/push", method: POST, json: { ok: "\${{ steps.transform.output.body.ok }}" } }
+`;
+}
+
+/** The benchmarks' intake workload: a webhook workflow at /hooks/intake whose one step posts to `downstream` + `stepPath`. */
+export function intakeWorkflow(downstream, stepPath) {
+  return `name: intake
+owner: ops@example.com
+trigger:
+  webhook: { path: /hooks/intake }
+steps:
+  - id: notify
+    uses: http
+    with: { url: "${downstream}${stepPath}", method: POST, json: { email: "\${{ event.lead.email }}" } }
+`;
+}

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, spawnDaemon, spawnServer } from './processes.mjs';
+import { ROOT, spawnDaemon, spawnServer, threeStepWorkflow } from './processes.mjs';
 
 const total = Number(process.argv[2] ?? 10_000);
 const N8N = 220;
@@ -20,20 +20,7 @@ const Database = createRequire(join(ROOT, 'package.json'))('libsql');
 const dir = mkdtempSync(join(tmpdir(), 'flux-bench-runs-'));
 const downstream = await spawnServer('downstream.mjs');
 mkdirSync(join(dir, 'flows'));
-const text = `name: sync
-owner: ops@example.com
-trigger: manual
-steps:
-  - id: fetch
-    uses: http
-    with: { url: "${downstream.url}/customers/42" }
-  - id: transform
-    uses: http
-    with: { url: "${downstream.url}/transform", method: POST, json: { ok: "\${{ steps.fetch.output.body.ok }}", n: "\${{ event.n }}" } }
-  - id: push
-    uses: http
-    with: { url: "${downstream.url}/push", method: POST, json: { ok: "\${{ steps.transform.output.body.ok }}" } }
-`;
+const text = threeStepWorkflow(downstream.url);
 writeFileSync(join(dir, 'flows', 'sync.yaml'), text);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { autocannon, cpuMs, loopDelays, ROOT, spawnDaemon, spawnServer, statusCount } from './processes.mjs';
+import { autocannon, cpuMs, intakeWorkflow, loopDelays, ROOT, spawnDaemon, spawnServer, statusCount } from './processes.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
 const profileDir = process.env.BENCH_PROF;
@@ -31,15 +31,7 @@ const downstream = await spawnServer('downstream.mjs');
 function workflowDir(name, stepPath) {
   const flows = join(dir, name);
   mkdirSync(flows);
-  writeFileSync(join(flows, 'intake.yaml'), `name: intake
-owner: ops@example.com
-trigger:
-  webhook: { path: /hooks/intake }
-steps:
-  - id: notify
-    uses: http
-    with: { url: "${downstream.url}${stepPath}", method: POST, json: { email: "\${{ event.lead.email }}" } }
-`);
+  writeFileSync(join(flows, 'intake.yaml'), intakeWorkflow(downstream.url, stepPath));
   return flows;
 }
 const setups = {

@@ -76,17 +76,18 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
   const files = await readWorkflowFiles(absolute, nameOf, silent);
   if (files.missing.length > 0) throw new UsageError(`${files.missing.map((m) => `\`${escapeControl(m)}\``).join(', ')}: no such file, directory, or glob match`);
   if (files.unlisted.length > 0) throw new UsageError(`cannot read ${files.unlisted.map((u) => `${escapeControl(u.path)} (${u.reason})`).join(', ')}`);
-  if (options.printSystemd) return printSystemd(absolute, options, graceMs, logFormat, io);
+  // The store is checked before either branch: the unit --print-systemd writes carries it too.
+  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
+  const store = storeGiven === undefined ? undefined : resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd });
+  const scheme = store === undefined ? undefined : unsupportedScheme(store);
+  if (scheme !== undefined) throw new UsageError(`--store takes a SQLite file or a postgres:// URL, not a ${escapeControl(scheme)}:// URL`);
+  if (options.printSystemd) return printSystemd(absolute, options, store, graceMs, logFormat, io);
   if (files.invalid.length > 0 && !options.skipInvalid) {
     io.stderr.write(formatStylish(files.errors, files.texts, plain));
     io.stderr.write('flux: the daemon does not start while workflows have errors (flux lint shows them all; --skip-invalid serves the others)\n');
     return ExitCode.usage;
   }
   const stateDir = options.stateDir !== undefined ? (isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir)) : join(io.cwd, '.flux');
-  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
-  const store = storeGiven === undefined ? undefined : resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd });
-  const scheme = store === undefined ? undefined : unsupportedScheme(store);
-  if (scheme !== undefined) throw new UsageError(`--store takes a SQLite file or a postgres:// URL, not a ${escapeControl(scheme)}:// URL`);
   let clock;
   try {
     clock = clockFromEnv(io.env);
@@ -159,15 +160,14 @@ export async function daemonCommand(paths: readonly string[], options: DaemonCom
 }
 
 /** `--print-systemd`: the unit for this command line, on stdout. */
-function printSystemd(paths: readonly string[], options: DaemonCommandOptions, graceMs: number, logFormat: LogFormat, io: Io): number {
+function printSystemd(paths: readonly string[], options: DaemonCommandOptions, store: string | undefined, graceMs: number, logFormat: LogFormat, io: Io): number {
   const stateDir = options.stateDir === undefined ? SYSTEMD_STATE_DIR : isAbsolute(options.stateDir) ? options.stateDir : join(io.cwd, options.stateDir);
   const bin = fileURLToPath(new URL('../../bin/flux.js', import.meta.url));
   const logDir = options.logDir === undefined ? undefined : isAbsolute(options.logDir) ? options.logDir : join(io.cwd, options.logDir);
   // A PostgreSQL URL may carry a password: it belongs in the environment file, not the unit.
   // A SQLite file other than the state directory's is a path, written out like the others.
-  const storeGiven = options.store ?? (io.env.FLUX_STORE_URL || undefined);
-  const pgStore = storeGiven !== undefined && isPostgresSpec(storeGiven);
-  const storeFile = storeGiven !== undefined && !pgStore ? resolveStoreSpec({ store: storeGiven, env: io.env, cwd: io.cwd }) : undefined;
+  const pgStore = store !== undefined && isPostgresSpec(store);
+  const storeFile = store !== undefined && !pgStore ? store : undefined;
   const words = [process.execPath, bin, ...paths, stateDir, options.user ?? '', logDir ?? '', storeFile ?? ''];
   // A unit is line-based: a path with a newline in it would end the setting and start another.
   const bad = words.find((w) => /[\u0000-\u001f\u007f]/.test(w));
@@ -185,7 +185,7 @@ function printSystemd(paths: readonly string[], options: DaemonCommandOptions, g
   ];
   io.stdout.write(systemdUnit({ node: process.execPath, bin, paths, stateDir, flags, graceMs, user: options.user, environmentFile: SYSTEMD_ENV_FILE }));
   if (pgStore) {
-    io.stderr.write(`flux: the store URL is not written into the unit (it may hold a password): put FLUX_STORE_URL=${escapeControl(shownStore(storeGiven))} (with its password) in ${SYSTEMD_ENV_FILE}\n`);
+    io.stderr.write(`flux: the store URL is not written into the unit (it may hold a password): put FLUX_STORE_URL=${escapeControl(shownStore(store))} (with its password) in ${SYSTEMD_ENV_FILE}\n`);
   }
   if (logDir !== undefined && !`${logDir}/`.startsWith(`${stateDir}/`)) {
     io.stderr.write(`flux: the unit lets the service write only its state directory (ProtectSystem=strict): add ReadWritePaths=${escapeControl(logDir)} under [Service] for --log-dir\n`);

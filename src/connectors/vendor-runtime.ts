@@ -155,7 +155,7 @@ export function createVendorRuntime(spec: ConnectorSpec, http: ConnectorRuntime,
       // An operation the vendor serves elsewhere (Box's uploads) has its own default base URL.
       const base = call.connection?.base_url ?? op?.http?.baseUrl ?? spec.baseUrl;
       if (!base) return failure(`connection for ${spec.name} needs a base_url`, false);
-      const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base, ...withTokenUrl(spec, call.connection?.auth) };
+      const connection: ConnectionConfig = { ...(call.connection ?? {}), base_url: base, ...withOAuthDefaults(spec, call.connection?.auth) };
       const missing = missingHeader(spec, connection);
       if (missing) return failure(missing, false);
       if (call.operation === 'request' && !spec.operations.request) return rawRequest(call, connection, ctx);
@@ -182,13 +182,10 @@ function nextPage(pages: Pagination, body: unknown, cursor: unknown, got: readon
  * An `oauth2` auth without a token_url or client_auth takes the vendor's (spec.oauth), so users
  * need not type them.
  */
-function withTokenUrl(spec: ConnectorSpec, auth: AuthConfig | undefined): { auth?: AuthConfig } {
+function withOAuthDefaults(spec: ConnectorSpec, auth: AuthConfig | undefined): { auth?: AuthConfig } {
   if (!auth || !('oauth2' in auth) || !spec.oauth) return {};
-  const { token_url: tokenUrl, client_auth: clientAuth } = auth.oauth2;
-  if (tokenUrl && (clientAuth || !spec.oauth.clientAuth)) return {};
-  return {
-    auth: { oauth2: { ...auth.oauth2, token_url: tokenUrl || spec.oauth.tokenUrl, ...(clientAuth || !spec.oauth.clientAuth ? {} : { client_auth: spec.oauth.clientAuth }) } },
-  };
+  const given = auth.oauth2;
+  return { auth: { oauth2: { ...given, token_url: given.token_url || spec.oauth.tokenUrl, client_auth: given.client_auth ?? spec.oauth.clientAuth } } };
 }
 
 /** Why a call on `connection` cannot be made: a header the vendor needs on every call is not set. */

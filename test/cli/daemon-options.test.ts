@@ -64,5 +64,7 @@ describe('flux daemon --daemon-id and --log-dir', () => {
     const file = await runFlux(['daemon', 'flows', '--print-systemd', '--state-dir', '/var/lib/flux', '--store', '/srv/flux/state.db', '--allow-silent'], { cwd: dir });
     expect(file.code).toBe(0);
     expect(file.stdout).toMatch(/^ExecStart=.* --store \/srv\/flux\/state\.db$/m);
+    const other = await runFlux(['daemon', 'flows', '--print-systemd', '--store', 'redis://cache:6379', '--allow-silent'], { cwd: dir });
+    expect([other.code, other.stdout, other.stderr]).toEqual([2, '', 'flux: --store takes a SQLite file or a postgres:// URL, not a redis:// URL\n']);
   });
 });

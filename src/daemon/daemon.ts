@@ -26,7 +26,7 @@ import type { ConnectorRuntime } from '../connectors/runtime.js';
 import type { Clock } from '../engine/clock.js';
 import type { LoadedWorkflow } from '../engine/types.js';
 import type { Masker } from '../secrets/masker.js';
-import { openDaemonStore } from '../store/open.js';
+import { isPostgresSpec, openDaemonStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { unservedByDaemon } from '../triggers/index.js';
 import { ackLink } from './ack-links.js';
@@ -34,6 +34,7 @@ import { ackWatch } from './ack-watch.js';
 import { Health } from './health.js';
 import { DEFAULT_MAX_CHAIN_DEPTH, eventDelivery, type EventStats } from './events.js';
 import { startDaemonServer } from './http-server.js';
+import type { IntakeSpool } from '../store/sqlite/intake-spool.js';
 import type { DaemonLog } from './log.js';
 import { createPrometheusMetrics, type DaemonMetrics } from './metrics.js';
 import { reloader, type ReloadPlan } from './reload.js';
@@ -48,6 +49,9 @@ import { reportClaim, reportTurn, reportTurnError } from './report.js';
 import { wakeTimer } from './wake-timer.js';
 import type { WorkflowFiles } from './workflow-files.js';
 import { WorkflowSet } from './workflow-set.js';
+
+/** Spooled deliveries adopted beyond the free slots, so that a claim finds more than it takes. */
+const ADOPT_AHEAD = 64;
 
 /** How long stopped runs get to be handed back after the grace period (a store write each). */
 const HAND_BACK_MS = 5_000;
@@ -126,10 +130,26 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const lock = takeLock(o.stateDir);
   let store: Store;
   let dead: Promise<Error>;
+  let spool: IntakeSpool | undefined;
   try {
-    const opened = await openDaemonStore(o.store ?? join(o.stateDir, 'flux.db'), { now: () => o.clock.now() });
+    const storeSpec = o.store ?? join(o.stateDir, 'flux.db');
+    const opened = await openDaemonStore(storeSpec, { now: () => o.clock.now() });
     store = opened.store;
     dead = opened.dead;
+    // A store this daemon owns alone (SQLite) takes webhook deliveries through a spool beside
+    // it; a store several daemons share takes them directly, so that any of them can run them.
+    if (store.adoptRuns !== undefined && !isPostgresSpec(storeSpec)) {
+      const { IntakeSpool, spoolPathOf } = await import('../store/sqlite/intake-spool.js');
+      let spoolBroken!: (error: Error) => void;
+      const broken = new Promise<Error>((resolve) => (spoolBroken = resolve));
+      try {
+        spool = IntakeSpool.open(spoolPathOf(storeSpec), (error) => spoolBroken(new Error(`the intake spool: ${error.message}`)));
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      dead = Promise.race([dead, broken]);
+    }
   } catch (error) {
     rmSync(lock, { force: true });
     throw error;
@@ -177,6 +197,25 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (running.size < o.concurrency) void claim();
   };
 
+  // Spooled webhook deliveries become queued runs (intake-spool.ts): the oldest, as many as
+  // asked. Resolves with how many were handed over; a failed hand-over is taken again next time.
+  const adopt = async (wanted: number): Promise<number> => {
+    if (spool === undefined || wanted <= 0 || spool.depth === 0) return 0;
+    const { rows, upTo } = spool.take(wanted);
+    if (rows.length === 0) return 0;
+    try {
+      const { unreadable } = await store.adoptRuns!(rows);
+      for (const u of unreadable) {
+        o.log.error(`intake spool ${spool.path}: delivery ${u.id} cannot be read and is dropped: ${u.reason}`, { kind: 'intake.unreadable', run_id: u.id });
+      }
+      void spool.release(upTo, rows.length);
+      return rows.length;
+    } catch (error) {
+      spool.giveBack();
+      throw error;
+    }
+  };
+
   const claim = async (): Promise<void> => {
     if (stopping) return;
     if (claiming) {
@@ -188,11 +227,17 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     try {
       while (!stopping) {
         claimAgain = false;
+        const free = Math.max(0, o.concurrency - running.size);
+        // Spooled deliveries the free slots may take, adopted in the claim's own transaction
+        // (the store runs calls in order); ahead of them, as many as are spooled, stay there.
+        const adopting = adopt(free > 0 ? free + ADOPT_AHEAD : 0);
         // With every slot busy this still runs, for no runs: the transaction takes the write
         // lock, so each poll proves the store writable and the loop alive to /healthz.
-        const claims = await store.claimRuns(owner, Math.max(0, o.concurrency - running.size), o.leaseMs, o.clock.now(), limits);
+        const claims = await store.claimRuns(owner, free, o.leaseMs, o.clock.now(), limits);
+        // Adopted but none claimed (a workflow at its limit): adopt further, and claim again.
+        const adopted = await adopting;
         claimLoop.beat();
-        if (claims.length === 0 && !claimAgain) break;
+        if (claims.length === 0 && !claimAgain && adopted === 0) break;
         for (const c of claims) {
           if (inHand.has(c.run.id)) continue; // the turn in progress holds it again, renewed
           inHand.add(c.run.id);
@@ -210,7 +255,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
             });
           running.add(turn);
         }
-        if (claims.length === 0 || running.size >= o.concurrency) break;
+        // Asked again while this claim ran (a delivery spooled after its adoption): go round.
+        if ((claims.length === 0 && adopted === 0 && !claimAgain) || running.size >= o.concurrency) break;
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -228,7 +274,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   });
   const eventToken = o.env.FLUX_EVENT_TOKEN !== undefined && o.env.FLUX_EVENT_TOKEN !== '' ? o.env.FLUX_EVENT_TOKEN : undefined;
   const server = await startDaemonServer({
-    routes: () => set.routes, store, clock: o.clock, host: o.host, port: o.port, onEnqueued: claimIfFree,
+    routes: () => set.routes, store, ...(spool !== undefined ? { spool } : {}), clock: o.clock, host: o.host, port: o.port, onEnqueued: claimIfFree,
     onProblem: (line) => o.log.error(line, { kind: 'request.failed' }),
     onWebhook: (a) => {
       metrics.webhookRequest(a.route?.path, a.status);
@@ -318,6 +364,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       shutdown.abort();
       const handBack = new Promise<void>((resolve) => setTimeout(resolve, HAND_BACK_MS).unref());
       await Promise.race([Promise.allSettled([...running]), handBack]);
+      await spool?.close();
       await store.close();
       rmSync(lock, { force: true });
     },

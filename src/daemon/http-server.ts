@@ -15,7 +15,7 @@ import type { HealthVerdict } from './health.js';
 import { ACK_PATH } from './ack-links.js';
 import { ackPage, MAX_ACK_FORM_BYTES, type AckPageDeps } from './ack-page.js';
 import { EVENTS_PATH, eventIntake } from './event-intake.js';
-import { intake, type Reply, type WebhookRoute } from './intake.js';
+import { intake, type Reply, type Spool, type WebhookRoute } from './intake.js';
 import { APPROVALS_PATH } from '../approvals/answering.js';
 import { MAX_ANSWER_BYTES, serveApprovalRequest, type ApprovalHttpDeps } from '../approvals/http.js';
 
@@ -23,6 +23,8 @@ export interface DaemonServerOptions {
   /** The webhook routes, or where to read the current ones on each request (they change on reload). */
   readonly routes: ReadonlyMap<string, WebhookRoute> | (() => ReadonlyMap<string, WebhookRoute>);
   readonly store: Store;
+  /** Where webhook deliveries without a dedupe key go first (intake.ts); without it, the store. */
+  readonly spool?: Spool;
   readonly clock: Clock;
   readonly host?: string;
   /** 0 picks a free port. */
@@ -110,7 +112,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: DaemonS
   if (body === undefined) return answer(tooLarge(maxBytes));
   let reply: Reply;
   try {
-    reply = await intake(route, { method: req.method ?? 'GET', headers: req.headers, body }, options.store, options.clock);
+    reply = await intake(route, { method: req.method ?? 'GET', headers: req.headers, body }, options.store, options.clock, options.spool);
   } catch (error) {
     options.onProblem?.(`webhook ${path}: the delivery could not be stored: ${error instanceof Error ? error.message : String(error)}`);
     return answer({ status: 503, headers: { 'content-type': 'text/plain', 'retry-after': '5' }, body: 'the delivery could not be stored; send it again\n' });

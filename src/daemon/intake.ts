@@ -11,7 +11,7 @@ import type { LoadedWorkflow } from '../engine/types.js';
 import type { Scope } from '../expr/cel.js';
 import { renderString, toCel } from '../expr/evaluate.js';
 import { createWebhookHandler, type WebhookConfig, type WebhookHandler, type WebhookOutcome } from '../triggers/webhook-request.js';
-import type { Store } from '../store/store.js';
+import type { Enqueued, NewRun, Store } from '../store/store.js';
 import { asRecord } from '../workflow/model.js';
 
 /** One webhook path the daemon serves. */
@@ -82,8 +82,20 @@ function renderSecret(template: string, workflow: LoadedWorkflow, env: Readonly<
   }
 }
 
+/**
+ * Where a delivery without a dedupe key goes when the store has a local intake spool
+ * (store/sqlite/intake-spool.ts): there, durably, at the cost of one append; the store adopts
+ * it as a queued run when a runner is free. A keyed delivery always goes to the store, which
+ * alone can say whether its key was seen.
+ */
+export interface Spool {
+  append(run: NewRun, now: number): Promise<Enqueued>;
+}
+
 /** What one webhook request becomes: refused, answered, or a durably enqueued run. */
-export async function intake(route: WebhookRoute, request: { method: string; headers: Record<string, string | string[] | undefined>; body: Uint8Array }, store: Store, clock: Clock): Promise<Reply> {
+export async function intake(
+  route: WebhookRoute, request: { method: string; headers: Record<string, string | string[] | undefined>; body: Uint8Array }, store: Store, clock: Clock, spool?: Spool,
+): Promise<Reply> {
   const now = clock.now();
   const outcome: WebhookOutcome = route.handle({ method: request.method, headers: request.headers, body: request.body, now });
   if (outcome.kind === 'refuse') return { status: outcome.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...outcome.headers }, body: `${outcome.reason}\n` };
@@ -98,10 +110,11 @@ export async function intake(route: WebhookRoute, request: { method: string; hea
     }
   }
   const wf = route.workflow;
-  const enqueued = await store.enqueueRun({
+  const run: NewRun = {
     id: newRunId(now), workflow: wf.name, workflowVersion: wf.version, trigger: 'webhook', event: outcome.event, receivedAt: outcome.receivedAt,
     ...(key !== undefined ? { key: { kind: 'dedupe', key } } : {}),
-  }, now);
+  };
+  const enqueued = key === undefined && spool !== undefined ? await spool.append(run, now) : await store.enqueueRun(run, now);
   return enqueued.created ? json(202, { run_id: enqueued.id }) : json(200, { run_id: enqueued.id, duplicate: true });
 }
 

@@ -79,6 +79,13 @@ export interface RunKey {
   readonly key: string;
 }
 
+/** A webhook delivery in a local intake spool (sqlite/intake-spool.ts), as `adoptRuns` takes it. */
+export interface SpooledRun {
+  readonly id: string;
+  /** JSON {workflow, version, trigger, received_at, created_at, event}; times are ISO-8601. */
+  readonly run: string;
+}
+
 /** A run to enqueue. `id` is used only when the run is created (no earlier run holds its key). */
 export interface NewRun {
   readonly id: string;
@@ -390,6 +397,13 @@ export interface Store {
   subscribe?(listener: (topic: StoreTopic) => void): () => void;
   /** Adds a queued run, or returns the run already holding `run.key`. */
   enqueueRun(run: NewRun, now: number): Promise<Enqueued>;
+  /**
+   * Takes spooled webhook deliveries (sqlite/intake-spool.ts) in as queued runs under their own
+   * ids; one whose id is a run already is left as it is. Resolves once committed and synced,
+   * with the deliveries that could not be read (a damaged row), which are not retried. Only a
+   * store with a local spool has it: SQLite, which one daemon owns.
+   */
+  adoptRuns?(runs: readonly SpooledRun[]): Promise<{ readonly unreadable: readonly { readonly id: string; readonly reason: string }[] }>;
   /**
    * Hands up to `limit` runs to `owner` for `leaseMs`: crash victims (running, lease expired)
    * first, then waiting runs due to wake, then queued runs due to start (a schedule fire not

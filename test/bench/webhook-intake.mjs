@@ -69,7 +69,10 @@ async function daemon(setup, connections) {
     if (setup.concurrency === 1 && !profileDir) d.child.kill('SIGKILL');
     await d.stop();
     const db = new Database(join(state, 'flux.db'));
-    result.stored = Number(db.prepare('SELECT count(*) AS n FROM runs').all()[0].n);
+    // Deliveries still in the intake spool (no runner was free to adopt them) are stored too.
+    db.prepare('ATTACH ? AS spool').run(join(state, 'flux.db-intake'));
+    result.spooled = Number(db.prepare('SELECT count(*) AS n FROM spool.intake s WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = s.id)').all()[0].n);
+    result.stored = Number(db.prepare('SELECT count(*) AS n FROM runs').all()[0].n) + result.spooled;
     result.finished = Number(db.prepare("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'").all()[0].n);
     db.close();
     // autocannon stops at its deadline with one request in flight per connection: those may be

@@ -92,9 +92,9 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
   return value;
 }
 
-/** Rows of a plain SQL query on the state database, as an operator would read it. */
-export function sql(s: Scratch, query: string): Record<string, unknown>[] {
-  const db = new Database(join(s.dir, 'state', 'flux.db'), { readonly: true });
+/** Rows of a plain SQL query on the state database (or another file of the state directory), as an operator would read it. */
+export function sql(s: Scratch, query: string, file = 'flux.db'): Record<string, unknown>[] {
+  const db = new Database(join(s.dir, 'state', file), { readonly: true });
   try {
     return db.prepare(query).all() as Record<string, unknown>[];
   } finally {

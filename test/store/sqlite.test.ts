@@ -115,6 +115,34 @@ describe('sqlite store: group commit', () => {
     expect(await commits.submit(() => db.prepare("INSERT INTO parent VALUES ('c')").run().changes)).toBe(1);
   });
 
+  it('holding writes while a sync is in flight: they commit together once it returns, and settle after the next sync', async () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const syncs: (() => void)[] = [];
+    const sync = () => new Promise<void>((resolve) => syncs.push(resolve));
+    const commits = new GroupCommit(db, 1000, sync, undefined, true);
+    const insert = (v: number) => commits.submit(() => db.prepare('INSERT INTO t VALUES (?)').run(v).changes);
+    const settled: number[] = [];
+    void insert(1).then(() => settled.push(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(commits.stats).toEqual({ transactions: 1, writes: 1, syncs: 0 });
+    expect(syncs).toHaveLength(1);
+    // While the first sync is in flight nothing more is committed, however many turns pass.
+    const later = [2, 3, 4].map((v) => insert(v).then(() => settled.push(v)));
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(db.prepare('SELECT count(*) AS n FROM t').all()).toEqual([{ n: 1 }]);
+    syncs[0]!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toEqual([1]);
+    expect(commits.stats).toEqual({ transactions: 2, writes: 4, syncs: 1 });
+    expect(db.prepare('SELECT count(*) AS n FROM t').all()).toEqual([{ n: 4 }]);
+    expect(syncs).toHaveLength(2);
+    syncs[1]!();
+    await Promise.all(later);
+    expect(settled).toEqual([1, 2, 3, 4]);
+    await commits.drained();
+  });
+
   it('with maxBatch 1, each write is its own transaction', async () => {
     const store = await openSqliteStore({ path: dbPath(), now, maxBatch: 1 });
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.putWorkflowVersion({ hash: `sha256:${i}`, name: 'w', text: '', createdAt: T0 })));

@@ -8,6 +8,14 @@
 /** The canned error of a run cancelled by `cancelRun` or at a wait. */
 export const CANCELLED_ERROR = '{"message":"the run was cancelled"}';
 
+/**
+ * SQL for a time in ms since the epoch, as the store writes times (rows.ts isoTime,
+ * Date#toISOString): SQLite rounds to whole milliseconds, so the two agree to the character.
+ */
+export function isoOf(ms: string): string {
+  return `strftime('%Y-%m-%dT%H:%M:%fZ', (${ms}) / 1000.0, 'unixepoch')`;
+}
+
 export const SQL = {
   putWorkflowVersion: `
     INSERT INTO workflow_versions (hash, name, text, created_at) VALUES (:hash, :name, :text, :created_at)
@@ -35,6 +43,17 @@ export const SQL = {
     INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, scheduled_for,
                       parent_run_id, chain_depth, created_at, updated_at)
     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)`,
+
+  /**
+   * A spooled webhook delivery (intake-spool.ts) becomes a queued run, once: a run with its id
+   * already adopted (a crash between adoption and the spool's delete) is left as it is.
+   */
+  adoptRun: `
+    INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, chain_depth, created_at, updated_at)
+    SELECT ?1, ?2 ->> '$.workflow', ?2 ->> '$.version', 'queued', ?2 ->> '$.trigger', ?2 -> '$.event', ${isoOf("?2 ->> '$.received_at'")}, 0,
+           ${isoOf("?2 ->> '$.created_at'")}, ${isoOf("?2 ->> '$.created_at'")}
+    WHERE true
+    ON CONFLICT (id) DO NOTHING`,
 
   /** A crashed runner's run whose cancel was asked is cancelled, not rescued. */
   cancelAbandoned: `

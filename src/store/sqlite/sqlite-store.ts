@@ -18,7 +18,7 @@ import Database from 'libsql';
 import type { ErrorInfo } from '../run-log.js';
 import {
   LeaseLostError, type AnswerOutcome, type ApprovalAnswer, type CancelOutcome, type ClaimedRun, type ClaimReason, type Delivered, type Delivery, type Enqueued, type EventRow, type FinalState,
-  type FireOutcome, type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Overlap, type Recorded, type RunCount, type RunFilter, type RunRow, type RunState,
+  type FireOutcome, type JournalEntry, type LeaseState, type NewEvent, type NewRun, type Overlap, type SpooledRun, type Recorded, type RunCount, type RunFilter, type RunRow, type RunState,
   type Store, type WaitingFor, type WorkflowLimit, type WorkflowVersion,
 } from '../store.js';
 import { DEFAULT_MAX_SEEN_KEYS, PollLeaseLostError, type AckOutcome, type EscalationCount, type EscalationRow, type NewEscalation, type PollClaim, type PolledKey, type PollState, type RetryOutcome } from '../store.js';
@@ -26,6 +26,7 @@ import { LimitSlots } from '../limit-slots.js';
 import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
+import { openSpoolView, SPOOLED_RUNS } from './intake-spool.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toApprovalAnswer, toEscalation, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
@@ -133,6 +134,8 @@ export class SqliteStore implements Store {
   private readonly wal: WalSync | undefined;
   private readonly statements = new Map<keyof typeof SQL, Statement>();
   private closed = false;
+  /** The intake spool beside this file, read-only, once it exists (intake-spool.ts). */
+  private spool: Database.Database | undefined;
 
   /** Use `openSqliteStore`, which configures and migrates the connection first. */
   constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false, onBroken?: (error: Error) => void) {
@@ -185,6 +188,20 @@ export class SqliteStore implements Store {
       return Promise.reject(new TypeError(`a schedule fire of ${run.workflow} needs scheduledFor`));
     }
     return this.write(() => this.insertRun(run, now));
+  }
+
+  async adoptRuns(runs: readonly SpooledRun[]): Promise<{ unreadable: { id: string; reason: string }[] }> {
+    // A write each, committed together: a damaged row fails alone (group-commit.ts).
+    const outcomes = await Promise.allSettled(runs.map((r) => this.write(() => this.statement('adoptRun').run([r.id, r.run]))));
+    const unreadable: { id: string; reason: string }[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.status === 'rejected') unreadable.push({ id: runs[i]!.id, reason: o.reason instanceof Error ? o.reason.message : String(o.reason) });
+    });
+    // Every write failing the same way is the store's failure (closed, disk full), not the rows'.
+    if (unreadable.length === runs.length && runs.length > 0 && outcomes.every((o) => o.status === 'rejected' && !isRowProblem(o.reason))) {
+      throw (outcomes[0] as PromiseRejectedResult).reason;
+    }
+    return { unreadable };
   }
 
   /** Inside a write: takes the run's key (if any) and inserts the run, or names the key's holder. */
@@ -347,6 +364,10 @@ export class SqliteStore implements Store {
 
   cancelRun(runId: string, now: number): Promise<CancelOutcome> {
     return this.write(() => {
+      // A delivery still spooled becomes the run it will be, and is cancelled as a queued run;
+      // the daemon's adoption of it later finds the id taken and adds nothing.
+      const spooled = this.spooledRun(runId);
+      if (spooled) this.statement('adoptRun').run([runId, spooled]);
       const row = this.all('cancelRun', { id: runId, now: isoTime(now) })[0];
       if (row) return row.status === 'running' ? 'requested' : 'cancelled';
       return this.all('getRun', { id: runId }).length > 0 ? 'finished' : 'not-found';
@@ -370,24 +391,59 @@ export class SqliteStore implements Store {
 
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.read(() => {
-      const row = this.all('getRun', { id: runId })[0];
+      const row = this.all('getRun', { id: runId })[0] ?? this.spoolView()?.prepare(`SELECT * FROM (${SPOOLED_RUNS}) WHERE id = ?`).all(runId)[0] as SqlRow | undefined;
       return row ? toRun(row) : undefined;
     });
   }
 
   listRuns(filter: RunFilter): Promise<RunRow[]> {
-    const statuses = filter.status === undefined ? null : toJson(typeof filter.status === 'string' ? [filter.status] : filter.status);
-    return this.read(() =>
-      this.all('listRuns', {
-        workflow: filter.workflow ?? null, statuses, since: isoOrNull(filter.since), retry_of: filter.retryOf ?? null, limit: Math.max(0, Math.floor(filter.limit ?? 100)),
-      }).map(toRun),
-    );
+    const statuses = filter.status === undefined ? null : typeof filter.status === 'string' ? [filter.status] : filter.status;
+    const limit = Math.max(0, Math.floor(filter.limit ?? 100));
+    return this.read(() => {
+      const stored = this.all('listRuns', {
+        workflow: filter.workflow ?? null, statuses: statuses === null ? null : toJson(statuses), since: isoOrNull(filter.since), retry_of: filter.retryOf ?? null, limit,
+      }).map(toRun);
+      const spool = statuses === null || statuses.includes('queued') ? this.spoolView() : undefined;
+      if (spool === undefined || filter.retryOf !== undefined) return stored;
+      // Spooled deliveries are queued runs too, newer than most: the newest of both, in one order.
+      const spooled = spool.prepare(`
+        SELECT * FROM (${SPOOLED_RUNS}) s
+        WHERE (:workflow IS NULL OR workflow = :workflow) AND (:since IS NULL OR created_at >= :since)
+          AND NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id)
+        ORDER BY seq DESC LIMIT :limit`).all({ workflow: filter.workflow ?? null, since: isoOrNull(filter.since), limit }) as SqlRow[];
+      if (spooled.length === 0) return stored;
+      return [...stored, ...spooled.map(toRun)]
+        .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+        .slice(0, limit);
+    });
   }
 
   countRuns(): Promise<RunCount[]> {
-    return this.read(() =>
-      this.all('countRuns', {}).map((r) => ({ workflow: String(r.workflow), status: String(r.status) as RunCount['status'], count: Number(r.n) })),
-    );
+    return this.read(() => {
+      const counts = this.all('countRuns', {}).map((r) => ({ workflow: String(r.workflow), status: String(r.status) as RunCount['status'], count: Number(r.n) }));
+      const spooled = this.spoolView()?.prepare(`
+        SELECT workflow, count(*) AS n FROM (${SPOOLED_RUNS}) s
+        WHERE NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id) GROUP BY workflow`).all() as SqlRow[] | undefined;
+      if (spooled === undefined || spooled.length === 0) return counts;
+      for (const r of spooled) {
+        const queued = counts.find((c) => c.workflow === String(r.workflow) && c.status === 'queued');
+        if (queued) counts.splice(counts.indexOf(queued), 1, { ...queued, count: queued.count + Number(r.n) });
+        else counts.push({ workflow: String(r.workflow), status: 'queued', count: Number(r.n) });
+      }
+      return counts.sort((a, b) => (a.workflow < b.workflow ? -1 : a.workflow > b.workflow ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
+    });
+  }
+
+  /** The spool beside this store, opened on first use once it exists. */
+  private spoolView(): Database.Database | undefined {
+    this.spool ??= openSpoolView(this.path);
+    return this.spool;
+  }
+
+  /** A spooled delivery not yet adopted, as adoptRun takes it. */
+  private spooledRun(runId: string): string | undefined {
+    const row = this.spoolView()?.prepare('SELECT run FROM intake s WHERE id = ? AND NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id)').all(runId)[0] as SqlRow | undefined;
+    return row === undefined ? undefined : String(row.run);
   }
 
   waitingOn(eventName: string): Promise<RunRow[]> {
@@ -598,6 +654,13 @@ export class SqliteStore implements Store {
     this.closed = true;
     await this.writes.drained();
     this.wal?.close();
+    this.spool?.close();
     this.db.close();
   }
+}
+
+/** A write refused for its row (a constraint, unreadable JSON), not for the store. */
+function isRowProblem(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_ERROR');
 }

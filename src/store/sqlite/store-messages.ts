@@ -8,8 +8,8 @@
 import { LeaseLostError, PollLeaseLostError, type Store } from '../store.js';
 import { StoreOpenError } from './sqlite-store.js';
 
-/** The Store methods the worker serves, besides `close` (which ends it). */
-export type StoreMethod = Exclude<{ [K in keyof Store]-?: Store[K] extends (...args: never[]) => unknown ? K : never }[keyof Store], 'close' | 'subscribe'>;
+/** The Store methods the worker serves, besides `close` (which ends it); `adoptRuns`, optional in Store, SQLite has. */
+export type StoreMethod = Exclude<{ [K in keyof Store]-?: NonNullable<Store[K]> extends (...args: never[]) => unknown ? K : never }[keyof Store], 'close' | 'subscribe'>;
 
 /** What the worker is opened with (`workerData`): SqliteStoreOptions, with the clock read once. */
 export interface WorkerOpen {

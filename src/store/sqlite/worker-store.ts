@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type {
   AnswerOutcome, ApprovalAnswer, CancelOutcome, ClaimedRun, Delivered, Delivery, Enqueued, EventRow, FinalState, FireOutcome, JournalEntry, LeaseState,
-  NewEvent, NewRun, Overlap, PollClaim, PolledKey, PollState, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor,
+  NewEvent, NewRun, Overlap, SpooledRun, PollClaim, PolledKey, PollState, Recorded, RetryOutcome, RunCount, RunFilter, RunRow, RunState, Store, WaitingFor,
   WorkflowLimit, WorkflowVersion,
 } from '../store.js';
 import type { AckOutcome, EscalationCount, EscalationRow, NewEscalation } from '../store.js';
@@ -124,8 +124,8 @@ export class WorkerStore implements Store {
     return this.send('stats', []) as Promise<{ transactions: number; writes: number; syncs: number }>;
   }
 
-  private call<K extends StoreMethod>(method: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
-    return this.send(method, args) as ReturnType<Store[K]>;
+  private call<K extends StoreMethod>(method: K, args: Parameters<NonNullable<Store[K]>>): ReturnType<NonNullable<Store[K]>> {
+    return this.send(method, args) as ReturnType<NonNullable<Store[K]>>;
   }
 
   private send(method: Call['method'], args: readonly unknown[]): Promise<unknown> {
@@ -197,6 +197,10 @@ export class WorkerStore implements Store {
 
   enqueueRun(run: NewRun, now: number): Promise<Enqueued> {
     return this.call('enqueueRun', [run, now]);
+  }
+
+  adoptRuns(runs: readonly SpooledRun[]): Promise<{ readonly unreadable: readonly { readonly id: string; readonly reason: string }[] }> {
+    return this.call('adoptRuns', [runs]);
   }
 
   claimRuns(owner: string, limit: number, leaseMs: number, now: number, limits?: ReadonlyMap<string, WorkflowLimit>): Promise<ClaimedRun[]> {

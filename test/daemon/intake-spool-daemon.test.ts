@@ -6,7 +6,7 @@
 // keyed delivery still goes straight to the store, which answers a redelivery with the first id.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Daemon } from '../../src/daemon/daemon.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
 import { startTestServer, type TestServer } from '../test-server.js';
@@ -129,4 +129,22 @@ it('`flux runs` lists deliveries still spooled as queued, shows one, and cancels
   expect(await eventually(final, (st) => st[0] === 'succeeded')).toEqual(['succeeded', 'cancelled']);
   expect(await eventually(() => Promise.resolve(sql(s, 'SELECT count(*) AS n FROM intake', 'flux.db-intake')), (rows) => rows[0]?.n === 0)).toEqual([{ n: 0 }]);
   expect(downstream.received.filter((r) => r.path === '/leads')).toHaveLength(1);
+});
+
+it('a spool that is not a database: the daemon exits 1 (as for its store), `flux runs` 2, both naming the file, no stack trace', async () => {
+  const s = scratch();
+  s.workflow('leads', hookFlow('leads', '/hooks/leads'));
+  mkdirSync(join(s.dir, 'state'));
+  writeFileSync(join(s.dir, 'state', 'flux.db-intake'), 'this is not a SQLite database, but a file someone put here by hand\n'.repeat(20));
+  const started = await fluxCommand(s, 'daemon', 'flows', '--state-dir', 'state', '--port', '0', '--allow-silent');
+  expect(started.code).toBe(1);
+  expect(started.stderr).toContain('cannot open the state database');
+  expect(started.stderr).toContain('flux.db-intake: file is not a database');
+  expect(started.stderr).not.toMatch(/\n\s+at /);
+  // The store itself opened before the spool failed; the lock is released.
+  expect(existsSync(join(s.dir, 'state', 'daemon.pid'))).toBe(false);
+  const listed = await fluxCommand(s, 'runs', 'list', '--state-dir', 'state');
+  expect(listed.code).toBe(2);
+  expect(listed.stderr).toContain('flux.db-intake: file is not a database');
+  expect(listed.stderr).not.toMatch(/\n\s+at /);
 });

@@ -28,6 +28,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'libsql';
 import type { Enqueued, NewRun, SpooledRun } from '../store.js';
 import { GroupCommit } from './group-commit.js';
+import { StoreOpenError } from './open-error.js';
 import { isoOf } from './queries.js';
 import { walSync, type WalSync } from './wal-sync.js';
 
@@ -113,7 +114,7 @@ export class IntakeSpool {
       return new IntakeSpool(db, path, walSync(path), onBroken);
     } catch (error) {
       db?.close();
-      throw new Error(`cannot open the intake spool ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new StoreOpenError(path, error instanceof Error ? error.message : String(error));
     }
   }
 

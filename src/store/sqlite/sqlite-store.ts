@@ -26,7 +26,8 @@ import { LimitSlots } from '../limit-slots.js';
 import { GroupCommit } from './group-commit.js';
 import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
-import { openSpoolView, SPOOLED_RUNS } from './intake-spool.js';
+import { openSpoolView, SPOOLED_RUNS, spoolPathOf } from './intake-spool.js';
+import { StoreOpenError } from './open-error.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toApprovalAnswer, toEscalation, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
@@ -53,20 +54,14 @@ export interface SqliteStoreOptions {
   readonly readOnly?: boolean;
 }
 
-/** The state database could not be opened, or is not one this flux can use. */
-export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
-  constructor(readonly path: string, reason: string) {
-    super(`cannot open the state database ${path}: ${reason}`);
-  }
-}
+export { StoreOpenError };
 
 type Statement = ReturnType<Database.Database['prepare']>;
 type Params = Record<string, unknown>;
 
 /** Opens (creating and migrating as needed) the SQLite store at `options.path`. */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
-  if (options.readOnly) return openReadOnly(options);
+  if (options.readOnly) return withSpool(openReadOnly(options));
   let db: Database.Database;
   try {
     mkdirSync(dirname(options.path), { recursive: true });
@@ -91,7 +86,18 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     db.close();
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
   }
-  return new SqliteStore(db, options.path, options.maxBatch, false, options.onBroken);
+  return withSpool(new SqliteStore(db, options.path, options.maxBatch, false, options.onBroken));
+}
+
+/** The store, once the intake spool beside it (if there is one) opened for reading. */
+async function withSpool(store: SqliteStore): Promise<SqliteStore> {
+  try {
+    store.readSpool();
+    return store;
+  } catch (error) {
+    await store.close();
+    throw new StoreOpenError(spoolPathOf(store.path), error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Opens an existing store for reading: a `mode=ro` connection, checked but never migrated. */
@@ -432,6 +438,11 @@ export class SqliteStore implements Store {
       }
       return counts.sort((a, b) => (a.workflow < b.workflow ? -1 : a.workflow > b.workflow ? 1 : a.status < b.status ? -1 : a.status > b.status ? 1 : 0));
     });
+  }
+
+  /** Opens the spool beside this store for reading, if there is one; throws if it cannot. */
+  readSpool(): void {
+    this.spoolView();
   }
 
   /** The spool beside this store, opened on first use once it exists. */

@@ -116,8 +116,9 @@ it('`flux runs` lists deliveries still spooled as queued, shows one, and cancels
 
   const listed = await fluxCommand(s, 'runs', 'list', '--status', 'queued', '--json', '--state-dir', 'state');
   expect(listed.code, listed.stderr).toBe(0);
+  // Both were received in one instant of the test clock: their ids, not their times, order them.
   expect((JSON.parse(listed.stdout) as { runs: { id: string; workflow: string; status: string }[] }).runs.map((r) => [r.id, r.workflow, r.status]))
-    .toEqual([[leads[1]!.runId, 'leads', 'queued'], [leads[0]!.runId, 'leads', 'queued']]);
+    .toEqual(leads.map((l) => [l.runId, 'leads', 'queued']).sort((a, b) => (a[0]! < b[0]! ? 1 : -1)));
   const shown = await fluxCommand(s, 'runs', 'show', leads[0]!.runId, '--state-dir', 'state');
   expect(shown.code, shown.stderr).toBe(0);
   expect(shown.stdout).toMatch(/queued/);

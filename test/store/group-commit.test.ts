@@ -3,7 +3,7 @@
 // transaction is written while a sync is in flight; a failed sync fails what it covered and
 // everything after; a write that throws is undone alone. The sync here is a promise the test
 // settles, so every step is observed, with no timing involved.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'libsql';
@@ -150,7 +150,33 @@ describe('wal sync', () => {
       const wal = walSync(path);
       await wal.sync();
       await wal.sync();
-      wal.close();
+      await wal.close();
+      await missing.close();
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with checkpointEveryMs, checkpoints the WAL on its thread after a sync', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flux-wal-sync-'));
+    try {
+      const path = join(dir, 'spool.db');
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE t (x)');
+      const insert = db.prepare('INSERT INTO t VALUES (?)');
+      db.exec('BEGIN');
+      for (let i = 0; i < 2000; i++) insert.run('x'.repeat(500));
+      db.exec('COMMIT');
+      // Everything is in the WAL: the database file holds nothing of it yet.
+      const before = statSync(path).size;
+      expect(before).toBeLessThan(100_000);
+      const wal = walSync(path, { checkpointEveryMs: 0 });
+      await wal.sync();
+      await wal.close();
+      expect(statSync(path).size).toBeGreaterThan(1_000_000);
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -111,7 +111,12 @@ export class IntakeSpool {
       db.exec(SCHEMA);
       // As the store: NORMAL plus an fsync of the WAL after each commit, made off this thread.
       db.pragma('synchronous = NORMAL');
-      return new IntakeSpool(db, path, walSync(path), onBroken);
+      // Checkpoints too are made off this thread, by the syncing one (measured on a burst of
+      // appends: loop delay p99 7.7 ms and max 44 ms with SQLite's own, in COMMIT; 1.9 and 8
+      // without). The WAL file is cut back to 16 MiB when it is reused.
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+      return new IntakeSpool(db, path, walSync(path, { checkpointEveryMs: 500 }), onBroken);
     } catch (error) {
       db?.close();
       throw new StoreOpenError(path, error instanceof Error ? error.message : String(error));
@@ -204,7 +209,7 @@ export class IntakeSpool {
     if (this.closed) return;
     this.closed = true;
     await this.writes.drained();
-    this.wal.close();
+    await this.wal.close();
     this.db.close();
   }
 }

@@ -664,7 +664,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.writes.drained();
-    this.wal?.close();
+    await this.wal?.close();
     this.spool?.close();
     this.db.close();
   }

@@ -119,6 +119,8 @@ export function walSync(path: string, options: WalSyncOptions = {}): WalSync {
         } else {
           // Its connection closes first, so the writer's own close is the last and cleans up the WAL.
           const exited = new Promise((resolve) => ending.once('exit', resolve));
+          // Held open until it has ended: the caller awaits it, and nothing else may keep the process up.
+          ending.ref();
           ending.postMessage('close');
           await exited;
         }

@@ -23,13 +23,13 @@
  * What readers see: SqliteStore's getRun, listRuns and countRuns show spooled deliveries as
  * queued runs (SPOOLED_RUNS below), so a run id answered with 202 can be looked up at once.
  */
-import { existsSync, statSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import Database from 'libsql';
 import type { Enqueued, NewRun, SpooledRun } from '../store.js';
 import { GroupCommit } from './group-commit.js';
 import { StoreOpenError } from './open-error.js';
-import { isoOf } from './queries.js';
+import { spooledColumns } from './queries.js';
+import { openReadOnlyFile } from './read-only.js';
 import { walSync, type WalSync } from './wal-sync.js';
 
 /** The spool beside a store file: `flux.db` spools to `flux.db-intake`. */
@@ -51,16 +51,18 @@ CREATE TABLE IF NOT EXISTS intake (
   run  TEXT NOT NULL          -- JSON {workflow, version, trigger, received_at, created_at, event}; times in ms
 )`;
 
+const c = spooledColumns('run');
+
 /**
  * The columns of `runs` (as rows.ts reads them) for every spooled delivery: a queued run that
  * no runner has seen. Readers filter and order it as they do `runs`.
  */
 export const SPOOLED_RUNS = `
-  SELECT seq, id, run ->> '$.workflow' AS workflow, run ->> '$.version' AS workflow_version, 'queued' AS status,
-         run ->> '$.trigger' AS trigger, run -> '$.event' AS event, ${isoOf("run ->> '$.received_at'")} AS received_at,
+  SELECT seq, id, ${c.workflow} AS workflow, ${c.workflow_version} AS workflow_version, 'queued' AS status,
+         ${c.trigger} AS trigger, ${c.event} AS event, ${c.received_at} AS received_at,
          NULL AS scheduled_for, NULL AS started_at, 0 AS attempt, NULL AS lease_owner, NULL AS lease_until,
          NULL AS wake_at, NULL AS waiting_for, 0 AS cancel_requested, NULL AS parent_run_id, NULL AS retry_of,
-         0 AS chain_depth, NULL AS error, ${isoOf("run ->> '$.created_at'")} AS created_at, ${isoOf("run ->> '$.created_at'")} AS updated_at,
+         0 AS chain_depth, NULL AS error, ${c.created_at} AS created_at, ${c.created_at} AS updated_at,
          NULL AS finished_at
   FROM intake`;
 
@@ -223,28 +225,12 @@ export class IntakeSpool {
 export function openSpoolView(storePath: string): Database.Database | undefined {
   const path = spoolPathOf(storePath);
   if (!existsSync(path)) return undefined;
-  const db = readOnly(path, (uri) => new Database(uri));
+  const db = openReadOnlyFile(path, (uri) => new Database(uri));
   try {
-    readOnly(storePath, (uri) => db.prepare('ATTACH ? AS store').run(uri));
+    openReadOnlyFile(storePath, (uri) => db.prepare('ATTACH ? AS store').run(uri));
     return db;
   } catch (error) {
     db.close();
     throw error;
-  }
-}
-
-/**
- * Opens `path` read-only. As the store's own read-only open: without write access to the
- * directory a reader cannot create the -shm file, which means no process has the file open;
- * then it is read as it is (immutable), unless its WAL holds commits.
- */
-function readOnly<T>(path: string, open: (uri: string) => T): T {
-  const uri = `${pathToFileURL(path).href}?mode=ro`;
-  try {
-    return open(uri);
-  } catch (error) {
-    const wal = `${path}-wal`;
-    if (!/readonly|read-only/i.test(String((error as Error).message)) || (existsSync(wal) && statSync(wal).size > 0)) throw error;
-    return open(`${uri}&immutable=1`);
   }
 }

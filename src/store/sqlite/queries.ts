@@ -12,9 +12,23 @@ export const CANCELLED_ERROR = '{"message":"the run was cancelled"}';
  * SQL for a time in ms since the epoch, as the store writes times (rows.ts isoTime,
  * Date#toISOString): SQLite rounds to whole milliseconds, so the two agree to the character.
  */
-export function isoOf(ms: string): string {
+function isoOf(ms: string): string {
   return `strftime('%Y-%m-%dT%H:%M:%fZ', (${ms}) / 1000.0, 'unixepoch')`;
 }
+
+/**
+ * The run columns a spooled delivery (intake-spool.ts) gives, as SQL over `run`, its JSON
+ * {workflow, version, trigger, received_at, created_at, event} (times in ms): what adoption
+ * inserts and what readers of the spool see, from one reading of the row.
+ */
+export function spooledColumns(run: string): { readonly [column in 'workflow' | 'workflow_version' | 'trigger' | 'event' | 'received_at' | 'created_at']: string } {
+  return {
+    workflow: `${run} ->> '$.workflow'`, workflow_version: `${run} ->> '$.version'`, trigger: `${run} ->> '$.trigger'`, event: `${run} -> '$.event'`,
+    received_at: isoOf(`${run} ->> '$.received_at'`), created_at: isoOf(`${run} ->> '$.created_at'`),
+  };
+}
+
+const adopted = spooledColumns('?2');
 
 export const SQL = {
   putWorkflowVersion: `
@@ -50,8 +64,8 @@ export const SQL = {
    */
   adoptRun: `
     INSERT INTO runs (id, workflow, workflow_version, status, trigger, event, received_at, chain_depth, created_at, updated_at)
-    SELECT ?1, ?2 ->> '$.workflow', ?2 ->> '$.version', 'queued', ?2 ->> '$.trigger', ?2 -> '$.event', ${isoOf("?2 ->> '$.received_at'")}, 0,
-           ${isoOf("?2 ->> '$.created_at'")}, ${isoOf("?2 ->> '$.created_at'")}
+    SELECT ?1, ${adopted.workflow}, ${adopted.workflow_version}, 'queued', ${adopted.trigger}, ${adopted.event}, ${adopted.received_at}, 0,
+           ${adopted.created_at}, ${adopted.created_at}
     WHERE true
     ON CONFLICT (id) DO NOTHING`,
 

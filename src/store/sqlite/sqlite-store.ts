@@ -11,9 +11,8 @@
  * are always read with `.all()`: in libsql 0.5, `.get()` adds a `_metadata` field, and a
  * RETURNING statement run with `.run()` or `.get()` stays open and blocks the next COMMIT.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'libsql';
 import type { ErrorInfo } from '../run-log.js';
 import {
@@ -28,6 +27,7 @@ import { walSync, type WalSync } from './wal-sync.js';
 import { checkSchema, migrate } from './migrate.js';
 import { openSpoolView, SPOOLED_RUNS, spoolPathOf } from './intake-spool.js';
 import { StoreOpenError } from './open-error.js';
+import { openReadOnlyFile } from './read-only.js';
 import { SQL } from './queries.js';
 import { isoOrNull, isoTime, toApprovalAnswer, toEscalation, toEvent, toJournalEntry, toJson, toPollState, toRun, toWorkflowVersion, type SqlRow } from './rows.js';
 
@@ -103,24 +103,13 @@ async function withSpool(store: SqliteStore): Promise<SqliteStore> {
 /** Opens an existing store for reading: a `mode=ro` connection, checked but never migrated. */
 function openReadOnly(options: SqliteStoreOptions): SqliteStore {
   if (!existsSync(options.path)) throw new StoreOpenError(options.path, 'no such file');
-  try {
-    return connectReadOnly(options, false);
-  } catch (error) {
-    // A reader of a WAL database needs its -shm file, which it creates when no connection has it
-    // open. In a directory it cannot write (a user with read access only, the daemon stopped)
-    // it cannot: then no process has the database open, because every connection keeps the
-    // -shm and -wal files while it is open, and the file can be read as it is, as immutable.
-    // With a -wal file holding commits, that would miss them: the error stands.
-    const wal = `${options.path}-wal`;
-    if (!/readonly|read-only/i.test(String((error as Error).message)) || (existsSync(wal) && statSync(wal).size > 0)) throw error;
-    return connectReadOnly(options, true);
-  }
+  return openReadOnlyFile(options.path, (uri) => connectReadOnly(options, uri));
 }
 
-function connectReadOnly(options: SqliteStoreOptions, immutable: boolean): SqliteStore {
+function connectReadOnly(options: SqliteStoreOptions, uri: string): SqliteStore {
   let db: Database.Database;
   try {
-    db = new Database(`${pathToFileURL(options.path).href}?mode=ro${immutable ? '&immutable=1' : ''}`);
+    db = new Database(uri);
   } catch (error) {
     throw new StoreOpenError(options.path, error instanceof Error ? error.message : String(error));
   }
@@ -142,6 +131,8 @@ export class SqliteStore implements Store {
   private closed = false;
   /** The intake spool beside this file, read-only, once it exists (intake-spool.ts). */
   private spool: Database.Database | undefined;
+  /** Its statements, prepared on first use. */
+  private readonly spoolStatements = new Map<string, Statement>();
 
   /** Use `openSqliteStore`, which configures and migrates the connection first. */
   constructor(private readonly db: Database.Database, readonly path: string, maxBatch?: number, readonly readOnly = false, onBroken?: (error: Error) => void) {
@@ -397,7 +388,7 @@ export class SqliteStore implements Store {
 
   getRun(runId: string): Promise<RunRow | undefined> {
     return this.read(() => {
-      const row = this.all('getRun', { id: runId })[0] ?? this.spoolView()?.prepare(`SELECT * FROM (${SPOOLED_RUNS}) WHERE id = ?`).all(runId)[0] as SqlRow | undefined;
+      const row = this.all('getRun', { id: runId })[0] ?? this.spoolStatement(`SELECT * FROM (${SPOOLED_RUNS}) WHERE id = ?`)?.all(runId)[0] as SqlRow | undefined;
       return row ? toRun(row) : undefined;
     });
   }
@@ -409,15 +400,14 @@ export class SqliteStore implements Store {
       const stored = this.all('listRuns', {
         workflow: filter.workflow ?? null, statuses: statuses === null ? null : toJson(statuses), since: isoOrNull(filter.since), retry_of: filter.retryOf ?? null, limit,
       }).map(toRun);
-      const spool = statuses === null || statuses.includes('queued') ? this.spoolView() : undefined;
-      if (spool === undefined || filter.retryOf !== undefined) return stored;
+      if (filter.retryOf !== undefined || (statuses !== null && !statuses.includes('queued'))) return stored;
       // Spooled deliveries are queued runs too, newer than most: the newest of both, in one order.
-      const spooled = spool.prepare(`
+      const spooled = this.spoolStatement(`
         SELECT * FROM (${SPOOLED_RUNS}) s
         WHERE (:workflow IS NULL OR workflow = :workflow) AND (:since IS NULL OR created_at >= :since)
           AND NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id)
-        ORDER BY seq DESC LIMIT :limit`).all({ workflow: filter.workflow ?? null, since: isoOrNull(filter.since), limit }) as SqlRow[];
-      if (spooled.length === 0) return stored;
+        ORDER BY seq DESC LIMIT :limit`)?.all({ workflow: filter.workflow ?? null, since: isoOrNull(filter.since), limit }) as SqlRow[] | undefined;
+      if (spooled === undefined || spooled.length === 0) return stored;
       return [...stored, ...spooled.map(toRun)]
         .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
         .slice(0, limit);
@@ -427,9 +417,9 @@ export class SqliteStore implements Store {
   countRuns(): Promise<RunCount[]> {
     return this.read(() => {
       const counts = this.all('countRuns', {}).map((r) => ({ workflow: String(r.workflow), status: String(r.status) as RunCount['status'], count: Number(r.n) }));
-      const spooled = this.spoolView()?.prepare(`
+      const spooled = this.spoolStatement(`
         SELECT workflow, count(*) AS n FROM (${SPOOLED_RUNS}) s
-        WHERE NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id) GROUP BY workflow`).all() as SqlRow[] | undefined;
+        WHERE NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id) GROUP BY workflow`)?.all({}) as SqlRow[] | undefined;
       if (spooled === undefined || spooled.length === 0) return counts;
       for (const r of spooled) {
         const queued = counts.find((c) => c.workflow === String(r.workflow) && c.status === 'queued');
@@ -451,9 +441,21 @@ export class SqliteStore implements Store {
     return this.spool;
   }
 
+  /** `sql` on the spool, prepared once; undefined while there is no spool. */
+  private spoolStatement(sql: string): Statement | undefined {
+    const spool = this.spoolView();
+    if (spool === undefined) return undefined;
+    let statement = this.spoolStatements.get(sql);
+    if (statement === undefined) {
+      statement = spool.prepare(sql);
+      this.spoolStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** A spooled delivery not yet adopted, as adoptRun takes it. */
   private spooledRun(runId: string): string | undefined {
-    const row = this.spoolView()?.prepare('SELECT run FROM intake s WHERE id = ? AND NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id)').all(runId)[0] as SqlRow | undefined;
+    const row = this.spoolStatement('SELECT run FROM intake s WHERE id = ? AND NOT EXISTS (SELECT 1 FROM store.runs r WHERE r.id = s.id)')?.all(runId)[0] as SqlRow | undefined;
     return row === undefined ? undefined : String(row.run);
   }
 
